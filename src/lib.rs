@@ -1,0 +1,29 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+// Nothing that handles a request may panic. Tests may.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod algorithm;
+mod codec;
+mod envelope;
+mod error;
+mod keyring;
+mod wire;
+
+pub use algorithm::{Algorithm, UnknownAlgorithmName};
+pub use codec::{
+    Codec, CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LIFETIME,
+    DEFAULT_MAX_COOKIE_SIZE, MAX_COOKIE_SIZE_CEILING, Opened,
+};
+pub use envelope::{Deadline, Envelope, MAX_TIME, SessionId};
+pub use error::{ConfigError, Error, Malformed};
+pub use keyring::{BASE64_SECRET_PREFIX, KeyId, Keyring, MIN_SECRET_LEN};
+pub use zeroize::Zeroizing;

@@ -1,0 +1,211 @@
+//! Token bytes in and out: the v1 layout and its text encoding.
+//!
+//! ```text
+//! token = version (1) | algorithm (1) | key id (4) | nonce (24) | ciphertext | tag (16)
+//! associated data = token[0..6] | cookie name (UTF-8)
+//! cookie value = base64url(token), no padding, decoded strictly
+//! ```
+//!
+//! This module checks the structure only; it holds no keys and does no
+//! cryptography.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use zeroize::Zeroizing;
+
+use crate::algorithm::{Algorithm, NONCE_LEN, TAG_LEN};
+use crate::error::{Error, Malformed};
+use crate::keyring::KeyId;
+
+/// The format version this module reads and writes.
+pub(crate) const VERSION: u8 = 0x01;
+/// Version, algorithm and key id: the bytes that are also associated data.
+pub(crate) const HEADER_LEN: usize = 6;
+/// Bytes of a token that are not ciphertext.
+pub(crate) const OVERHEAD: usize = HEADER_LEN + NONCE_LEN + TAG_LEN;
+/// Longest cookie name accepted, so that associated data fits on the stack.
+/// Real cookie names are a few dozen bytes at most.
+pub(crate) const MAX_NAME_LEN: usize = 256;
+
+const _: () = assert!(OVERHEAD == 46);
+
+/// The clear-text part of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) key_id: KeyId,
+}
+
+impl Header {
+    pub(crate) fn to_bytes(self) -> [u8; HEADER_LEN] {
+        let [k0, k1, k2, k3] = self.key_id.to_bytes();
+        [VERSION, self.algorithm.wire_id(), k0, k1, k2, k3]
+    }
+}
+
+/// Associated data: the header followed by the cookie name, on the stack.
+pub(crate) struct AssociatedData {
+    bytes: [u8; HEADER_LEN + MAX_NAME_LEN],
+    len: usize,
+}
+
+impl AssociatedData {
+    /// `None` if the name is longer than [`MAX_NAME_LEN`]; the codec rejects
+    /// such names at construction, so this never happens after it.
+    pub(crate) fn new(header: Header, cookie_name: &str) -> Option<Self> {
+        let name = cookie_name.as_bytes();
+        let len = HEADER_LEN.checked_add(name.len())?;
+        let mut bytes = [0u8; HEADER_LEN + MAX_NAME_LEN];
+        let (head, rest) = bytes.split_at_mut(HEADER_LEN);
+        head.copy_from_slice(&header.to_bytes());
+        rest.get_mut(..name.len())?.copy_from_slice(name);
+        Some(Self { bytes, len })
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// Length of the base64url (unpadded) text of `n` bytes, or `None` on
+/// overflow.
+pub(crate) const fn encoded_len(n: usize) -> Option<usize> {
+    // ceil(4n / 3), computed as 4 * (n / 3) + (0, 2 or 3 for the remainder).
+    let full = match (n / 3).checked_mul(4) {
+        Some(v) => v,
+        None => return None,
+    };
+    let tail = match n % 3 {
+        0 => 0,
+        1 => 2,
+        _ => 3,
+    };
+    full.checked_add(tail)
+}
+
+/// The most bytes whose unpadded base64url text fits in `chars` characters.
+pub(crate) const fn max_decoded_len(chars: usize) -> usize {
+    // Each full group of 4 characters holds 3 bytes; a tail of 2 or 3
+    // characters holds 1 or 2 bytes, and a tail of 1 holds none.
+    let tail = match chars % 4 {
+        2 => 1,
+        3 => 2,
+        _ => 0,
+    };
+    (chars / 4) * 3 + tail
+}
+
+/// Encodes a token as a cookie value, allocating exactly once.
+pub(crate) fn encode(token: &[u8]) -> String {
+    let mut out = String::with_capacity(encoded_len(token.len()).unwrap_or(0));
+    URL_SAFE_NO_PAD.encode_string(token, &mut out);
+    out
+}
+
+/// Decodes a cookie value strictly: base64url alphabet only, no padding, no
+/// whitespace, canonical trailing bits. The buffer is wiped on drop, since it
+/// holds plaintext once decrypted in place.
+pub(crate) fn decode(value: &str) -> Result<Zeroizing<Vec<u8>>, Malformed> {
+    let mut out = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(
+        value.len(),
+    )));
+    URL_SAFE_NO_PAD
+        .decode_vec(value, &mut out)
+        .map_err(|_| Malformed::Encoding)?;
+    Ok(out)
+}
+
+/// A token split into its parts; the body is still ciphertext.
+pub(crate) struct Parts<'a> {
+    pub(crate) header: Header,
+    pub(crate) nonce: [u8; NONCE_LEN],
+    pub(crate) tag: [u8; TAG_LEN],
+    pub(crate) body: &'a mut [u8],
+}
+
+/// Checks length, version and algorithm, in that order, and splits the token.
+/// Whether the key id is known is for the caller to check next.
+pub(crate) fn parse(token: &mut [u8]) -> Result<Parts<'_>, Error> {
+    let (front, tag) = token
+        .split_last_chunk_mut::<TAG_LEN>()
+        .ok_or(Malformed::Truncated)?;
+    let (header, rest) = front
+        .split_first_chunk_mut::<HEADER_LEN>()
+        .ok_or(Malformed::Truncated)?;
+    let (nonce, body) = rest
+        .split_first_chunk_mut::<NONCE_LEN>()
+        .ok_or(Malformed::Truncated)?;
+    let [version, algorithm, k0, k1, k2, k3] = *header;
+    if version != VERSION {
+        return Err(Error::UnsupportedVersion(version));
+    }
+    let algorithm =
+        Algorithm::from_wire_id(algorithm).ok_or(Error::UnknownAlgorithm(algorithm))?;
+    Ok(Parts {
+        header: Header {
+            algorithm,
+            key_id: KeyId([k0, k1, k2, k3]),
+        },
+        nonce: *nonce,
+        tag: *tag,
+        body,
+    })
+}
+
+/// Lays out a token being sealed in a zeroed buffer of exactly its final
+/// length: writes the header and nonce, and hands back the plaintext region
+/// (encrypted in place) and the tag slot. `None` if the buffer is shorter
+/// than [`OVERHEAD`].
+pub(crate) fn layout<'a>(
+    token: &'a mut [u8],
+    header: Header,
+    nonce: &[u8; NONCE_LEN],
+) -> Option<TokenMut<'a>> {
+    let (front, tag) = token.split_last_chunk_mut::<TAG_LEN>()?;
+    let (head, rest) = front.split_first_chunk_mut::<HEADER_LEN>()?;
+    let (nonce_slot, body) = rest.split_first_chunk_mut::<NONCE_LEN>()?;
+    *head = header.to_bytes();
+    *nonce_slot = *nonce;
+    Some(TokenMut { body, tag })
+}
+
+/// The writable parts of a token being sealed.
+pub(crate) struct TokenMut<'a> {
+    /// Plaintext region, encrypted in place.
+    pub(crate) body: &'a mut [u8],
+    /// Where the tag goes.
+    pub(crate) tag: &'a mut [u8; TAG_LEN],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_len_matches_the_encoder() {
+        for n in 0..200 {
+            let bytes = vec![0xA5; n];
+            assert_eq!(encoded_len(n), Some(encode(&bytes).len()), "n = {n}");
+        }
+        assert_eq!(encoded_len(usize::MAX), None);
+    }
+
+    #[test]
+    fn max_decoded_len_is_the_inverse_of_encoded_len() {
+        for chars in 0..400 {
+            let n = max_decoded_len(chars);
+            assert!(encoded_len(n).is_some_and(|e| e <= chars), "chars = {chars}");
+            assert!(encoded_len(n + 1).is_some_and(|e| e > chars), "chars = {chars}");
+        }
+    }
+
+    #[test]
+    fn decode_is_strict() {
+        assert_eq!(decode("AAEC").map(|v| v.to_vec()), Ok(vec![0, 1, 2]));
+        for bad in ["AAE=", "AA+C", "AA/C", "AA C", "AAEC\n", "A", "AAF"] {
+            assert_eq!(decode(bad).map(|v| v.to_vec()), Err(Malformed::Encoding), "{bad:?}");
+        }
+        // "AAE" is [0, 1]; "AAF" differs only in trailing bits that must be zero.
+        assert_eq!(decode("AAE").map(|v| v.to_vec()), Ok(vec![0, 1]));
+    }
+}
