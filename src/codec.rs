@@ -570,6 +570,20 @@ impl Codec {
         now: u64,
         write_payload: impl FnOnce(&mut [u8]) -> Result<(), Error>,
     ) -> Result<String, Error> {
+        self.seal_payload_with_nonce(payload_len, envelope, now, write_payload, random_nonce)
+    }
+
+    /// [`Codec::seal_payload`] with the nonce source as a parameter, so that
+    /// the unit tests can reproduce the published vectors. Every non-test
+    /// caller passes [`random_nonce`].
+    fn seal_payload_with_nonce(
+        &self,
+        payload_len: usize,
+        envelope: &Envelope,
+        now: u64,
+        write_payload: impl FnOnce(&mut [u8]) -> Result<(), Error>,
+        nonce: impl FnOnce() -> Result<[u8; NONCE_LEN], Error>,
+    ) -> Result<String, Error> {
         let s = &*self.inner;
         if now >= unix_secs(envelope.absolute_deadline()) {
             return Err(Error::Expired {
@@ -605,8 +619,7 @@ impl Codec {
             algorithm: s.algorithm,
             key_id: key.id,
         };
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|_| Error::Random)?;
+        let nonce = nonce()?;
 
         // One allocation for the token; it holds plaintext until encrypted in
         // place, and is wiped on drop whatever happens in between. `layout`
@@ -672,6 +685,13 @@ impl Codec {
     }
 }
 
+/// 24 bytes from the operating system's random number generator.
+fn random_nonce() -> Result<[u8; NONCE_LEN], Error> {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).map_err(|_| Error::Random)?;
+    Ok(nonce)
+}
+
 impl fmt::Debug for Codec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &*self.inner;
@@ -717,3 +737,5 @@ fn check_cookie_name(name: &str) -> Result<(), Error> {
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
 }
+#[cfg(test)]
+mod vector_tests;

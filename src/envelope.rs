@@ -156,6 +156,17 @@ impl Envelope {
         self
     }
 
+    /// An envelope with exactly these fields, for the vector tests.
+    #[cfg(test)]
+    pub(crate) fn from_parts(id: [u8; ID_LEN], created_at: u64, absolute_deadline: u64, idle_deadline: u64) -> Self {
+        Self {
+            id: SessionId(id),
+            created_at,
+            absolute_deadline,
+            idle_deadline,
+        }
+    }
+
     /// A new session created at `now`.
     pub(crate) fn fresh(id: SessionId, now: u64, lifetime: u64, idle_timeout: Option<u64>) -> Self {
         let now = now.min(MAX_TIME);
