@@ -1,0 +1,99 @@
+//! The main job of the crate, end to end: seal a realistic session into a
+//! cookie value, open it, rotate secrets, and watch bad cookies get rejected.
+//!
+//! Run with `cargo run --example quickstart`.
+
+use std::time::{Duration, SystemTime};
+
+use sealed_session::{Codec, Keyring};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Session {
+    user_id: u64,
+    email: String,
+    roles: Vec<String>,
+    csrf_token: [u8; 32],
+    cart: Vec<CartItem>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CartItem {
+    sku: String,
+    qty: u32,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // In production the secrets come from the environment:
+    // `Keyring::from_env("SESSION_SECRETS")`. Here we generate one.
+    let first_secret = Keyring::generate_secret()?;
+    let codec = Codec::builder(Keyring::new([first_secret.as_str()])?)
+        .idle_timeout(Duration::from_secs(30 * 60))
+        .build()?;
+
+    let session = Session {
+        user_id: 48_213,
+        email: "ada@example.com".into(),
+        roles: vec!["customer".into(), "beta".into()],
+        csrf_token: [0x5a; 32],
+        cart: (1..=5)
+            .map(|i| CartItem {
+                sku: format!("SKU-{:05}", i * 137),
+                qty: i,
+            })
+            .collect(),
+    };
+
+    // 1. Seal: the whole session is the cookie value.
+    let cookie = codec.seal(&session)?;
+    println!("Set-Cookie: {}={cookie}", codec.cookie_name());
+    println!(
+        "cookie size: {} bytes of the {}-byte limit (name + value)\n",
+        codec.cookie_name().len() + cookie.len(),
+        codec.max_cookie_size()
+    );
+
+    // 2. Open it on the next request.
+    let opened = codec.open::<Session>(&cookie)?;
+    println!("opened: user {} <{}>", opened.value().user_id, opened.value().email);
+    println!("  session id:        {}", opened.id());
+    println!("  created:           {:?}", opened.created_at());
+    println!("  absolute deadline: {:?}", opened.absolute_deadline());
+    println!("  idle deadline:     {:?}\n", opened.idle_deadline());
+
+    // 3. Rotate: a new secret goes in front, the old one stays to open.
+    let new_secret = Keyring::generate_secret()?;
+    let rotated = Codec::builder(Keyring::new([new_secret.as_str(), first_secret.as_str()])?)
+        .idle_timeout(Duration::from_secs(30 * 60))
+        .build()?;
+    let mut old = rotated.open::<Session>(&cookie)?;
+    println!(
+        "after rotation the old cookie still opens; sealed with old secret: {}",
+        old.sealed_with_old_secret()
+    );
+    old.value_mut().cart.pop();
+    let resealed = rotated.reseal(&old)?;
+    let again = rotated.open::<Session>(&resealed)?;
+    println!(
+        "re-sealed under the new secret: old secret? {}, same session id? {}\n",
+        again.sealed_with_old_secret(),
+        again.id() == old.id()
+    );
+
+    // 4. Bad cookies are rejected with typed errors.
+    let eight_days_later = SystemTime::now() + Duration::from_secs(8 * 24 * 60 * 60);
+    match rotated.open_at::<Session>(&resealed, eight_days_later) {
+        Ok(_) => println!("unexpected: an expired cookie opened"),
+        Err(e) => println!("expired cookie  -> {} ({e})", e.code()),
+    }
+    let mut tampered = resealed.into_bytes();
+    if let Some(c) = tampered.get_mut(60) {
+        *c = if *c == b'A' { b'B' } else { b'A' };
+    }
+    let tampered = String::from_utf8(tampered)?;
+    match rotated.open::<Session>(&tampered) {
+        Ok(_) => println!("unexpected: a tampered cookie opened"),
+        Err(e) => println!("tampered cookie -> {} ({e})", e.code()),
+    }
+    Ok(())
+}

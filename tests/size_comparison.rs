@@ -1,0 +1,83 @@
+//! The README's cookie-size comparison, computed: the same session sealed by
+//! this crate and by the `cookie` crate's private jar (AES-256-GCM over the
+//! session as `serde_json` text, which is what `actix-session`'s cookie store
+//! and `axum-extra`'s `PrivateCookieJar` users get).
+//!
+//! Sizes do not depend on the random nonce or key, only on lengths, so the
+//! numbers are exact and the README quotes them. If this test fails after a
+//! change, update the README table with the new numbers.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use cookie::{Cookie, CookieJar, Key};
+use sealed_session::{Codec, Keyring};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Session {
+    user_id: u64,
+    email: String,
+    roles: Vec<String>,
+    csrf_token: [u8; 32],
+    cart: Vec<CartItem>,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct CartItem {
+    sku: String,
+    qty: u32,
+}
+
+fn session(cart_items: u32) -> Session {
+    Session {
+        user_id: 48_213,
+        email: "ada@example.com".into(),
+        roles: vec!["customer".into(), "beta".into()],
+        csrf_token: [0x5a; 32],
+        cart: (1..=cart_items)
+            .map(|i| CartItem {
+                sku: format!("SKU-{:05}", i * 137),
+                qty: i,
+            })
+            .collect(),
+    }
+}
+
+/// Name plus value bytes of the cookie the `cookie` crate's private jar sets.
+fn private_jar_size(session: &Session) -> usize {
+    let json = serde_json::to_string(session).unwrap();
+    let key = Key::generate();
+    let mut jar = CookieJar::new();
+    jar.private_mut(&key).add(Cookie::new("session", json));
+    let cookie = jar.get("session").unwrap();
+    // It must really be the sealed value, and open again.
+    let opened = jar.private(&key).get("session").unwrap();
+    assert_eq!(serde_json::from_str::<Session>(opened.value()).unwrap(), *session);
+    cookie.name().len() + cookie.value().len()
+}
+
+/// Name plus value bytes of this crate's cookie, for a session sealed in
+/// 2026 with the default settings.
+fn sealed_size(session: &Session) -> usize {
+    let codec = Codec::new(Keyring::new(["a secret that is at least 32 bytes long"]).unwrap());
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let value = codec.seal_at(session, now).unwrap();
+    assert_eq!(codec.open_at::<Session>(&value, now).unwrap().value(), session);
+    codec.cookie_name().len() + value.len()
+}
+
+#[test]
+fn typical_session_is_much_smaller_than_the_private_jar() {
+    let s = session(5);
+    let (ours, theirs) = (sealed_size(&s), private_jar_size(&s));
+    assert_eq!((ours, theirs), (267, 487), "update the README table");
+    assert!(ours * 100 <= theirs * 60, "at least 40% smaller");
+}
+
+#[test]
+fn large_session_is_much_smaller_than_the_private_jar() {
+    let s = session(60);
+    let (ours, theirs) = (sealed_size(&s), private_jar_size(&s));
+    assert_eq!((ours, theirs), (1074, 2607), "update the README table");
+    assert!(ours * 100 <= theirs * 55, "at least 45% smaller");
+}
