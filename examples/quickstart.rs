@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo run --example quickstart`.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sealed_session::{Codec, Keyring};
 use serde::{Deserialize, Serialize};
@@ -55,11 +55,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. Open it on the next request.
     let opened = codec.open::<Session>(&cookie)?;
-    println!("opened: user {} <{}>", opened.value().user_id, opened.value().email);
+    println!(
+        "opened: user {} <{}>",
+        opened.value().user_id,
+        opened.value().email
+    );
     println!("  session id:        {}", opened.id());
-    println!("  created:           {:?}", opened.created_at());
-    println!("  absolute deadline: {:?}", opened.absolute_deadline());
-    println!("  idle deadline:     {:?}\n", opened.idle_deadline());
+    let created = opened.created_at();
+    let after_creation = |t: SystemTime| t.duration_since(created).unwrap_or_default().as_secs();
+    println!("  created:           {} (Unix seconds)", unix_secs(created));
+    println!(
+        "  absolute deadline: created + {} s",
+        after_creation(opened.absolute_deadline())
+    );
+    if let Some(idle) = opened.idle_deadline() {
+        println!(
+            "  idle deadline:     created + {} s\n",
+            after_creation(idle)
+        );
+    }
 
     // 3. Rotate: a new secret goes in front, the old one stays to open.
     let new_secret = Keyring::generate_secret()?;
@@ -96,4 +110,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => println!("tampered cookie -> {} ({e})", e.code()),
     }
     Ok(())
+}
+
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }

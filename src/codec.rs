@@ -585,7 +585,7 @@ impl Codec {
         nonce: impl FnOnce() -> Result<[u8; NONCE_LEN], Error>,
     ) -> Result<String, Error> {
         let s = &*self.inner;
-        if now >= unix_secs(envelope.absolute_deadline()) {
+        if now >= envelope.absolute_secs() {
             return Err(Error::Expired {
                 deadline: Deadline::Absolute,
             });
