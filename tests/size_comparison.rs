@@ -52,7 +52,10 @@ fn private_jar_size(session: &Session) -> usize {
     let cookie = jar.get("session").unwrap();
     // It must really be the sealed value, and open again.
     let opened = jar.private(&key).get("session").unwrap();
-    assert_eq!(serde_json::from_str::<Session>(opened.value()).unwrap(), *session);
+    assert_eq!(
+        serde_json::from_str::<Session>(opened.value()).unwrap(),
+        *session
+    );
     cookie.name().len() + cookie.value().len()
 }
 
@@ -62,7 +65,10 @@ fn sealed_size(session: &Session) -> usize {
     let codec = Codec::new(Keyring::new(["a secret that is at least 32 bytes long"]).unwrap());
     let now = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
     let value = codec.seal_at(session, now).unwrap();
-    assert_eq!(codec.open_at::<Session>(&value, now).unwrap().value(), session);
+    assert_eq!(
+        codec.open_at::<Session>(&value, now).unwrap().value(),
+        session
+    );
     codec.cookie_name().len() + value.len()
 }
 
