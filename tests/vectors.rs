@@ -1,0 +1,679 @@
+//! The published test vectors for wire format v1, `tests/vectors/v1.json`.
+//!
+//! This file holds a second, independent implementation of the format (the
+//! `reference` module below), written from the format description alone and
+//! calling the hash, KDF, AEAD and base64 crates directly. It is how the values
+//! in the JSON file were computed, and it is meant to be read by anyone
+//! implementing the format in another language.
+//!
+//! The tests check, in both directions, that the crate and the reference
+//! agree:
+//!
+//! * the reference reproduces every valid vector's value from its fields, and
+//!   gives every invalid vector its error code;
+//! * the crate opens every valid vector to the same fields, and rejects every
+//!   invalid vector with the listed error code;
+//! * cookies freshly sealed by the crate open with the reference to the
+//!   payload and envelope the crate sealed.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sealed_session::{Algorithm, Codec, Keyring};
+use serde::{Deserialize, Serialize};
+
+/// A small, separate implementation of wire format v1.
+///
+/// ```text
+/// PRK    = HKDF-SHA256-Extract(salt = "sealed-session v1", IKM = secret bytes)
+/// key id = HKDF-Expand(PRK, "sealed-session v1 key id", 4)
+/// K_xaes = HKDF-Expand(PRK, "sealed-session v1 key xaes256gcm", 32)
+/// K_xcha = HKDF-Expand(PRK, "sealed-session v1 key xchacha20poly1305", 32)
+///
+/// token     = 0x01 | algorithm | key id (4) | nonce (24) | ciphertext | tag (16)
+/// AD        = token[0..6] | cookie name (UTF-8)
+/// plaintext = varint(created_at) | varint(absolute_deadline)
+///           | varint(idle_deadline, 0 = none) | session id (16) | payload
+/// value     = base64url(token), no padding
+/// ```
+mod reference {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use chacha20poly1305::XChaCha20Poly1305;
+    use hkdf::Hkdf;
+    use sha2::Sha256;
+    use xaes_256_gcm::Xaes256Gcm;
+    use xaes_256_gcm::aead::{Aead, KeyInit, Payload};
+
+    pub const VERSION: u8 = 0x01;
+    pub const XAES_256_GCM: u8 = 0x01;
+    pub const XCHACHA20_POLY1305: u8 = 0x02;
+    /// The maximum cookie size the vectors assume (name plus value).
+    pub const MAX_COOKIE_SIZE: usize = 4096;
+    /// The clock-skew leeway the vectors assume, in seconds.
+    pub const LEEWAY: u64 = 60;
+    /// 9999-12-31T23:59:59Z: no time in an envelope may be later.
+    pub const MAX_TIME: u64 = 253_402_300_799;
+    /// Header (6) + nonce (24) + tag (16): the shortest possible token.
+    pub const MIN_TOKEN_LEN: usize = 46;
+
+    /// The algorithm byte for a name as written in the vectors.
+    pub fn algorithm_id(name: &str) -> u8 {
+        match name {
+            "xaes-256-gcm" => XAES_256_GCM,
+            "xchacha20-poly1305" => XCHACHA20_POLY1305,
+            other => panic!("unknown algorithm name {other:?}"),
+        }
+    }
+
+    /// The name of an algorithm byte as written in the vectors.
+    pub fn algorithm_name(id: u8) -> &'static str {
+        match id {
+            XAES_256_GCM => "xaes-256-gcm",
+            XCHACHA20_POLY1305 => "xchacha20-poly1305",
+            other => panic!("unknown algorithm byte {other:#04x}"),
+        }
+    }
+
+    /// What one secret derives.
+    pub struct Keys {
+        pub id: [u8; 4],
+        xaes: [u8; 32],
+        xchacha: [u8; 32],
+    }
+
+    /// Key material of a secret as configured: the UTF-8 bytes of the text,
+    /// or the standard-base64-decoded bytes after a `base64:` prefix.
+    pub fn secret_bytes(secret: &str) -> Vec<u8> {
+        match secret.strip_prefix("base64:") {
+            Some(encoded) => STANDARD.decode(encoded).expect("standard base64"),
+            None => secret.as_bytes().to_vec(),
+        }
+    }
+
+    pub fn derive(secret: &str) -> Keys {
+        let hkdf = Hkdf::<Sha256>::new(Some(b"sealed-session v1"), &secret_bytes(secret));
+        let mut keys = Keys {
+            id: [0; 4],
+            xaes: [0; 32],
+            xchacha: [0; 32],
+        };
+        hkdf.expand(b"sealed-session v1 key id", &mut keys.id)
+            .expect("4 bytes");
+        hkdf.expand(b"sealed-session v1 key xaes256gcm", &mut keys.xaes)
+            .expect("32 bytes");
+        hkdf.expand(
+            b"sealed-session v1 key xchacha20poly1305",
+            &mut keys.xchacha,
+        )
+        .expect("32 bytes");
+        keys
+    }
+
+    /// Unsigned LEB128, shortest form.
+    pub fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+        loop {
+            let low = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(low);
+                return;
+            }
+            out.push(low | 0x80);
+        }
+    }
+
+    /// Reads a shortest-form unsigned LEB128 of at most 64 bits.
+    pub fn read_varint(input: &[u8]) -> Option<(u64, &[u8])> {
+        let mut value = 0u64;
+        for (i, &byte) in input.iter().enumerate().take(10) {
+            if i == 9 && byte > 1 {
+                return None; // more than 64 bits
+            }
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                if byte == 0 && i > 0 {
+                    return None; // not the shortest form
+                }
+                return Some((value, &input[i + 1..]));
+            }
+        }
+        None
+    }
+
+    /// Everything a token carries besides the cookie name it is bound to.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Session {
+        pub algorithm: u8,
+        pub key_id: [u8; 4],
+        pub nonce: [u8; 24],
+        pub created_at: u64,
+        pub absolute_deadline: u64,
+        pub idle_deadline: u64,
+        pub session_id: [u8; 16],
+        pub payload: Vec<u8>,
+    }
+
+    /// The plaintext of a token: the envelope, then the payload.
+    pub fn plaintext(
+        created_at: u64,
+        absolute_deadline: u64,
+        idle_deadline: u64,
+        session_id: &[u8; 16],
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_varint(&mut out, created_at);
+        write_varint(&mut out, absolute_deadline);
+        write_varint(&mut out, idle_deadline);
+        out.extend_from_slice(session_id);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    fn header(algorithm: u8, key_id: [u8; 4]) -> [u8; 6] {
+        let [k0, k1, k2, k3] = key_id;
+        [VERSION, algorithm, k0, k1, k2, k3]
+    }
+
+    fn associated_data(header: &[u8], cookie_name: &str) -> Vec<u8> {
+        let mut ad = header.to_vec();
+        ad.extend_from_slice(cookie_name.as_bytes());
+        ad
+    }
+
+    /// Encrypts any plaintext into a token; no rule about its content is
+    /// checked, so that broken envelopes can be sealed for the vectors.
+    pub fn seal_token(
+        keys: &Keys,
+        cookie_name: &str,
+        algorithm: u8,
+        nonce: &[u8; 24],
+        plaintext: &[u8],
+    ) -> Vec<u8> {
+        let header = header(algorithm, keys.id);
+        let ad = associated_data(&header, cookie_name);
+        let payload = Payload {
+            msg: plaintext,
+            aad: &ad,
+        };
+        // Both AEADs return ciphertext followed by the 16-byte tag.
+        let sealed = match algorithm {
+            XAES_256_GCM => Xaes256Gcm::new_from_slice(&keys.xaes)
+                .expect("32-byte key")
+                .encrypt(&(*nonce).into(), payload),
+            XCHACHA20_POLY1305 => XChaCha20Poly1305::new_from_slice(&keys.xchacha)
+                .expect("32-byte key")
+                .encrypt(&(*nonce).into(), payload),
+            other => panic!("cannot seal with algorithm byte {other:#04x}"),
+        }
+        .expect("cookie-sized plaintext");
+        let mut token = header.to_vec();
+        token.extend_from_slice(nonce);
+        token.extend_from_slice(&sealed);
+        token
+    }
+
+    /// Seals a session under `keys` (whose id goes into the header).
+    pub fn seal(keys: &Keys, cookie_name: &str, session: &Session) -> String {
+        assert_eq!(session.key_id, keys.id, "the session names another key");
+        let plaintext = plaintext(
+            session.created_at,
+            session.absolute_deadline,
+            session.idle_deadline,
+            &session.session_id,
+            &session.payload,
+        );
+        encode(&seal_token(
+            keys,
+            cookie_name,
+            session.algorithm,
+            &session.nonce,
+            &plaintext,
+        ))
+    }
+
+    pub fn encode(token: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(token)
+    }
+
+    /// Strict base64url without padding: no `=`, no `+` or `/`, no
+    /// whitespace, unused trailing bits zero.
+    pub fn decode(value: &str) -> Option<Vec<u8>> {
+        URL_SAFE_NO_PAD.decode(value).ok()
+    }
+
+    /// Opens `value` at Unix time `now` with every check, in the order of
+    /// the format, and returns the session with the position of the secret
+    /// that opened it (0 = current), or the error code.
+    pub fn open(
+        secrets: &[String],
+        cookie_name: &str,
+        value: &str,
+        now: u64,
+        reject_created_before: Option<u64>,
+    ) -> Result<(Session, usize), &'static str> {
+        if cookie_name.len() + value.len() > MAX_COOKIE_SIZE {
+            return Err("too-large");
+        }
+        let token = decode(value).ok_or("malformed")?;
+        if token.len() < MIN_TOKEN_LEN {
+            return Err("malformed");
+        }
+        if token[0] != VERSION {
+            return Err("unsupported-version");
+        }
+        let algorithm = token[1];
+        if algorithm != XAES_256_GCM && algorithm != XCHACHA20_POLY1305 {
+            return Err("unknown-algorithm");
+        }
+        let key_id: [u8; 4] = token[2..6].try_into().expect("4 bytes");
+        let (index, keys) = secrets
+            .iter()
+            .map(|s| derive(s))
+            .enumerate()
+            .find(|(_, k)| k.id == key_id)
+            .ok_or("unknown-key")?;
+        let nonce: [u8; 24] = token[6..30].try_into().expect("24 bytes");
+        let ad = associated_data(&token[..6], cookie_name);
+        let payload = Payload {
+            msg: &token[30..],
+            aad: &ad,
+        };
+        let plaintext = match algorithm {
+            XAES_256_GCM => Xaes256Gcm::new_from_slice(&keys.xaes)
+                .expect("32-byte key")
+                .decrypt(&nonce.into(), payload),
+            _ => XChaCha20Poly1305::new_from_slice(&keys.xchacha)
+                .expect("32-byte key")
+                .decrypt(&nonce.into(), payload),
+        }
+        .map_err(|_| "authentication-failed")?;
+
+        let (created_at, rest) = read_varint(&plaintext).ok_or("malformed")?;
+        let (absolute_deadline, rest) = read_varint(rest).ok_or("malformed")?;
+        let (idle_deadline, rest) = read_varint(rest).ok_or("malformed")?;
+        if rest.len() < 16 {
+            return Err("malformed");
+        }
+        let (session_id, payload) = rest.split_at(16);
+        let well_formed = created_at <= MAX_TIME
+            && absolute_deadline <= MAX_TIME
+            && idle_deadline <= MAX_TIME
+            && created_at <= absolute_deadline
+            && (idle_deadline == 0 || idle_deadline <= absolute_deadline);
+        if !well_formed {
+            return Err("malformed");
+        }
+
+        if now >= absolute_deadline {
+            return Err("expired-absolute");
+        }
+        if idle_deadline != 0 && now >= idle_deadline {
+            return Err("expired-idle");
+        }
+        if created_at > now.saturating_add(LEEWAY) {
+            return Err("not-yet-valid");
+        }
+        if reject_created_before.is_some_and(|cut| created_at < cut) {
+            return Err("revoked");
+        }
+        let session = Session {
+            algorithm,
+            key_id,
+            nonce,
+            created_at,
+            absolute_deadline,
+            idle_deadline,
+            session_id: session_id.try_into().expect("16 bytes"),
+            payload: payload.to_vec(),
+        };
+        Ok((session, index))
+    }
+}
+
+/// The JSON file.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Vectors {
+    comment: String,
+    valid: Vec<Valid>,
+    invalid: Vec<Invalid>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Valid {
+    description: String,
+    secrets: Vec<String>,
+    cookie_name: String,
+    algorithm: String,
+    nonce: String,
+    session_id: String,
+    created_at: u64,
+    absolute_deadline: u64,
+    idle_deadline: u64,
+    payload: String,
+    now: u64,
+    value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Invalid {
+    description: String,
+    secrets: Vec<String>,
+    cookie_name: String,
+    now: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reject_created_before: Option<u64>,
+    value: String,
+    error: String,
+}
+
+/// The realistic payload of one valid vector, as an application would
+/// declare it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Account {
+    user_id: u64,
+    name: String,
+    roles: Vec<String>,
+}
+
+fn account() -> Account {
+    Account {
+        user_id: 48_151_623,
+        name: "Ada Lovelace".into(),
+        roles: vec!["admin".into(), "editor".into()],
+    }
+}
+
+/// Every error code of a cookie that cannot be opened.
+const OPEN_ERROR_CODES: [&str; 11] = [
+    "too-large",
+    "malformed",
+    "unsupported-version",
+    "unknown-algorithm",
+    "unknown-key",
+    "authentication-failed",
+    "expired-absolute",
+    "expired-idle",
+    "not-yet-valid",
+    "revoked",
+    "deserialize",
+];
+
+fn vectors() -> Vectors {
+    serde_json::from_str(include_str!("vectors/v1.json")).expect("v1.json parses")
+}
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+fn hex_array<const N: usize>(text: &str) -> [u8; N] {
+    hex::decode(text)
+        .expect("hex")
+        .try_into()
+        .unwrap_or_else(|v: Vec<u8>| panic!("expected {N} bytes, got {}", v.len()))
+}
+
+/// The session a valid vector describes, and the position of the secret it
+/// was sealed under (found by the key id in its value).
+fn expected_session(v: &Valid) -> (reference::Session, usize) {
+    let token = reference::decode(&v.value).expect("valid vectors decode");
+    let key_id: [u8; 4] = token[2..6].try_into().expect("4 bytes");
+    let index = v
+        .secrets
+        .iter()
+        .position(|s| reference::derive(s).id == key_id)
+        .unwrap_or_else(|| panic!("{}: no secret has the key id of the value", v.description));
+    let session = reference::Session {
+        algorithm: reference::algorithm_id(&v.algorithm),
+        key_id,
+        nonce: hex_array(&v.nonce),
+        created_at: v.created_at,
+        absolute_deadline: v.absolute_deadline,
+        idle_deadline: v.idle_deadline,
+        session_id: hex_array(&v.session_id),
+        payload: hex::decode(&v.payload).expect("hex"),
+    };
+    (session, index)
+}
+
+fn codec(secrets: &[String], cookie_name: &str) -> Codec {
+    Codec::builder(Keyring::new(secrets).expect("valid secrets"))
+        .cookie_name(cookie_name)
+        .build()
+        .expect("valid settings")
+}
+
+#[test]
+fn reference_reproduces_every_valid_value() {
+    for v in vectors().valid {
+        let (session, index) = expected_session(&v);
+        let keys = reference::derive(&v.secrets[index]);
+        assert_eq!(
+            reference::seal(&keys, &v.cookie_name, &session),
+            v.value,
+            "{}",
+            v.description
+        );
+        // And the reference opens it back at `now`.
+        let opened = reference::open(&v.secrets, &v.cookie_name, &v.value, v.now, None);
+        assert_eq!(opened, Ok((session, index)), "{}", v.description);
+    }
+}
+
+#[test]
+fn reference_rejects_every_invalid_value_with_its_code() {
+    for v in vectors().invalid {
+        let result = reference::open(
+            &v.secrets,
+            &v.cookie_name,
+            &v.value,
+            v.now,
+            v.reject_created_before,
+        );
+        // The vectors open as the unit type, whose encoding is empty.
+        let code = match result {
+            Ok((session, _)) if session.payload.is_empty() => "opened",
+            Ok(_) => "deserialize",
+            Err(code) => code,
+        };
+        assert_eq!(code, v.error, "{}", v.description);
+    }
+}
+
+#[test]
+fn crate_opens_every_valid_vector() {
+    for v in vectors().valid {
+        let (session, index) = expected_session(&v);
+        let codec = codec(&v.secrets, &v.cookie_name);
+        let opened = codec
+            .open_bytes_at(&v.value, at(v.now))
+            .unwrap_or_else(|e| panic!("{}: {e}", v.description));
+        let d = &v.description;
+        assert_eq!(opened.value().as_slice(), session.payload.as_slice(), "{d}");
+        assert_eq!(opened.id().to_bytes(), session.session_id, "{d}");
+        assert_eq!(opened.created_at(), at(v.created_at), "{d}");
+        assert_eq!(opened.absolute_deadline(), at(v.absolute_deadline), "{d}");
+        let idle = (v.idle_deadline != 0).then(|| at(v.idle_deadline));
+        assert_eq!(opened.idle_deadline(), idle, "{d}");
+        assert_eq!(opened.sealed_with_old_secret(), index != 0, "{d}");
+        assert_eq!(opened.algorithm().name(), v.algorithm, "{d}");
+        assert_eq!(opened.key_id().to_bytes(), session.key_id, "{d}");
+    }
+}
+
+#[test]
+fn the_realistic_payload_opens_as_its_type() {
+    let expected = account();
+    let encoded = postcard::to_allocvec(&expected).expect("serializes");
+    let vectors = vectors();
+    let v = vectors
+        .valid
+        .iter()
+        .find(|v| hex::decode(&v.payload).expect("hex") == encoded)
+        .expect("a valid vector carries the Account payload");
+    let opened = codec(&v.secrets, &v.cookie_name)
+        .open_at::<Account>(&v.value, at(v.now))
+        .expect("opens as Account");
+    assert_eq!(opened.value(), &expected);
+}
+
+#[test]
+fn crate_rejects_every_invalid_vector_with_its_code() {
+    for v in vectors().invalid {
+        let mut builder = Codec::builder(Keyring::new(&v.secrets).expect("valid secrets"))
+            .cookie_name(&v.cookie_name);
+        if let Some(secs) = v.reject_created_before {
+            builder = builder.reject_created_before(at(secs));
+        }
+        let codec = builder.build().expect("valid settings");
+        let err = codec
+            .open_at::<()>(&v.value, at(v.now))
+            .map(|_| ())
+            .expect_err(&v.description);
+        assert_eq!(err.code(), v.error, "{}: {err}", v.description);
+    }
+}
+
+#[test]
+fn reference_opens_what_the_crate_seals() {
+    let secrets = [
+        "a current secret for the cross-check, 32+ bytes".to_string(),
+        "an older secret for the cross-check, 32+ bytes!".to_string(),
+    ];
+    let cookie_name = "sid";
+    let current_id = reference::derive(&secrets[0]).id;
+    let payloads: [Vec<u8>; 4] = [
+        Vec::new(),
+        b"x".to_vec(),
+        postcard::to_allocvec(&account()).expect("serializes"),
+        (0..=255).collect(),
+    ];
+    let now = 1_777_777_777;
+    for algorithm in Algorithm::ALL {
+        for idle_timeout in [None, Some(1800)] {
+            let mut builder = Codec::builder(Keyring::new(&secrets).expect("valid secrets"))
+                .cookie_name(cookie_name)
+                .algorithm(algorithm);
+            if let Some(secs) = idle_timeout {
+                builder = builder.idle_timeout(Duration::from_secs(secs));
+            }
+            let codec = builder.build().expect("valid settings");
+            let envelope = codec.new_envelope_at(at(now)).expect("random id");
+            for payload in &payloads {
+                // A fresh seal, and a later re-seal into the same session.
+                for seal_time in [now, now + 100] {
+                    let value = codec
+                        .seal_bytes_with_at(payload, &envelope, at(seal_time))
+                        .expect("seals");
+                    let (session, index) =
+                        reference::open(&secrets, cookie_name, &value, seal_time, None)
+                            .unwrap_or_else(|e| panic!("{algorithm}: reference says {e}"));
+                    let context = format!("{algorithm}, idle {idle_timeout:?}, at {seal_time}");
+                    assert_eq!(index, 0, "{context}");
+                    assert_eq!(session.key_id, current_id, "{context}");
+                    assert_eq!(session.algorithm, algorithm.wire_id(), "{context}");
+                    assert_eq!(
+                        reference::algorithm_name(session.algorithm),
+                        algorithm.name()
+                    );
+                    assert_eq!(&session.payload, payload, "{context}");
+                    assert_eq!(session.session_id, envelope.id().to_bytes(), "{context}");
+                    assert_eq!(session.created_at, now, "{context}");
+                    assert_eq!(session.created_at, unix(envelope.created_at()), "{context}");
+                    let absolute = unix(envelope.absolute_deadline());
+                    assert_eq!(session.absolute_deadline, absolute, "{context}");
+                    let idle = idle_timeout.map_or(0, |t| (seal_time + t).min(absolute));
+                    assert_eq!(session.idle_deadline, idle, "{context}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_vectors_cover_what_they_must() {
+    let vectors = vectors();
+    assert!(vectors.comment.contains("4096") && vectors.comment.contains("60"));
+
+    let valid = &vectors.valid;
+    assert!(valid.len() >= 6);
+    let sessions: Vec<_> = valid.iter().map(expected_session).collect();
+    for name in ["xaes-256-gcm", "xchacha20-poly1305"] {
+        assert!(
+            valid.iter().any(|v| v.algorithm == name),
+            "no {name} vector"
+        );
+    }
+    assert!(
+        sessions.iter().any(|(_, index)| *index != 0),
+        "no vector sealed under a non-current secret"
+    );
+    assert!(
+        valid.iter().any(|v| v.idle_deadline != 0),
+        "no idle deadline"
+    );
+    assert!(
+        sessions.iter().any(|(s, _)| s.payload.is_empty()),
+        "no empty payload"
+    );
+    assert!(
+        valid
+            .iter()
+            .any(|v| v.secrets.iter().any(|s| s.starts_with("base64:"))),
+        "no base64: secret"
+    );
+    // Fixed but distinct nonces and session ids.
+    for (i, (a, _)) in sessions.iter().enumerate() {
+        assert_ne!(a.nonce, [0; 24]);
+        assert_ne!(a.session_id, [0; 16]);
+        for (b, _) in &sessions[i + 1..] {
+            assert_ne!(a.nonce, b.nonce, "nonce reused");
+            assert_ne!(a.session_id, b.session_id, "session id reused");
+        }
+    }
+
+    for code in OPEN_ERROR_CODES {
+        assert!(
+            vectors.invalid.iter().any(|v| v.error == code),
+            "no invalid vector for {code}"
+        );
+    }
+    // Every way a value can be malformed has a vector: encoding, length and
+    // envelope. The envelope one is the only malformed value that decrypts.
+    let malformed: Vec<_> = vectors
+        .invalid
+        .iter()
+        .filter(|v| v.error == "malformed")
+        .collect();
+    assert!(malformed.iter().any(|v| v.value.contains('=')));
+    assert!(malformed.iter().any(|v| v.value.contains(['+', '/'])));
+    assert!(
+        malformed
+            .iter()
+            .any(|v| v.value.contains(char::is_whitespace))
+    );
+    assert!(
+        malformed
+            .iter()
+            .any(|v| reference::decode(&v.value).is_some_and(|t| t.len() == 45))
+    );
+    assert!(malformed.iter().any(|v| {
+        reference::decode(&v.value).is_some_and(|t| t.len() >= reference::MIN_TOKEN_LEN)
+    }));
+    assert!(
+        vectors
+            .invalid
+            .iter()
+            .filter(|v| v.error == "authentication-failed")
+            .count()
+            >= 3
+    );
+}
