@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, NONCE_LEN};
-use crate::envelope::{ClockRules, Deadline, Envelope, MAX_TIME, SessionId, unix_secs};
+use crate::envelope::{
+    ClockRules, Deadline, Envelope, MAX_TIME, SessionId, unix_secs, unix_secs_ceil,
+};
 use crate::error::{ConfigError, Error};
 use crate::keyring::{KeyId, Keyring};
 use crate::wire::{self, AssociatedData, Header, MAX_NAME_LEN, OVERHEAD};
@@ -140,7 +142,12 @@ impl CodecBuilder {
     }
 
     /// Revokes every session created before `instant`: log everybody out
-    /// without rotating secrets. Sessions created at or after it open.
+    /// without rotating secrets.
+    ///
+    /// Creation times are sealed in whole seconds, so the cut-off is rounded
+    /// up to a whole second: every session created before `instant` is
+    /// revoked, and so is one created later within the same second. Sessions
+    /// created from the next whole second on open.
     pub fn reject_created_before(mut self, instant: SystemTime) -> Self {
         self.reject_created_before = Some(instant);
         self
@@ -191,7 +198,7 @@ impl CodecBuilder {
                 max_cookie_size: self.max_cookie_size,
                 rules: ClockRules {
                     leeway: self.leeway.as_secs(),
-                    not_before: self.reject_created_before.map(unix_secs),
+                    not_before: self.reject_created_before.map(unix_secs_ceil),
                 },
             }),
         })

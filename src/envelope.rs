@@ -282,6 +282,19 @@ pub(crate) fn unix_secs(t: SystemTime) -> u64 {
         .min(MAX_TIME)
 }
 
+/// Unix seconds of `t` rounded up to the next whole second, clamped to
+/// `0..=MAX_TIME`. Used for the cut-off: creation times are stored in whole
+/// seconds (rounded down), so rounding the cut-off up makes sure that every
+/// session created before it is revoked, at the price of also revoking those
+/// created in the same second after it.
+pub(crate) fn unix_secs_ceil(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| {
+        d.as_secs()
+            .saturating_add(u64::from(d.subsec_nanos() > 0))
+            .min(MAX_TIME)
+    })
+}
+
 /// `secs` (at most [`MAX_TIME`], which every platform's `SystemTime` holds)
 /// as a `SystemTime`.
 fn to_system_time(secs: u64) -> SystemTime {
@@ -436,6 +449,18 @@ mod tests {
         assert_eq!(e.check(939, &rules), Err(Error::NotYetValid));
         let old = env(999, 2000, 0);
         assert_eq!(old.check(1100, &rules), Err(Error::Revoked));
+    }
+
+    #[test]
+    fn cut_off_rounds_up_and_creation_rounds_down() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_000);
+        assert_eq!((unix_secs(t), unix_secs_ceil(t)), (1_000, 1_000));
+        let later = t + Duration::from_millis(500);
+        assert_eq!((unix_secs(later), unix_secs_ceil(later)), (1_000, 1_001));
+        let before_epoch = UNIX_EPOCH - Duration::from_secs(5);
+        assert_eq!((unix_secs(before_epoch), unix_secs_ceil(before_epoch)), (0, 0));
+        let far = UNIX_EPOCH + Duration::from_secs(MAX_TIME + 10);
+        assert_eq!((unix_secs(far), unix_secs_ceil(far)), (MAX_TIME, MAX_TIME));
     }
 
     #[test]
