@@ -158,7 +158,8 @@ impl CodecBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] with [`ConfigError::InvalidCookieName`],
-    /// [`ConfigError::CookieSizeTooSmall`] or [`ConfigError::DurationTooShort`].
+    /// [`ConfigError::CookieSizeTooSmall`], [`ConfigError::CookieSizeTooLarge`]
+    /// or [`ConfigError::DurationTooShort`].
     pub fn build(self) -> Result<Codec, Error> {
         check_cookie_name(&self.cookie_name)?;
         let lifetime = self.lifetime.as_secs();
@@ -181,10 +182,17 @@ impl CodecBuilder {
             .cookie_name
             .len()
             .saturating_add(wire::encoded_len(OVERHEAD + MAX_ENVELOPE_LEN).unwrap_or(usize::MAX));
-        if self.max_cookie_size < minimum || self.max_cookie_size > MAX_COOKIE_SIZE_CEILING {
+        if self.max_cookie_size < minimum {
             return Err(ConfigError::CookieSizeTooSmall {
                 limit: self.max_cookie_size,
                 minimum,
+            }
+            .into());
+        }
+        if self.max_cookie_size > MAX_COOKIE_SIZE_CEILING {
+            return Err(ConfigError::CookieSizeTooLarge {
+                limit: self.max_cookie_size,
+                ceiling: MAX_COOKIE_SIZE_CEILING,
             }
             .into());
         }
@@ -543,12 +551,14 @@ impl Codec {
         value: &str,
         now: SystemTime,
     ) -> Result<Opened<T>, Error> {
-        self.open_payload(value, unix_secs(now), |payload| {
-            match postcard::take_from_bytes::<T>(payload) {
+        self.open_payload(
+            value,
+            unix_secs(now),
+            |payload| match postcard::take_from_bytes::<T>(payload) {
                 Ok((value, [])) => Ok(value),
                 _ => Err(Error::Deserialize),
-            }
-        })
+            },
+        )
     }
 
     /// Opens a cookie value and returns the raw payload bytes (wiped on
@@ -621,7 +631,10 @@ impl Codec {
             });
         }
 
-        let key = s.keyring.current().ok_or(Error::Config(ConfigError::NoSecrets))?;
+        let key = s
+            .keyring
+            .current()
+            .ok_or(Error::Config(ConfigError::NoSecrets))?;
         let header = Header {
             algorithm: s.algorithm,
             key_id: key.id,
@@ -676,7 +689,13 @@ impl Codec {
             .ok_or(Error::UnknownKey(header.key_id))?;
         let ad = associated_data(header, &s.cookie_name)?;
         key.keys
-            .decrypt(header.algorithm, &parts.nonce, ad.as_bytes(), parts.body, &parts.tag)
+            .decrypt(
+                header.algorithm,
+                &parts.nonce,
+                ad.as_bytes(),
+                parts.body,
+                &parts.tag,
+            )
             .map_err(|_| Error::AuthenticationFailed)?;
         let (envelope, payload) = Envelope::read(parts.body)?;
         envelope.check(now, &s.rules)?;

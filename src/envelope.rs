@@ -158,7 +158,12 @@ impl Envelope {
 
     /// An envelope with exactly these fields, for the vector tests.
     #[cfg(test)]
-    pub(crate) fn from_parts(id: [u8; ID_LEN], created_at: u64, absolute_deadline: u64, idle_deadline: u64) -> Self {
+    pub(crate) fn from_parts(
+        id: [u8; ID_LEN],
+        created_at: u64,
+        absolute_deadline: u64,
+        idle_deadline: u64,
+    ) -> Self {
         Self {
             id: SessionId(id),
             created_at,
@@ -228,7 +233,9 @@ impl Envelope {
         let (created_at, rest) = read_varint(plaintext).ok_or(Malformed::Envelope)?;
         let (absolute_deadline, rest) = read_varint(rest).ok_or(Malformed::Envelope)?;
         let (idle_deadline, rest) = read_varint(rest).ok_or(Malformed::Envelope)?;
-        let (id, payload) = rest.split_first_chunk::<ID_LEN>().ok_or(Malformed::Envelope)?;
+        let (id, payload) = rest
+            .split_first_chunk::<ID_LEN>()
+            .ok_or(Malformed::Envelope)?;
         let well_formed = created_at <= absolute_deadline
             && absolute_deadline <= MAX_TIME
             && idle_deadline <= absolute_deadline;
@@ -324,7 +331,11 @@ fn write_varint(out: &mut [u8], mut v: u64) -> Option<&mut [u8]> {
         #[allow(clippy::cast_possible_truncation)]
         let low = (v & 0x7f) as u8;
         v >>= 7;
-        *b = if bytes.peek().is_some() { low | 0x80 } else { low };
+        *b = if bytes.peek().is_some() {
+            low | 0x80
+        } else {
+            low
+        };
     }
     Some(rest)
 }
@@ -413,16 +424,15 @@ mod tests {
         rest.copy_from_slice(b"xyz");
         assert_eq!(Envelope::read(&buf), Ok((e, &b"xyz"[..])));
 
-        for bad in [
-            env(10, 9, 0),
-            env(0, MAX_TIME + 1, 0),
-            env(0, 100, 101),
-        ] {
+        for bad in [env(10, 9, 0), env(0, MAX_TIME + 1, 0), env(0, 100, 101)] {
             let mut buf = vec![0u8; bad.encoded_len()];
             bad.write(&mut buf).expect("fits");
             assert_eq!(Envelope::read(&buf), Err(Malformed::Envelope), "{bad:?}");
         }
-        assert_eq!(Envelope::read(&buf[..e.encoded_len() - 1]), Err(Malformed::Envelope));
+        assert_eq!(
+            Envelope::read(&buf[..e.encoded_len() - 1]),
+            Err(Malformed::Envelope)
+        );
     }
 
     #[test]
@@ -458,7 +468,10 @@ mod tests {
         let later = t + Duration::from_millis(500);
         assert_eq!((unix_secs(later), unix_secs_ceil(later)), (1_000, 1_001));
         let before_epoch = UNIX_EPOCH - Duration::from_secs(5);
-        assert_eq!((unix_secs(before_epoch), unix_secs_ceil(before_epoch)), (0, 0));
+        assert_eq!(
+            (unix_secs(before_epoch), unix_secs_ceil(before_epoch)),
+            (0, 0)
+        );
         let far = UNIX_EPOCH + Duration::from_secs(MAX_TIME + 10);
         assert_eq!((unix_secs(far), unix_secs_ceil(far)), (MAX_TIME, MAX_TIME));
     }
@@ -466,7 +479,10 @@ mod tests {
     #[test]
     fn touching_never_passes_the_absolute_deadline() {
         let e = Envelope::fresh(SessionId([1; ID_LEN]), 100, 50, Some(30));
-        assert_eq!((e.created_at, e.absolute_deadline, e.idle_deadline), (100, 150, 130));
+        assert_eq!(
+            (e.created_at, e.absolute_deadline, e.idle_deadline),
+            (100, 150, 130)
+        );
         assert_eq!(e.touched(140, Some(30)).idle_deadline, 150);
         assert_eq!(e.touched(140, None).idle_deadline, 0);
         assert_eq!(e.with_lifetime(Duration::from_secs(20)).idle_deadline, 120);

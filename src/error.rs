@@ -143,6 +143,15 @@ pub enum ConfigError {
         /// The smallest size that fits an empty session under this cookie name.
         minimum: usize,
     },
+    /// The maximum cookie size is over
+    /// [`MAX_COOKIE_SIZE_CEILING`](crate::MAX_COOKIE_SIZE_CEILING). Browsers
+    /// drop cookies over 4096 bytes anyway.
+    CookieSizeTooLarge {
+        /// The configured maximum cookie size.
+        limit: usize,
+        /// The largest accepted value.
+        ceiling: usize,
+    },
     /// A duration setting is shorter than one second.
     DurationTooShort {
         /// Which setting (`"lifetime"` or `"idle_timeout"`).
@@ -287,6 +296,11 @@ impl fmt::Display for ConfigError {
                 f,
                 "max cookie size {limit} is too small; an empty session under this name needs \
                  {minimum} bytes"
+            ),
+            Self::CookieSizeTooLarge { limit, ceiling } => write!(
+                f,
+                "max cookie size {limit} is over the ceiling of {ceiling} bytes; browsers \
+                 drop cookies over 4096 bytes"
             ),
             Self::DurationTooShort { setting } => {
                 write!(f, "{setting} must be at least one second")

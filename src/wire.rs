@@ -139,8 +139,7 @@ pub(crate) fn parse(token: &mut [u8]) -> Result<Parts<'_>, Error> {
     if version != VERSION {
         return Err(Error::UnsupportedVersion(version));
     }
-    let algorithm =
-        Algorithm::from_wire_id(algorithm).ok_or(Error::UnknownAlgorithm(algorithm))?;
+    let algorithm = Algorithm::from_wire_id(algorithm).ok_or(Error::UnknownAlgorithm(algorithm))?;
     Ok(Parts {
         header: Header {
             algorithm,
@@ -194,8 +193,14 @@ mod tests {
     fn max_decoded_len_is_the_inverse_of_encoded_len() {
         for chars in 0..400 {
             let n = max_decoded_len(chars);
-            assert!(encoded_len(n).is_some_and(|e| e <= chars), "chars = {chars}");
-            assert!(encoded_len(n + 1).is_some_and(|e| e > chars), "chars = {chars}");
+            assert!(
+                encoded_len(n).is_some_and(|e| e <= chars),
+                "chars = {chars}"
+            );
+            assert!(
+                encoded_len(n + 1).is_some_and(|e| e > chars),
+                "chars = {chars}"
+            );
         }
     }
 
@@ -203,7 +208,11 @@ mod tests {
     fn decode_is_strict() {
         assert_eq!(decode("AAEC").map(|v| v.to_vec()), Ok(vec![0, 1, 2]));
         for bad in ["AAE=", "AA+C", "AA/C", "AA C", "AAEC\n", "A", "AAF"] {
-            assert_eq!(decode(bad).map(|v| v.to_vec()), Err(Malformed::Encoding), "{bad:?}");
+            assert_eq!(
+                decode(bad).map(|v| v.to_vec()),
+                Err(Malformed::Encoding),
+                "{bad:?}"
+            );
         }
         // "AAE" is [0, 1]; "AAF" differs only in trailing bits that must be zero.
         assert_eq!(decode("AAE").map(|v| v.to_vec()), Ok(vec![0, 1]));

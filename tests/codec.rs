@@ -1,0 +1,1888 @@
+//! Integration tests for `Codec`: round trips, rotation, tampering,
+//! truncation, clock rules, size limits, strict decoding, configuration
+//! errors, (de)serialization failures and error codes.
+//!
+//! Every test runs at fixed instants (`t0` and offsets from it) through the
+//! `*_at` methods, so nothing depends on the wall clock.
+
+use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize, Serializer};
+
+use sealed_session::{
+    Algorithm, Codec, ConfigError, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LIFETIME,
+    DEFAULT_MAX_COOKIE_SIZE, Deadline, Error, KeyId, Keyring, MAX_COOKIE_SIZE_CEILING, MAX_TIME,
+    Malformed, Opened,
+};
+
+const SECRET_A: &str = "codec test secret A, which is longer than 32 bytes";
+const SECRET_B: &str = "codec test secret B, which is longer than 32 bytes";
+
+const MIN: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(60 * 60);
+
+/// Smallest token: header (6), nonce (24) and tag (16).
+const OVERHEAD: usize = 46;
+
+fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_750_000_000)
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+fn keyring(secrets: &[&str]) -> Keyring {
+    Keyring::new(secrets).expect("valid secrets")
+}
+
+fn codec_with(alg: Algorithm) -> Codec {
+    Codec::builder(keyring(&[SECRET_A]))
+        .algorithm(alg)
+        .build()
+        .expect("valid settings")
+}
+
+fn first_id(keyring: &Keyring) -> KeyId {
+    keyring.key_ids().next().expect("a keyring has a key")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct CartItem {
+    sku: String,
+    qty: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct UserSession {
+    user_id: u64,
+    email: String,
+    roles: Vec<String>,
+    csrf_token: [u8; 32],
+    cart: Vec<CartItem>,
+}
+
+fn sample() -> UserSession {
+    UserSession {
+        user_id: 1_234_567,
+        email: "ada.lovelace@example.com".into(),
+        roles: vec!["customer".into(), "beta-tester".into()],
+        csrf_token: core::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11)),
+        cart: vec![
+            CartItem {
+                sku: "BOOK-0001".into(),
+                qty: 2,
+            },
+            CartItem {
+                sku: "PEN-BLUE-12".into(),
+                qty: 12,
+            },
+            CartItem {
+                sku: "MUG-XL".into(),
+                qty: 1,
+            },
+        ],
+    }
+}
+
+fn decode(value: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD
+        .decode(value)
+        .expect("a sealed value is base64url")
+}
+
+fn encode(token: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(token)
+}
+
+/// `Err(e)` or a panic that shows what opened.
+fn open_err(codec: &Codec, value: &str, now: SystemTime) -> Error {
+    match codec.open_at::<UserSession>(value, now) {
+        Err(e) => e,
+        Ok(opened) => panic!("expected an error, opened {:?}", opened.value()),
+    }
+}
+
+fn open_bytes_err(codec: &Codec, value: &str, now: SystemTime) -> Error {
+    match codec.open_bytes_at(value, now) {
+        Err(e) => e,
+        Ok(opened) => panic!("expected an error, opened {} bytes", opened.value().len()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Round trips and the opened session
+// ---------------------------------------------------------------------------
+
+#[test]
+fn round_trips_under_both_algorithms_and_each_codec_opens_both() {
+    let value = sample();
+    let xaes = codec_with(Algorithm::XAes256Gcm);
+    let xchacha = codec_with(Algorithm::XChaCha20Poly1305);
+    assert_eq!(xaes.algorithm(), Algorithm::XAes256Gcm);
+    assert_eq!(xchacha.algorithm(), Algorithm::XChaCha20Poly1305);
+
+    for (sealer, alg) in [
+        (&xaes, Algorithm::XAes256Gcm),
+        (&xchacha, Algorithm::XChaCha20Poly1305),
+    ] {
+        let cookie = sealer.seal_at(&value, t0()).expect("seals");
+        let token = decode(&cookie);
+        assert_eq!(token[0], 0x01, "format version");
+        assert_eq!(token[1], alg.wire_id(), "algorithm byte");
+        assert_eq!(&token[2..6], &first_id(sealer.keyring()).to_bytes());
+        // The plaintext does not show through.
+        let email = value.email.as_bytes();
+        assert!(!token.windows(email.len()).any(|w| w == email));
+
+        for (opener, opener_alg) in [
+            (&xaes, Algorithm::XAes256Gcm),
+            (&xchacha, Algorithm::XChaCha20Poly1305),
+        ] {
+            let opened: Opened<UserSession> = opener
+                .open_at(&cookie, t0() + MIN)
+                .unwrap_or_else(|e| panic!("{alg} cookie under {opener_alg} codec: {e}"));
+            assert_eq!(opened.value(), &value);
+            assert_eq!(opened.algorithm(), alg);
+            assert_eq!(opened.key_id(), first_id(opener.keyring()));
+            assert!(!opened.sealed_with_old_secret());
+            assert_eq!(
+                opened.needs_reseal(),
+                alg != opener_alg,
+                "{alg} cookie opened by a {opener_alg} codec"
+            );
+        }
+    }
+}
+
+#[test]
+fn resealing_with_the_configured_algorithm_clears_needs_reseal() {
+    let xaes = codec_with(Algorithm::XAes256Gcm);
+    let xchacha = codec_with(Algorithm::XChaCha20Poly1305);
+    let cookie = xaes.seal_at(&sample(), t0()).expect("seals");
+    let opened = xchacha
+        .open_at::<UserSession>(&cookie, t0())
+        .expect("opens");
+    assert!(opened.needs_reseal());
+    let resealed = xchacha.reseal_at(&opened, t0() + MIN).expect("reseals");
+    assert_eq!(decode(&resealed)[1], Algorithm::XChaCha20Poly1305.wire_id());
+    let again = xchacha
+        .open_at::<UserSession>(&resealed, t0() + MIN)
+        .expect("opens");
+    assert_eq!(again.algorithm(), Algorithm::XChaCha20Poly1305);
+    assert!(!again.needs_reseal());
+    assert_eq!(again.id(), opened.id());
+    assert_eq!(again.value(), &sample());
+}
+
+#[test]
+fn opened_getters_report_the_envelope() {
+    let lifetime = 8 * HOUR;
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .lifetime(lifetime)
+        .build()
+        .expect("valid");
+    assert_eq!(codec.lifetime(), lifetime);
+    assert_eq!(codec.idle_timeout(), None);
+
+    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    let opened = codec
+        .open_at::<UserSession>(&cookie, t0() + secs(5))
+        .expect("opens");
+    assert_eq!(opened.created_at(), t0());
+    assert_eq!(opened.absolute_deadline(), t0() + lifetime);
+    assert_eq!(opened.idle_deadline(), None);
+    assert_eq!(opened.envelope().expires_at(), t0() + lifetime);
+    assert_eq!(opened.envelope().created_at(), t0());
+    assert_eq!(opened.envelope().id(), opened.id());
+    assert_eq!(opened.id().to_string().len(), 32);
+    assert_eq!(opened.id().to_bytes().len(), 16);
+
+    let idle = Codec::builder(keyring(&[SECRET_A]))
+        .lifetime(lifetime)
+        .idle_timeout(30 * MIN)
+        .build()
+        .expect("valid");
+    assert_eq!(idle.idle_timeout(), Some(30 * MIN));
+    let cookie = idle.seal_at(&sample(), t0()).expect("seals");
+    let opened = idle
+        .open_at::<UserSession>(&cookie, t0() + secs(5))
+        .expect("opens");
+    assert_eq!(opened.idle_deadline(), Some(t0() + 30 * MIN));
+    assert_eq!(opened.absolute_deadline(), t0() + lifetime);
+    assert_eq!(opened.envelope().expires_at(), t0() + 30 * MIN);
+
+    // into_parts / into_value hand back what was sealed.
+    let (value, envelope) = opened.clone().into_parts();
+    assert_eq!(value, sample());
+    assert_eq!(&envelope, opened.envelope());
+    assert_eq!(opened.into_value(), sample());
+}
+
+#[test]
+fn session_ids_are_stable_across_reseals_and_fresh_for_new_sessions() {
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .idle_timeout(30 * MIN)
+        .build()
+        .expect("valid");
+    let first = codec.seal_at(&sample(), t0()).expect("seals");
+    let mut opened = codec
+        .open_at::<UserSession>(&first, t0() + MIN)
+        .expect("opens");
+    let id = opened.id();
+
+    // Change the value and reseal later: same id and creation time.
+    opened.value_mut().cart.push(CartItem {
+        sku: "NEW".into(),
+        qty: 3,
+    });
+    let resealed = codec.reseal_at(&opened, t0() + 10 * MIN).expect("reseals");
+    assert_ne!(resealed, first);
+    let reopened = codec
+        .open_at::<UserSession>(&resealed, t0() + 11 * MIN)
+        .expect("opens");
+    assert_eq!(reopened.id(), id);
+    assert_eq!(reopened.created_at(), t0());
+    assert_eq!(reopened.value().cart.len(), 4);
+
+    // seal_with_at into the opened envelope keeps the id too.
+    let with = codec
+        .seal_with_at(&sample(), reopened.envelope(), t0() + 12 * MIN)
+        .expect("seals");
+    let with = codec
+        .open_at::<UserSession>(&with, t0() + 12 * MIN)
+        .expect("opens");
+    assert_eq!(with.id(), id);
+
+    // A fresh seal of the same value at the same instant is a new session,
+    // and never the same cookie (random nonce).
+    let second = codec.seal_at(&sample(), t0()).expect("seals");
+    assert_ne!(second, first);
+    let second = codec
+        .open_at::<UserSession>(&second, t0() + MIN)
+        .expect("opens");
+    assert_ne!(second.id(), id);
+
+    // new_envelope_at draws a new id each time, with the codec's deadlines.
+    let e1 = codec.new_envelope_at(t0()).expect("random");
+    let e2 = codec.new_envelope_at(t0()).expect("random");
+    assert_ne!(e1.id(), e2.id());
+    assert_eq!(e1.created_at(), t0());
+    assert_eq!(e1.absolute_deadline(), t0() + DEFAULT_LIFETIME);
+    assert_eq!(e1.idle_deadline(), Some(t0() + 30 * MIN));
+    let sealed = codec.seal_with_at(&7u8, &e1, t0()).expect("seals");
+    let opened = codec.open_at::<u8>(&sealed, t0()).expect("opens");
+    assert_eq!(opened.id(), e1.id());
+    assert_ne!(opened.id(), id);
+}
+
+#[test]
+fn per_session_lifetime_from_with_lifetime() {
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    let remember_me = codec
+        .new_envelope_at(t0())
+        .expect("random")
+        .with_lifetime(30 * 24 * HOUR);
+    let cookie = codec.seal_with_at(&1u8, &remember_me, t0()).expect("seals");
+    let late = t0() + 30 * 24 * HOUR - secs(1);
+    let opened = codec.open_at::<u8>(&cookie, late).expect("opens on day 30");
+    assert_eq!(opened.absolute_deadline(), t0() + 30 * 24 * HOUR);
+    assert_eq!(
+        codec.open_at::<u8>(&cookie, late + secs(1)).unwrap_err(),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+
+    // A zero lifetime is an already expired session, which sealing refuses.
+    let dead = codec
+        .new_envelope_at(t0())
+        .expect("random")
+        .with_lifetime(Duration::ZERO);
+    assert_eq!(
+        codec.seal_with_at(&1u8, &dead, t0()).unwrap_err(),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+    // So does sealing into an envelope at or past its deadline.
+    let envelope = codec.new_envelope_at(t0()).expect("random");
+    assert_eq!(
+        codec
+            .seal_with_at(&1u8, &envelope, t0() + DEFAULT_LIFETIME)
+            .unwrap_err(),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+    codec
+        .seal_with_at(&1u8, &envelope, t0() + DEFAULT_LIFETIME - secs(1))
+        .expect("one second before the deadline still seals");
+}
+
+// ---------------------------------------------------------------------------
+// Rotation
+// ---------------------------------------------------------------------------
+
+#[test]
+fn rotation_opens_old_cookies_reseals_under_the_new_secret_and_retires_the_old() {
+    let lifetime = 24 * HOUR;
+    let build = |secrets: &[&str]| {
+        Codec::builder(keyring(secrets))
+            .lifetime(lifetime)
+            .idle_timeout(2 * HOUR)
+            .build()
+            .expect("valid")
+    };
+    let only_a = build(&[SECRET_A]);
+    let b_then_a = build(&[SECRET_B, SECRET_A]);
+    let only_b = build(&[SECRET_B]);
+    let id_a = first_id(&Keyring::new([SECRET_A]).expect("valid"));
+    let id_b = first_id(&Keyring::new([SECRET_B]).expect("valid"));
+    assert_ne!(id_a, id_b);
+
+    let original = only_a.seal_at(&sample(), t0()).expect("seals");
+    let opened = b_then_a
+        .open_at::<UserSession>(&original, t0() + HOUR)
+        .expect("the old secret still opens");
+    assert!(opened.sealed_with_old_secret());
+    assert!(opened.needs_reseal());
+    assert_eq!(opened.key_id(), id_a);
+    assert_eq!(opened.value(), &sample());
+
+    let resealed = b_then_a.reseal_at(&opened, t0() + HOUR).expect("reseals");
+    assert_eq!(&decode(&resealed)[2..6], &id_b.to_bytes());
+    let reopened = only_b
+        .open_at::<UserSession>(&resealed, t0() + HOUR + MIN)
+        .expect("the new secret alone opens the resealed cookie");
+    assert!(!reopened.sealed_with_old_secret());
+    assert!(!reopened.needs_reseal());
+    assert_eq!(reopened.key_id(), id_b);
+    assert_eq!(reopened.created_at(), t0());
+    assert_eq!(reopened.absolute_deadline(), t0() + lifetime);
+    assert_eq!(reopened.idle_deadline(), Some(t0() + 3 * HOUR));
+    assert_eq!(reopened.id(), opened.id());
+    assert_eq!(reopened.value(), &sample());
+
+    // Under [b, a] the resealed cookie is current.
+    let current = b_then_a
+        .open_at::<UserSession>(&resealed, t0() + HOUR + MIN)
+        .expect("opens");
+    assert!(!current.sealed_with_old_secret());
+
+    // Once `a` is retired the original cookie names an unknown key.
+    let err = open_err(&only_b, &original, t0() + HOUR);
+    assert_eq!(err, Error::UnknownKey(id_a));
+    match err {
+        Error::UnknownKey(id) => assert_eq!(
+            id,
+            Keyring::new([SECRET_A])
+                .expect("valid")
+                .key_ids()
+                .next()
+                .expect("one key")
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.is_possible_tampering());
+    assert!(err.to_string().contains(&id_a.to_string()), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Tampering and truncation
+// ---------------------------------------------------------------------------
+
+fn expected_after_flip(original: &[u8], index: usize, flipped: u8) -> Error {
+    match index {
+        0 => Error::UnsupportedVersion(flipped),
+        1 => match Algorithm::from_wire_id(flipped) {
+            Some(_) => Error::AuthenticationFailed,
+            None => Error::UnknownAlgorithm(flipped),
+        },
+        2..=5 => {
+            let bytes: Vec<u8> = original[2..6]
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| if i + 2 == index { flipped } else { b })
+                .collect();
+            // Build the KeyId the only public way: from a token the codec reports.
+            Error::UnknownKey(key_id_from_bytes(bytes.try_into().expect("4 bytes")))
+        }
+        _ => Error::AuthenticationFailed,
+    }
+}
+
+/// A `KeyId` with the given bytes, recovered through the public API: open a
+/// token whose key-id field holds these bytes under a keyring without them.
+fn key_id_from_bytes(bytes: [u8; 4]) -> KeyId {
+    let mut token = vec![0u8; 80];
+    token[0] = 0x01;
+    token[1] = 0x01;
+    token[2..6].copy_from_slice(&bytes);
+    match Codec::new(keyring(&[SECRET_B])).open_bytes_at(&encode(&token), t0()) {
+        Err(Error::UnknownKey(id)) => {
+            assert_eq!(id.to_bytes(), bytes);
+            id
+        }
+        other => panic!("expected UnknownKey, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn every_single_bit_flip_of_the_token_is_rejected_with_the_right_error() {
+    for alg in Algorithm::ALL {
+        let codec = codec_with(alg);
+        let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+        let token = decode(&cookie);
+        assert!(token.len() > 150, "a realistic session");
+        let mut seen = BTreeSet::new();
+        for index in 0..token.len() {
+            for bit in 0..8 {
+                let mut flipped = token.clone();
+                flipped[index] ^= 1 << bit;
+                let err = open_err(&codec, &encode(&flipped), t0());
+                let expected = expected_after_flip(&token, index, flipped[index]);
+                assert_eq!(err, expected, "{alg}: byte {index}, bit {bit}");
+                assert_eq!(
+                    err.is_possible_tampering(),
+                    err == Error::AuthenticationFailed
+                );
+                seen.insert(err.code());
+            }
+        }
+        assert_eq!(
+            seen,
+            BTreeSet::from([
+                "unsupported-version",
+                "unknown-algorithm",
+                "unknown-key",
+                "authentication-failed"
+            ])
+        );
+    }
+}
+
+#[test]
+fn swapping_the_algorithm_byte_fails_authentication() {
+    for alg in Algorithm::ALL {
+        let codec = codec_with(alg);
+        let mut token = decode(&codec.seal_at(&sample(), t0()).expect("seals"));
+        token[1] = match alg {
+            Algorithm::XAes256Gcm => Algorithm::XChaCha20Poly1305.wire_id(),
+            _ => Algorithm::XAes256Gcm.wire_id(),
+        };
+        let err = open_err(&codec, &encode(&token), t0());
+        assert_eq!(err, Error::AuthenticationFailed, "{alg}");
+        assert!(err.is_possible_tampering());
+        for unknown in [0x00, 0x03, 0x7f, 0xff] {
+            token[1] = unknown;
+            assert_eq!(
+                open_err(&codec, &encode(&token), t0()),
+                Error::UnknownAlgorithm(unknown)
+            );
+        }
+    }
+}
+
+#[test]
+fn every_character_substitution_in_the_value_is_rejected() {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for alg in Algorithm::ALL {
+        let codec = codec_with(alg);
+        let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+        let chars: Vec<char> = cookie.chars().collect();
+        for (i, &original) in chars.iter().enumerate() {
+            // A few alphabet characters, chosen per position so that every
+            // bit of the 6-bit group changes somewhere in the value.
+            let pos = ALPHABET.find(original).expect("base64url character");
+            for delta in [1, 2, 4, 8, 16, 32, 63] {
+                let replacement = ALPHABET.as_bytes()[(pos + delta) % 64] as char;
+                let mut tampered = chars.clone();
+                tampered[i] = replacement;
+                let tampered: String = tampered.into_iter().collect();
+                let err = open_err(&codec, &tampered, t0());
+                assert!(
+                    matches!(
+                        err,
+                        Error::Malformed(Malformed::Encoding)
+                            | Error::UnsupportedVersion(_)
+                            | Error::UnknownAlgorithm(_)
+                            | Error::UnknownKey(_)
+                            | Error::AuthenticationFailed
+                    ),
+                    "{alg}: position {i}, {original:?} -> {replacement:?}: {err:?}"
+                );
+                // Characters 8.. encode bytes 6.. only: past the header, any
+                // change that still decodes is an authentication failure.
+                if i >= 8 && err != Error::Malformed(Malformed::Encoding) {
+                    assert_eq!(err, Error::AuthenticationFailed, "{alg}: position {i}");
+                }
+            }
+            for outsider in ['+', '/', '=', '.', '~', '*', ' ', '\t', '\0'] {
+                let mut tampered = chars.clone();
+                tampered[i] = outsider;
+                let tampered: String = tampered.into_iter().collect();
+                assert_eq!(
+                    open_err(&codec, &tampered, t0()),
+                    Error::Malformed(Malformed::Encoding),
+                    "{alg}: position {i} -> {outsider:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_truncation_of_the_value_is_rejected() {
+    for alg in Algorithm::ALL {
+        let codec = codec_with(alg);
+        let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+        for len in 0..cookie.len() {
+            let prefix = &cookie[..len];
+            let err = open_err(&codec, prefix, t0());
+            match URL_SAFE_NO_PAD.decode(prefix) {
+                Err(_) => assert_eq!(
+                    err,
+                    Error::Malformed(Malformed::Encoding),
+                    "{alg}: {len} chars"
+                ),
+                Ok(bytes) if bytes.len() < OVERHEAD => assert_eq!(
+                    err,
+                    Error::Malformed(Malformed::Truncated),
+                    "{alg}: {len} chars"
+                ),
+                Ok(_) => assert_eq!(err, Error::AuthenticationFailed, "{alg}: {len} chars"),
+            }
+            if len % 4 == 1 {
+                assert_eq!(err, Error::Malformed(Malformed::Encoding), "{len} chars");
+            }
+        }
+        assert_eq!(
+            open_err(&codec, "", t0()),
+            Error::Malformed(Malformed::Truncated)
+        );
+    }
+}
+
+#[test]
+fn every_truncation_of_the_token_is_rejected() {
+    for alg in Algorithm::ALL {
+        let codec = codec_with(alg);
+        let token = decode(&codec.seal_at(&sample(), t0()).expect("seals"));
+        for len in 0..token.len() {
+            let err = open_err(&codec, &encode(&token[..len]), t0());
+            let expected = if len < OVERHEAD {
+                Error::Malformed(Malformed::Truncated)
+            } else {
+                Error::AuthenticationFailed
+            };
+            assert_eq!(err, expected, "{alg}: {len} of {} bytes", token.len());
+        }
+        // Cutting from the front is just as fatal.
+        for cut in 1..token.len() {
+            let err = open_err(&codec, &encode(&token[cut..]), t0());
+            assert!(
+                err != Error::Malformed(Malformed::Encoding),
+                "{alg}: re-encoded bytes always decode"
+            );
+        }
+        // Appending bytes, too.
+        let mut longer = token.clone();
+        longer.push(0);
+        assert_eq!(
+            open_err(&codec, &encode(&longer), t0()),
+            Error::AuthenticationFailed
+        );
+    }
+}
+
+#[test]
+fn a_value_sealed_under_one_cookie_name_never_opens_under_another() {
+    let ring = keyring(&[SECRET_A]);
+    let named = |name: &str| {
+        Codec::builder(ring.clone())
+            .cookie_name(name)
+            .build()
+            .expect("valid")
+    };
+    let a = named("session_a");
+    let b = named("session_b");
+    assert_eq!(a.cookie_name(), "session_a");
+    for alg in Algorithm::ALL {
+        let sealer = Codec::builder(ring.clone())
+            .cookie_name("session_a")
+            .algorithm(alg)
+            .build()
+            .expect("valid");
+        let cookie = sealer.seal_at(&sample(), t0()).expect("seals");
+        a.open_at::<UserSession>(&cookie, t0())
+            .expect("opens under its own name");
+        for other in [
+            &b,
+            &named("session"),
+            &named("session_a2"),
+            &named("Session_a"),
+        ] {
+            let err = open_err(other, &cookie, t0());
+            assert_eq!(
+                err,
+                Error::AuthenticationFailed,
+                "{alg} under {}",
+                other.cookie_name()
+            );
+            assert!(err.is_possible_tampering());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Clock rules
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_absolute_deadline_is_exclusive() {
+    for lifetime in [secs(1), HOUR, DEFAULT_LIFETIME] {
+        let codec = Codec::builder(keyring(&[SECRET_A]))
+            .lifetime(lifetime)
+            .build()
+            .expect("valid");
+        let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+        let opened = codec
+            .open_at::<UserSession>(&cookie, t0() + lifetime - secs(1))
+            .expect("opens one second before the deadline");
+        assert_eq!(opened.absolute_deadline(), t0() + lifetime);
+        for late in [lifetime, lifetime + secs(1), lifetime + 365 * 24 * HOUR] {
+            let err = open_err(&codec, &cookie, t0() + late);
+            assert_eq!(
+                err,
+                Error::Expired {
+                    deadline: Deadline::Absolute
+                },
+                "lifetime {lifetime:?}, opened {late:?} after sealing"
+            );
+            assert_eq!(err.code(), "expired-absolute");
+        }
+    }
+    // Sub-second parts of `now` are ignored: the deadline second is expired
+    // from its first nanosecond.
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .lifetime(HOUR)
+        .build()
+        .expect("valid");
+    let cookie = codec.seal_at(&1u8, t0()).expect("seals");
+    codec
+        .open_at::<u8>(&cookie, t0() + HOUR - Duration::from_millis(1))
+        .expect("still in the last second");
+    assert_eq!(
+        codec
+            .open_at::<u8>(&cookie, t0() + HOUR + Duration::from_millis(999))
+            .unwrap_err(),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+}
+
+#[test]
+fn the_idle_timeout_expires_sessions_and_reseals_move_it_up_to_the_absolute_deadline() {
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .lifetime(HOUR)
+        .idle_timeout(30 * MIN)
+        .build()
+        .expect("valid");
+    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    let opened = codec
+        .open_at::<UserSession>(&cookie, t0() + 30 * MIN - secs(1))
+        .expect("opens one second before the idle deadline");
+    assert_eq!(opened.idle_deadline(), Some(t0() + 30 * MIN));
+    let err = open_err(&codec, &cookie, t0() + 30 * MIN);
+    assert_eq!(
+        err,
+        Error::Expired {
+            deadline: Deadline::Idle
+        }
+    );
+    assert_eq!(err.code(), "expired-idle");
+
+    // Activity at +20 min moves the idle deadline to +50 min.
+    let at20 = codec
+        .open_at::<UserSession>(&cookie, t0() + 20 * MIN)
+        .expect("opens");
+    let resealed = codec.reseal_at(&at20, t0() + 20 * MIN).expect("reseals");
+    let after = codec
+        .open_at::<UserSession>(&resealed, t0() + 50 * MIN - secs(1))
+        .expect("the reseal extended the idle deadline");
+    assert_eq!(after.idle_deadline(), Some(t0() + 50 * MIN));
+    assert_eq!(after.absolute_deadline(), t0() + HOUR);
+    assert_eq!(after.created_at(), t0());
+    assert_eq!(
+        open_err(&codec, &resealed, t0() + 50 * MIN),
+        Error::Expired {
+            deadline: Deadline::Idle
+        }
+    );
+
+    // Activity at +45 min would move it to +75 min, past the absolute
+    // deadline: it stops at +60 min.
+    let at45 = codec
+        .open_at::<UserSession>(&resealed, t0() + 45 * MIN)
+        .expect("opens");
+    let last = codec.reseal_at(&at45, t0() + 45 * MIN).expect("reseals");
+    let opened = codec
+        .open_at::<UserSession>(&last, t0() + HOUR - secs(1))
+        .expect("opens until the absolute deadline");
+    assert_eq!(opened.idle_deadline(), Some(t0() + HOUR));
+    assert_eq!(opened.absolute_deadline(), t0() + HOUR);
+    assert_eq!(opened.created_at(), t0());
+    assert_eq!(opened.envelope().expires_at(), t0() + HOUR);
+    // The absolute deadline is checked first.
+    assert_eq!(
+        open_err(&codec, &last, t0() + HOUR),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+
+    // Resealing ever more often never gets past the absolute deadline.
+    let mut cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    let mut now = t0();
+    for _ in 0..4 {
+        now += 15 * MIN - secs(1);
+        let opened = codec
+            .open_at::<UserSession>(&cookie, now)
+            .expect("active session opens");
+        assert_eq!(opened.absolute_deadline(), t0() + HOUR);
+        assert!(opened.idle_deadline().expect("idle deadline") <= t0() + HOUR);
+        cookie = codec.reseal_at(&opened, now).expect("reseals");
+    }
+    assert!(now < t0() + HOUR);
+    let err = codec
+        .open_at::<UserSession>(&cookie, t0() + HOUR)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+}
+
+#[test]
+fn creation_times_in_the_future_get_the_leeway_and_no_more() {
+    assert_eq!(DEFAULT_LEEWAY, secs(60));
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    codec
+        .open_at::<UserSession>(&cookie, t0() - secs(60))
+        .expect("60 s of skew is forgiven by default");
+    let err = open_err(&codec, &cookie, t0() - secs(61));
+    assert_eq!(err, Error::NotYetValid);
+    assert_eq!(err.code(), "not-yet-valid");
+
+    let strict = Codec::builder(keyring(&[SECRET_A]))
+        .leeway(Duration::ZERO)
+        .build()
+        .expect("valid");
+    strict
+        .open_at::<UserSession>(&cookie, t0())
+        .expect("created now is fine");
+    assert_eq!(
+        open_err(&strict, &cookie, t0() - secs(1)),
+        Error::NotYetValid
+    );
+
+    let lenient = Codec::builder(keyring(&[SECRET_A]))
+        .leeway(5 * MIN)
+        .build()
+        .expect("valid");
+    lenient
+        .open_at::<UserSession>(&cookie, t0() - 5 * MIN)
+        .expect("within the custom leeway");
+    assert_eq!(
+        open_err(&lenient, &cookie, t0() - 5 * MIN - secs(1)),
+        Error::NotYetValid
+    );
+}
+
+#[test]
+fn sessions_created_before_the_cut_off_are_revoked() {
+    let cut = t0() + HOUR;
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .reject_created_before(cut)
+        .build()
+        .expect("valid");
+    let before = codec.seal_at(&sample(), cut - secs(1)).expect("seals");
+    let at = codec.seal_at(&sample(), cut).expect("seals");
+    let after = codec.seal_at(&sample(), cut + secs(1)).expect("seals");
+    let now = cut + MIN;
+    let err = open_err(&codec, &before, now);
+    assert_eq!(err, Error::Revoked);
+    assert_eq!(err.code(), "revoked");
+    codec
+        .open_at::<UserSession>(&at, now)
+        .expect("created at the cut-off opens");
+    codec
+        .open_at::<UserSession>(&after, now)
+        .expect("created after the cut-off opens");
+
+    // Resealing does not launder a revoked session: the creation time stays.
+    let plain = Codec::new(keyring(&[SECRET_A]));
+    let opened = plain
+        .open_at::<UserSession>(&before, now)
+        .expect("no cut-off here");
+    let resealed = plain.reseal_at(&opened, now).expect("reseals");
+    assert_eq!(open_err(&codec, &resealed, now), Error::Revoked);
+}
+
+#[test]
+fn a_sub_second_cut_off_revokes_every_session_created_before_it() {
+    // Creation times are whole seconds; the cut-off rounds up, so a session
+    // created 300 ms before it cannot slip through.
+    let cut = t0() + Duration::from_millis(500);
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .reject_created_before(cut)
+        .build()
+        .expect("valid");
+    let now = t0() + MIN;
+    for (offset_ms, revoked) in [
+        (0, true),
+        (200, true),
+        (499, true),
+        (700, true),
+        (1000, false),
+    ] {
+        let cookie = codec
+            .seal_at(&sample(), t0() + Duration::from_millis(offset_ms))
+            .expect("seals");
+        let result = codec.open_at::<UserSession>(&cookie, now);
+        if revoked {
+            assert_eq!(result.unwrap_err(), Error::Revoked, "{offset_ms} ms");
+        } else {
+            result.unwrap_or_else(|e| panic!("{offset_ms} ms: {e}"));
+        }
+    }
+    // A cut-off on a whole second is not moved.
+    let whole = Codec::builder(keyring(&[SECRET_A]))
+        .reject_created_before(t0())
+        .build()
+        .expect("valid");
+    let cookie = whole.seal_at(&sample(), t0()).expect("seals");
+    whole
+        .open_at::<UserSession>(&cookie, now)
+        .expect("created at a whole-second cut-off opens");
+}
+
+// ---------------------------------------------------------------------------
+// Size limits
+// ---------------------------------------------------------------------------
+
+/// Postcard length of a `Vec<u8>` of `n` bytes: varint length prefix plus data.
+fn postcard_len(n: usize) -> usize {
+    postcard::to_allocvec(&vec![0u8; n])
+        .expect("serializes")
+        .len()
+}
+
+/// The largest `n` for which `codec` seals `vec![0xA5; n]` at `t0`, by
+/// binary search over `0..=hi`.
+fn largest_sealable(codec: &Codec, hi: usize) -> usize {
+    let fits = |n: usize| codec.seal_at(&vec![0xA5u8; n], t0()).is_ok();
+    assert!(fits(0));
+    assert!(!fits(hi));
+    let (mut lo, mut hi) = (0, hi);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) { lo = mid } else { hi = mid }
+    }
+    lo
+}
+
+#[test]
+fn the_largest_payload_fills_the_cookie_to_within_base64_granularity() {
+    for name in [
+        DEFAULT_COOKIE_NAME,
+        "x",
+        "a_much_longer_cookie_name_for_this_test",
+    ] {
+        for alg in Algorithm::ALL {
+            let codec = Codec::builder(keyring(&[SECRET_A]))
+                .cookie_name(name)
+                .algorithm(alg)
+                .build()
+                .expect("valid");
+            assert_eq!(codec.max_cookie_size(), DEFAULT_MAX_COOKIE_SIZE);
+            let n = largest_sealable(&codec, 5000);
+            // Linear confirmation around the search result.
+            for m in n.saturating_sub(5)..=n {
+                codec.seal_at(&vec![0xA5u8; m], t0()).expect("fits");
+            }
+            let value = codec.seal_at(&vec![0xA5u8; n], t0()).expect("fits");
+            let size = name.len() + value.len();
+            assert!(size <= 4096, "{name}/{alg}: {size}");
+            assert!(size >= 4096 - 3, "{name}/{alg}: only {size} of 4096 used");
+            codec
+                .open_at::<Vec<u8>>(&value, t0())
+                .expect("the largest cookie opens");
+
+            match codec.seal_at(&vec![0xA5u8; n + 1], t0()) {
+                Err(Error::TooLarge { size, limit }) => {
+                    assert_eq!(limit, 4096);
+                    assert!(size > limit, "{size}");
+                    assert!(size <= limit + 3, "{size}");
+                    // `size` is the size the cookie would have had.
+                    let roomy = Codec::builder(keyring(&[SECRET_A]))
+                        .cookie_name(name)
+                        .algorithm(alg)
+                        .max_cookie_size(8192)
+                        .build()
+                        .expect("valid");
+                    let bigger = roomy.seal_at(&vec![0xA5u8; n + 1], t0()).expect("fits");
+                    assert_eq!(size, name.len() + bigger.len());
+                }
+                other => panic!(
+                    "{name}/{alg}: expected TooLarge, got {:?}",
+                    other.map(|_| ())
+                ),
+            }
+
+            // The documented margin: a given session fits at most 8 bytes
+            // more than max_payload_len.
+            let extra = postcard_len(n) - codec.max_payload_len();
+            assert!(
+                extra <= 8,
+                "{name}/{alg}: {extra} bytes over max_payload_len"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_cookie_of_exactly_the_limit_seals_and_opens_and_one_byte_more_does_not() {
+    let roomy = |name: &str| {
+        Codec::builder(keyring(&[SECRET_A]))
+            .cookie_name(name)
+            .max_cookie_size(MAX_COOKIE_SIZE_CEILING)
+            .build()
+            .expect("valid")
+    };
+    let mut landed = 0;
+    // Several payload sizes, so that every base64 remainder is exercised.
+    for n in 2960..2990 {
+        let payload = vec![0x3Cu8; n];
+        let value_len = roomy("m")
+            .seal_at(&payload, t0())
+            .expect("fits the roomy codec")
+            .len();
+        let Some(name_len) = 4096usize.checked_sub(value_len) else {
+            continue;
+        };
+        if !(1..=256).contains(&name_len) {
+            continue;
+        }
+        landed += 1;
+        let name = "c".repeat(name_len);
+        let codec = Codec::builder(keyring(&[SECRET_A]))
+            .cookie_name(name.clone())
+            .build()
+            .expect("valid");
+        let value = codec
+            .seal_at(&payload, t0())
+            .expect("name + value == limit exactly fits");
+        assert_eq!(name.len() + value.len(), 4096, "n = {n}");
+        let opened = codec
+            .open_at::<Vec<u8>>(&value, t0())
+            .expect("a cookie of exactly the limit opens");
+        assert_eq!(opened.value(), &payload);
+
+        // One byte more of payload: over the limit.
+        match codec.seal_at(&vec![0x3Cu8; n + 1], t0()) {
+            Err(Error::TooLarge { size, limit }) => {
+                assert_eq!(limit, 4096);
+                assert!(size > 4096, "n = {n}: {size}");
+            }
+            other => panic!("n = {n}: expected TooLarge, got {:?}", other.map(|_| ())),
+        }
+        // One byte more of name: exactly one over.
+        let longer = Codec::builder(keyring(&[SECRET_A]))
+            .cookie_name(format!("{name}c"))
+            .build()
+            .expect("valid");
+        assert_eq!(
+            longer.seal_at(&payload, t0()).unwrap_err(),
+            Error::TooLarge {
+                size: 4097,
+                limit: 4096
+            }
+        );
+        // The same value offered under the longer name is refused before
+        // decoding.
+        assert_eq!(
+            open_bytes_err(&longer, &value, t0()),
+            Error::TooLarge {
+                size: 4097,
+                limit: 4096
+            }
+        );
+    }
+    assert!(landed >= 10, "only {landed} payload sizes landed exactly");
+}
+
+#[test]
+fn max_payload_len_always_fits_at_any_date_and_is_tight() {
+    assert_eq!(
+        Codec::new(keyring(&[SECRET_A])).max_payload_len(),
+        2986,
+        "the documented default"
+    );
+    let long_name = "n".repeat(256);
+    let worst = UNIX_EPOCH + Duration::from_secs(MAX_TIME - 100);
+    for name in ["session", "x", long_name.as_str()] {
+        for limit in [
+            name.len() + 107,
+            name.len() + 108,
+            name.len() + 109,
+            name.len() + 110,
+            1000,
+            DEFAULT_MAX_COOKIE_SIZE,
+            MAX_COOKIE_SIZE_CEILING,
+        ] {
+            for alg in Algorithm::ALL {
+                let codec = Codec::builder(keyring(&[SECRET_A]))
+                    .cookie_name(name)
+                    .max_cookie_size(limit)
+                    .algorithm(alg)
+                    .idle_timeout(30 * MIN)
+                    .build()
+                    .expect("valid");
+                let max = codec.max_payload_len();
+                let payload = vec![0x99u8; max];
+                for now in [UNIX_EPOCH + secs(1), t0(), worst] {
+                    let envelope = codec.new_envelope_at(now).expect("random");
+                    let value = codec
+                        .seal_bytes_with_at(&payload, &envelope, now)
+                        .unwrap_or_else(|e| panic!("{name:.8}/{limit}/{alg} at {now:?}: {e}"));
+                    assert!(name.len() + value.len() <= limit);
+                    let opened = codec.open_bytes_at(&value, now).expect("opens");
+                    assert_eq!(opened.value().as_slice(), payload.as_slice());
+                }
+                // Through serde as well: a Vec<u8> whose postcard form is
+                // max_payload_len bytes.
+                if max > 0 {
+                    let n = (0..=max)
+                        .rev()
+                        .find(|&n| postcard_len(n) == max)
+                        .or_else(|| (0..=max).rev().find(|&n| postcard_len(n) <= max))
+                        .expect("some length fits");
+                    let envelope = codec.new_envelope_at(worst).expect("random");
+                    codec
+                        .seal_with_at(&vec![1u8; n], &envelope, worst)
+                        .expect("serde payload of max_payload_len fits");
+                }
+                // At the worst date (every time a 6-byte varint) the bound is
+                // tight: one byte more does not fit.
+                let envelope = codec.new_envelope_at(worst).expect("random");
+                match codec.seal_bytes_with_at(&vec![0u8; max + 1], &envelope, worst) {
+                    Err(Error::TooLarge { size, limit: l }) => {
+                        assert_eq!(l, limit);
+                        assert!(size > limit);
+                    }
+                    other => panic!(
+                        "{name:.8}/{limit}/{alg}: expected TooLarge, got {:?}",
+                        other.map(|_| ())
+                    ),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn oversized_values_are_refused_before_any_decoding() {
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    let junk = "!".repeat(5000);
+    assert_eq!(
+        open_err(&codec, &junk, t0()),
+        Error::TooLarge {
+            size: 7 + 5000,
+            limit: 4096
+        }
+    );
+    // One over the limit, even of otherwise valid characters.
+    let just_over = "A".repeat(4096 - 7 + 1);
+    assert_eq!(
+        open_err(&codec, &just_over, t0()),
+        Error::TooLarge {
+            size: 4097,
+            limit: 4096
+        }
+    );
+    // At the limit the same junk is decoded and found malformed.
+    let at_limit = "!".repeat(4096 - 7);
+    assert_eq!(
+        open_err(&codec, &at_limit, t0()),
+        Error::Malformed(Malformed::Encoding)
+    );
+    // Multi-byte characters count as bytes.
+    let wide = "é".repeat(2045);
+    assert_eq!(
+        open_err(&codec, &wide, t0()),
+        Error::TooLarge {
+            size: 7 + 4090,
+            limit: 4096
+        }
+    );
+    let err = open_err(&codec, &junk, t0());
+    assert!(!err.is_possible_tampering());
+    let msg = err.to_string();
+    assert!(msg.contains("5007") && msg.contains("4096"), "{msg}");
+}
+
+#[test]
+fn a_custom_max_cookie_size_is_enforced_both_ways() {
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .cookie_name("sid")
+        .max_cookie_size(1024)
+        .build()
+        .expect("valid");
+    assert_eq!(codec.max_cookie_size(), 1024);
+    let max = codec.max_payload_len();
+    // 1021 characters hold 255 groups of 3 bytes; the 1 left over holds none.
+    assert_eq!(max, (1021 / 4) * 3 - 80, "max_decoded_len(1021) - 80");
+    let fits = codec
+        .seal_at(&vec![7u8; max - 2], t0())
+        .expect("max_payload_len fits");
+    assert!(3 + fits.len() <= 1024);
+    match codec.seal_at(&vec![7u8; 2000], t0()) {
+        Err(Error::TooLarge { size, limit }) => {
+            assert_eq!(limit, 1024);
+            assert!(size > 2000, "{size}");
+        }
+        other => panic!("expected TooLarge, got {:?}", other.map(|_| ())),
+    }
+    // A cookie sealed under the default limit is too large for this codec
+    // before anything else is looked at.
+    let default = Codec::builder(keyring(&[SECRET_A]))
+        .cookie_name("sid")
+        .build()
+        .expect("valid");
+    let big = default.seal_at(&vec![7u8; 1500], t0()).expect("fits 4096");
+    assert_eq!(
+        open_err(&codec, &big, t0()),
+        Error::TooLarge {
+            size: 3 + big.len(),
+            limit: 1024
+        }
+    );
+    assert_eq!(
+        open_err(&codec, &"A".repeat(1022), t0()),
+        Error::TooLarge {
+            size: 1025,
+            limit: 1024
+        }
+    );
+}
+
+#[test]
+fn max_cookie_size_bounds_are_checked_at_build() {
+    let build = |name: &str, limit: usize| {
+        Codec::builder(keyring(&[SECRET_A]))
+            .cookie_name(name)
+            .max_cookie_size(limit)
+            .build()
+    };
+    // An empty session at the worst date needs 80 token bytes: 107 chars.
+    for name in ["session", "x", "n".repeat(256).as_str()] {
+        let minimum = name.len() + 107;
+        let err = build(name, minimum - 1).expect_err("too small");
+        assert_eq!(
+            err,
+            Error::Config(ConfigError::CookieSizeTooSmall {
+                limit: minimum - 1,
+                minimum
+            })
+        );
+        let msg = err.to_string();
+        assert!(msg.contains(&minimum.to_string()), "{msg}");
+        let codec = build(name, minimum).expect("the minimum is enough");
+        assert_eq!(codec.max_payload_len(), 0);
+        let worst = UNIX_EPOCH + Duration::from_secs(MAX_TIME - 100);
+        let value = codec.seal_at(&(), worst).expect("an empty session fits");
+        codec.open_at::<()>(&value, worst).expect("opens");
+    }
+    assert!(build("session", 0).is_err());
+    build("session", MAX_COOKIE_SIZE_CEILING).expect("the ceiling itself is allowed");
+}
+
+#[test]
+fn a_max_cookie_size_over_the_ceiling_is_reported_as_such() {
+    let err = Codec::builder(keyring(&[SECRET_A]))
+        .max_cookie_size(MAX_COOKIE_SIZE_CEILING + 1)
+        .build()
+        .expect_err("over the ceiling");
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert_eq!(err.code(), "config");
+    // The message must tell the user what is wrong: the value is too large,
+    // and what the ceiling is.
+    let msg = err.to_string();
+    assert!(
+        !msg.contains("too small"),
+        "a size over the ceiling is reported as too small: {msg}"
+    );
+    assert!(
+        msg.contains(&MAX_COOKIE_SIZE_CEILING.to_string()),
+        "the message does not name the ceiling: {msg}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Strict base64
+// ---------------------------------------------------------------------------
+
+#[test]
+fn only_strict_unpadded_base64url_is_accepted() {
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    let encoding = Error::Malformed(Malformed::Encoding);
+
+    // Values of every length remainder (0, 2 and 3 mod 4).
+    let mut remainders = BTreeSet::new();
+    for n in 0..6usize {
+        let cookie = codec.seal_at(&vec![0u8; n], t0()).expect("seals");
+        codec.open_at::<Vec<u8>>(&cookie, t0()).expect("opens");
+        remainders.insert(cookie.len() % 4);
+
+        for padded in [
+            format!("{cookie}="),
+            format!("{cookie}=="),
+            format!("{cookie}==="),
+        ] {
+            assert_eq!(open_bytes_err(&codec, &padded, t0()), encoding, "{padded}");
+        }
+        for (i, c) in cookie.char_indices() {
+            let swap = match c {
+                '-' => '+',
+                '_' => '/',
+                _ => continue,
+            };
+            let mut bad = cookie.clone();
+            bad.replace_range(i..=i, &swap.to_string());
+            assert_eq!(open_bytes_err(&codec, &bad, t0()), encoding, "{bad}");
+        }
+        for i in [0, 1, 5, cookie.len() / 2, cookie.len() - 1, cookie.len()] {
+            for ws in [" ", "\n", "\r\n", "\t"] {
+                let mut bad = cookie.clone();
+                bad.insert_str(i, ws);
+                assert_eq!(
+                    open_bytes_err(&codec, &bad, t0()),
+                    encoding,
+                    "{ws:?} at {i}"
+                );
+            }
+        }
+        for quoted in [
+            format!("\"{cookie}\""),
+            format!(" {cookie}"),
+            format!("{cookie} "),
+        ] {
+            assert_eq!(open_bytes_err(&codec, &quoted, t0()), encoding);
+        }
+    }
+    assert_eq!(
+        remainders,
+        BTreeSet::from([0, 2, 3]),
+        "payload sizes 0..6 cover every remainder"
+    );
+
+    // '+' and '/' anywhere, even where the value has no '-' or '_'.
+    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    for i in [0, 10, 100, cookie.len() - 1] {
+        for swap in ["+", "/"] {
+            let mut bad = cookie.clone();
+            bad.replace_range(i..=i, swap);
+            assert_eq!(open_bytes_err(&codec, &bad, t0()), encoding);
+        }
+    }
+
+    // Non-canonical trailing bits: for a length of 2 or 3 mod 4, the last
+    // character carries unused low bits that must be zero.
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut checked = 0;
+    for n in 0..6usize {
+        let cookie = codec.seal_at(&vec![0u8; n], t0()).expect("seals");
+        let unused_bits = match cookie.len() % 4 {
+            2 => 4,
+            3 => 2,
+            _ => continue,
+        };
+        let last = *cookie.as_bytes().last().expect("non-empty");
+        let index = ALPHABET.iter().position(|&c| c == last).expect("alphabet");
+        assert_eq!(index % (1 << unused_bits), 0, "the encoder is canonical");
+        for bit in 0..unused_bits {
+            let mut bad = cookie.clone();
+            bad.pop();
+            bad.push(ALPHABET[index | (1 << bit)] as char);
+            // The decoded bytes would be identical: only strictness rejects it.
+            assert_eq!(open_bytes_err(&codec, &bad, t0()), encoding, "{bad}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6);
+
+    // A length of 1 mod 4 never decodes.
+    let mut one_over = cookie.clone();
+    while one_over.len() % 4 != 1 {
+        one_over.push('A');
+    }
+    assert_eq!(open_bytes_err(&codec, &one_over, t0()), encoding);
+
+    // Standard base64 of a real token, with padding, is refused.
+    let token = decode(&cookie);
+    let standard = base64::engine::general_purpose::STANDARD.encode(&token);
+    if standard != cookie {
+        assert_eq!(open_bytes_err(&codec, &standard, t0()), encoding);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Configuration errors
+// ---------------------------------------------------------------------------
+
+#[test]
+fn invalid_cookie_names_are_rejected() {
+    let build = |name: String| {
+        Codec::builder(keyring(&[SECRET_A]))
+            .cookie_name(name)
+            .build()
+    };
+    let bad = [
+        String::new(),
+        "my session".into(),
+        "a;b".into(),
+        "a=b".into(),
+        "a,b".into(),
+        "caf\u{e9}".into(),
+        "\u{1f36a}".into(),
+        "tab\there".into(),
+        "new\nline".into(),
+        "quote\"d".into(),
+        "(paren)".into(),
+        "a/b".into(),
+        "a\\b".into(),
+        "del\u{7f}".into(),
+        "x".repeat(257),
+    ];
+    for name in bad {
+        match build(name.clone()) {
+            Err(Error::Config(ConfigError::InvalidCookieName { reason })) => {
+                assert!(!reason.is_empty());
+                let err = build(name.clone()).expect_err("invalid");
+                assert!(err.to_string().contains(reason), "{err}");
+            }
+            other => panic!("{name:?}: expected InvalidCookieName, got {other:?}"),
+        }
+    }
+    for good in [
+        "x".repeat(256),
+        "__Host-session".into(),
+        "sid".into(),
+        "a.b-c_d!#$%&'*+^`|~".into(),
+    ] {
+        let codec = build(good.clone()).unwrap_or_else(|e| panic!("{good:?}: {e}"));
+        let cookie = codec.seal_at(&1u32, t0()).expect("seals");
+        codec.open_at::<u32>(&cookie, t0()).expect("opens");
+    }
+}
+
+#[test]
+fn zero_durations_are_rejected() {
+    let builder = || Codec::builder(keyring(&[SECRET_A]));
+    for short in [Duration::ZERO, Duration::from_millis(999)] {
+        assert_eq!(
+            builder().lifetime(short).build().unwrap_err(),
+            Error::Config(ConfigError::DurationTooShort {
+                setting: "lifetime"
+            })
+        );
+        assert_eq!(
+            builder().idle_timeout(short).build().unwrap_err(),
+            Error::Config(ConfigError::DurationTooShort {
+                setting: "idle_timeout"
+            })
+        );
+    }
+    let msg = builder()
+        .idle_timeout(Duration::ZERO)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("idle_timeout"), "{msg}");
+    let codec = builder()
+        .lifetime(secs(1))
+        .idle_timeout(secs(1))
+        .build()
+        .expect("one second is enough");
+    let cookie = codec.seal_at(&1u8, t0()).expect("seals");
+    codec.open_at::<u8>(&cookie, t0()).expect("opens");
+    assert_eq!(
+        codec.open_at::<u8>(&cookie, t0() + secs(1)).unwrap_err(),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Serialization and deserialization
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Different {
+    flag: bool,
+    when: u64,
+    name: String,
+}
+
+#[test]
+fn authentic_payloads_of_the_wrong_shape_fail_to_deserialize() {
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    let cookie = codec
+        .seal_at(&(7u32, String::from("hello")), t0())
+        .expect("seals");
+    codec
+        .open_at::<(u32, String)>(&cookie, t0())
+        .expect("opens as itself");
+    match codec.open_at::<Different>(&cookie, t0()) {
+        Err(e) => assert_eq!(e, Error::Deserialize),
+        Ok(o) => panic!("opened as {:?}", o.value()),
+    }
+    match codec.open_at::<UserSession>(&cookie, t0()) {
+        Err(e) => assert_eq!(e, Error::Deserialize),
+        Ok(o) => panic!("opened as {:?}", o.value()),
+    }
+
+    // Leftover bytes are an error, not silently ignored.
+    let pair = codec.seal_at(&(1u8, 2u8), t0()).expect("seals");
+    assert_eq!(
+        codec.open_at::<u8>(&pair, t0()).unwrap_err(),
+        Error::Deserialize
+    );
+    let opened = codec.open_at::<(u8, u8)>(&pair, t0()).expect("opens");
+    assert_eq!(opened.value(), &(1, 2));
+
+    // Clock rules come before deserialization.
+    assert_eq!(
+        codec
+            .open_at::<u8>(&pair, t0() + DEFAULT_LIFETIME)
+            .unwrap_err(),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+
+    // Raw bytes round-trip without postcard.
+    let envelope = codec.new_envelope_at(t0()).expect("random");
+    let raw = codec
+        .seal_bytes_with_at(b"\xff\xfe not postcard", &envelope, t0())
+        .expect("seals");
+    let opened = codec.open_bytes_at(&raw, t0()).expect("opens");
+    assert_eq!(opened.value().as_slice(), b"\xff\xfe not postcard");
+    assert_eq!(opened.id(), envelope.id());
+    assert_eq!(
+        codec.open_at::<String>(&raw, t0()).unwrap_err(),
+        Error::Deserialize
+    );
+}
+
+/// A sequence that does not announce its length, which postcard cannot
+/// write.
+struct UnsizedSeq;
+
+impl Serialize for UnsizedSeq {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(None)?;
+        seq.serialize_element(&1u8)?;
+        seq.end()
+    }
+}
+
+/// A value whose `Serialize` always fails.
+struct Failing;
+
+impl Serialize for Failing {
+    fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("refused"))
+    }
+}
+
+/// A value that serializes to a different length every time.
+struct Shifty {
+    calls: Cell<usize>,
+    lens: [usize; 2],
+}
+
+impl Serialize for Shifty {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let call = self.calls.get();
+        self.calls.set(call + 1);
+        let len = self.lens[call.min(1)];
+        s.serialize_bytes(&vec![0x42; len])
+    }
+}
+
+#[test]
+fn values_that_cannot_be_serialized_are_reported() {
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    assert_eq!(
+        codec.seal_at(&UnsizedSeq, t0()).unwrap_err(),
+        Error::Serialize
+    );
+    assert_eq!(codec.seal_at(&Failing, t0()).unwrap_err(), Error::Serialize);
+    for lens in [[10, 5], [10, 20], [10, 0]] {
+        let shifty = Shifty {
+            calls: Cell::new(0),
+            lens,
+        };
+        assert_eq!(
+            codec.seal_at(&shifty, t0()).unwrap_err(),
+            Error::Serialize,
+            "{lens:?}"
+        );
+    }
+    // A stable one of the same shape seals.
+    let stable = Shifty {
+        calls: Cell::new(0),
+        lens: [10, 10],
+    };
+    let cookie = codec.seal_at(&stable, t0()).expect("seals");
+    let opened = codec.open_at::<Vec<u8>>(&cookie, t0()).expect("opens");
+    assert_eq!(opened.value(), &vec![0x42; 10]);
+    let msg = Error::Serialize.to_string();
+    assert!(msg.contains("postcard"), "{msg}");
+}
+
+// ---------------------------------------------------------------------------
+// A token built independently from the documented format
+// ---------------------------------------------------------------------------
+
+/// The documented key schedule, for one of the two algorithms.
+fn derived_key(secret: &str, alg: Algorithm) -> [u8; 32] {
+    let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"sealed-session v1"), secret.as_bytes());
+    let info: &[u8] = match alg {
+        Algorithm::XAes256Gcm => b"sealed-session v1 key xaes256gcm",
+        _ => b"sealed-session v1 key xchacha20poly1305",
+    };
+    let mut key = [0u8; 32];
+    hkdf.expand(info, &mut key).expect("32 bytes");
+    key
+}
+
+fn varint(mut v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let low = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(low);
+            return out;
+        }
+        out.push(low | 0x80);
+    }
+}
+
+/// Seals `plaintext` (envelope and payload) as the format documents it:
+/// `version | algorithm | key id | nonce | ciphertext | tag`, with the header
+/// and the cookie name as associated data.
+fn forge(secret: &str, cookie_name: &str, alg: Algorithm, plaintext: &[u8]) -> String {
+    use chacha20poly1305::aead::{AeadInOut, KeyInit};
+    let key_id = first_id(&keyring(&[secret])).to_bytes();
+    let nonce = [0x24u8; 24];
+    let mut header = vec![0x01, alg.wire_id()];
+    header.extend_from_slice(&key_id);
+    let mut ad = header.clone();
+    ad.extend_from_slice(cookie_name.as_bytes());
+    let key = derived_key(secret, alg);
+    let mut body = plaintext.to_vec();
+    let tag: [u8; 16] = match alg {
+        Algorithm::XAes256Gcm => xaes_256_gcm::Xaes256Gcm::new(&key.into())
+            .encrypt_inout_detached(&nonce.into(), &ad, body.as_mut_slice().into())
+            .expect("encrypts")
+            .into(),
+        _ => chacha20poly1305::XChaCha20Poly1305::new(&key.into())
+            .encrypt_inout_detached(&nonce.into(), &ad, body.as_mut_slice().into())
+            .expect("encrypts")
+            .into(),
+    };
+    let mut token = header;
+    token.extend_from_slice(&nonce);
+    token.extend_from_slice(&body);
+    token.extend_from_slice(&tag);
+    encode(&token)
+}
+
+fn envelope_bytes(created: u64, absolute: u64, idle: u64, id: [u8; 16]) -> Vec<u8> {
+    let mut out = varint(created);
+    out.extend(varint(absolute));
+    out.extend(varint(idle));
+    out.extend_from_slice(&id);
+    out
+}
+
+#[test]
+fn an_independently_built_token_opens_and_broken_envelopes_are_malformed() {
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    let created = 1_750_000_000u64;
+    let id = [0x5Eu8; 16];
+    let payload = postcard::to_allocvec(&(42u32, "hi")).expect("serializes");
+    for alg in Algorithm::ALL {
+        let mut plaintext = envelope_bytes(created, created + 3600, created + 600, id);
+        plaintext.extend_from_slice(&payload);
+        let cookie = forge(SECRET_A, "session", alg, &plaintext);
+        let opened = codec
+            .open_at::<(u32, String)>(&cookie, t0())
+            .unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(opened.value(), &(42, "hi".to_string()));
+        assert_eq!(opened.id().to_bytes(), id);
+        assert_eq!(opened.created_at(), t0());
+        assert_eq!(opened.absolute_deadline(), t0() + HOUR);
+        assert_eq!(opened.idle_deadline(), Some(t0() + 10 * MIN));
+        assert_eq!(opened.algorithm(), alg);
+        assert_eq!(
+            codec
+                .open_at::<(u32, String)>(&cookie, t0() + 10 * MIN)
+                .unwrap_err(),
+            Error::Expired {
+                deadline: Deadline::Idle
+            }
+        );
+
+        // Under another cookie name, or another secret with the right key
+        // id, it does not authenticate.
+        let elsewhere = forge(SECRET_A, "other", alg, &plaintext);
+        assert_eq!(
+            open_err(&codec, &elsewhere, t0()),
+            Error::AuthenticationFailed
+        );
+
+        // Authentic tokens whose envelope breaks the rules.
+        // `created` with a redundant final zero group.
+        let mut non_minimal = varint(created);
+        *non_minimal.last_mut().expect("non-empty") |= 0x80;
+        non_minimal.push(0x00);
+        non_minimal.extend(varint(created + 3600));
+        non_minimal.extend(varint(0));
+        non_minimal.extend_from_slice(&id);
+        // Zero written in two bytes.
+        let mut overlong_zero = varint(created);
+        overlong_zero.extend(varint(created + 3600));
+        overlong_zero.extend([0x80, 0x00]);
+        overlong_zero.extend_from_slice(&id);
+        let mut non_minimal_last = varint(created);
+        non_minimal_last.extend(varint(created + 3600));
+        non_minimal_last.extend([0x81, 0x00]); // 1 with a redundant final group
+        non_minimal_last.extend_from_slice(&id);
+        let broken: Vec<(&str, Vec<u8>)> = vec![
+            ("empty plaintext", Vec::new()),
+            (
+                "created after the absolute deadline",
+                envelope_bytes(created + 1, created, 0, id),
+            ),
+            (
+                "idle after the absolute deadline",
+                envelope_bytes(created, created + 10, created + 11, id),
+            ),
+            (
+                "absolute deadline past MAX_TIME",
+                envelope_bytes(created, MAX_TIME + 1, 0, id),
+            ),
+            (
+                "session id cut short",
+                envelope_bytes(created, created + 10, 0, id)[..20].to_vec(),
+            ),
+            ("varint cut off", vec![0x80]),
+            ("eleven-byte varint", [vec![0xff; 10], vec![0x01]].concat()),
+            ("non-minimal varint", non_minimal),
+            ("overlong zero", overlong_zero),
+            ("redundant final varint group", non_minimal_last),
+        ];
+        for (what, plaintext) in broken {
+            let cookie = forge(SECRET_A, "session", alg, &plaintext);
+            let err = open_bytes_err(&codec, &cookie, t0());
+            assert_eq!(err, Error::Malformed(Malformed::Envelope), "{alg}: {what}");
+            assert_eq!(err.code(), "malformed");
+        }
+        // Right at the rules' edges the envelope is fine.
+        for (created_at, absolute, idle) in [
+            (created, created + 1, created + 1),
+            (created, MAX_TIME, 0),
+            (0, created + 1, 0),
+        ] {
+            let plaintext = envelope_bytes(created_at, absolute, idle, id);
+            let cookie = forge(SECRET_A, "session", alg, &plaintext);
+            codec
+                .open_bytes_at(&cookie, t0())
+                .unwrap_or_else(|e| panic!("{alg}: {created_at}/{absolute}/{idle}: {e}"));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Types, codes and messages
+// ---------------------------------------------------------------------------
+
+#[test]
+fn codec_and_keyring_are_shareable_across_threads() {
+    fn assert_shareable<T: Send + Sync + Clone + 'static>() {}
+    fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+    assert_shareable::<Codec>();
+    assert_shareable::<Keyring>();
+    assert_shareable::<Error>();
+    assert_error::<Error>();
+    assert_error::<ConfigError>();
+
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let codec = codec.clone();
+            let cookie = cookie.clone();
+            std::thread::spawn(move || {
+                let opened = codec
+                    .open_at::<UserSession>(&cookie, t0())
+                    .expect("opens on another thread");
+                codec
+                    .seal_at(&(i, opened.into_value().user_id), t0())
+                    .expect("seals on another thread")
+            })
+        })
+        .collect();
+    for (i, handle) in handles.into_iter().enumerate() {
+        let sealed = handle.join().expect("no panic");
+        let opened = codec.open_at::<(i32, u64)>(&sealed, t0()).expect("opens");
+        assert_eq!(opened.value(), &(i as i32, 1_234_567));
+    }
+}
+
+#[test]
+fn every_producible_error_has_its_own_code_and_an_actionable_message() {
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .lifetime(HOUR)
+        .idle_timeout(10 * MIN)
+        .reject_created_before(t0())
+        .build()
+        .expect("valid");
+    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    let token = decode(&cookie);
+    let with = |i: usize, b: u8| {
+        let mut t = token.clone();
+        t[i] = b;
+        encode(&t)
+    };
+    let old = Codec::new(keyring(&[SECRET_A]))
+        .seal_at(&sample(), t0() - secs(1))
+        .expect("seals");
+
+    let produced: Vec<(Error, &[&str])> = vec![
+        (
+            open_err(&codec, &"!".repeat(5000), t0()),
+            &["5007", "4096", "server-side"],
+        ),
+        (open_err(&codec, "a b", t0()), &["base64url"]),
+        (open_err(&codec, "AAAA", t0()), &["shorter"]),
+        (
+            open_err(&codec, &with(0, 9), t0()),
+            &["version 9", "version 1"],
+        ),
+        (open_err(&codec, &with(1, 0x7f), t0()), &["0x7f"]),
+        (
+            open_err(&codec, &with(2, token[2] ^ 1), t0()),
+            &["not in the keyring"],
+        ),
+        (
+            open_err(&codec, &with(40, token[40] ^ 1), t0()),
+            &["modified"],
+        ),
+        (
+            open_err(&codec, &cookie, t0() + HOUR),
+            &["absolute lifetime"],
+        ),
+        (open_err(&codec, &cookie, t0() + 10 * MIN), &["idle"]),
+        (open_err(&codec, &cookie, t0() - 2 * MIN), &["clock"]),
+        (open_err(&codec, &old, t0()), &["cut-off"]),
+        (
+            codec.open_at::<u8>(&cookie, t0()).unwrap_err(),
+            &["does not decode"],
+        ),
+        (codec.seal_at(&UnsizedSeq, t0()).unwrap_err(), &["postcard"]),
+        (
+            Codec::builder(keyring(&[SECRET_A]))
+                .cookie_name("")
+                .build()
+                .unwrap_err(),
+            &["cookie name", "empty"],
+        ),
+        (Error::Random, &["random"]),
+    ];
+    let forged = forge(SECRET_A, "session", Algorithm::XAes256Gcm, &[]);
+    let envelope = open_bytes_err(&codec, &forged, t0());
+    assert_eq!(envelope, Error::Malformed(Malformed::Envelope));
+    assert!(envelope.to_string().contains("envelope"), "{envelope}");
+
+    let mut codes = BTreeSet::new();
+    let mut malformed_messages = BTreeSet::new();
+    for (err, needles) in &produced {
+        let msg = err.to_string();
+        assert!(!msg.is_empty(), "{err:?}");
+        assert!(msg.len() > 20, "{err:?}: too terse to act on: {msg}");
+        for needle in *needles {
+            assert!(msg.contains(needle), "{err:?}: {msg:?} lacks {needle:?}");
+        }
+        let code = err.code();
+        assert!(
+            code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+            "{code}"
+        );
+        if let Error::Malformed(_) = err {
+            malformed_messages.insert(msg);
+        } else {
+            assert!(codes.insert(code), "code {code} is shared by two variants");
+        }
+        assert_eq!(
+            err.is_possible_tampering(),
+            *err == Error::AuthenticationFailed
+        );
+    }
+    assert_eq!(malformed_messages.len(), 2, "Encoding and Truncated differ");
+    codes.insert("malformed");
+    assert_eq!(
+        codes,
+        BTreeSet::from([
+            "too-large",
+            "malformed",
+            "unsupported-version",
+            "unknown-algorithm",
+            "unknown-key",
+            "authentication-failed",
+            "expired-absolute",
+            "expired-idle",
+            "not-yet-valid",
+            "revoked",
+            "deserialize",
+            "serialize",
+            "config",
+            "random",
+        ])
+    );
+    // The specific variants behind the messages.
+    assert_eq!(produced[1].0, Error::Malformed(Malformed::Encoding));
+    assert_eq!(produced[2].0, Error::Malformed(Malformed::Truncated));
+    assert_eq!(produced[3].0, Error::UnsupportedVersion(9));
+    assert_eq!(produced[4].0, Error::UnknownAlgorithm(0x7f));
+    assert_eq!(produced[6].0, Error::AuthenticationFailed);
+    assert_eq!(produced[9].0, Error::NotYetValid);
+    assert_eq!(produced[10].0, Error::Revoked);
+}

@@ -1,0 +1,230 @@
+//! `Keyring::from_env`.
+//!
+//! Environment variables are process-global, so everything is in one test.
+//! The crate forbids `unsafe` code in every target (`[lints.rust]` in
+//! Cargo.toml), which rules out `std::env::set_var` (unsafe since edition
+//! 2024). Instead the test re-runs its own binary, filtered to itself, with
+//! the variables set through `Command::env`, and the child does the checks.
+
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sealed_session::{Codec, ConfigError, Error, KeyId, Keyring};
+
+/// Set in the child only.
+const CHILD: &str = "SEALED_SESSION_FROM_ENV_TEST_CHILD";
+
+const SECRET_1: &str = "from_env test secret number one; 32+ bytes";
+const SECRET_2: &str = "from_env test secret number two; 32+ bytes";
+const SECRET_3: &str = "from_env secret with  inner  spaces; 32+ bytes";
+const SHORT: &str = "only twenty bytes!!!";
+
+const PREFIX: &str = "SEALED_SESSION_FROM_ENV_TEST_";
+
+fn var(name: &str) -> String {
+    format!("{PREFIX}{name}")
+}
+
+fn b64(bytes: &[u8]) -> String {
+    format!("base64:{}", STANDARD.encode(bytes))
+}
+
+/// The variables the child sees, by suffix.
+fn variables() -> Vec<(String, String)> {
+    let raw_1 = [0x11u8; 32];
+    let raw_2 = [0x22u8; 48];
+    [
+        ("LIST", format!(" {SECRET_1} ,\t{SECRET_2}\n")),
+        ("SINGLE", SECRET_1.to_string()),
+        ("SPACES", format!("   {SECRET_3}   ")),
+        ("TRAILING_COMMA", format!("{SECRET_1},{SECRET_2},")),
+        ("DOUBLE_COMMA", format!("{SECRET_1},,{SECRET_2}")),
+        ("EMPTY", String::new()),
+        ("BASE64", format!("{}, {}", b64(&raw_1), b64(&raw_2))),
+        ("MIXED", format!("{SECRET_2}, {}", b64(SECRET_1.as_bytes()))),
+        ("SHORT", format!("{SECRET_1}, {SHORT}")),
+        ("DUPLICATE", format!("{SECRET_1} , {SECRET_1}")),
+        (
+            "BAD_BASE64",
+            format!("{SECRET_1},{SECRET_2}, base64:not*base64*at*all"),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (var(k), v))
+    .collect()
+}
+
+fn ids(keyring: &Keyring) -> Vec<KeyId> {
+    keyring.key_ids().collect()
+}
+
+fn config_err(result: Result<Keyring, Error>) -> ConfigError {
+    match result {
+        Err(Error::Config(c)) => c,
+        Err(other) => panic!("expected a configuration error, got {other:?}"),
+        Ok(k) => panic!("expected a configuration error, got {k:?}"),
+    }
+}
+
+fn checks() {
+    let t0 = UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+
+    // Unset.
+    let missing = var("NEVER_SET");
+    assert!(std::env::var_os(&missing).is_none());
+    let err = Keyring::from_env(&missing).expect_err("unset");
+    assert_eq!(
+        err,
+        Error::Config(ConfigError::MissingEnvVar {
+            name: missing.clone()
+        })
+    );
+    assert!(err.to_string().contains(&missing), "{err}");
+
+    // Not Unicode.
+    #[cfg(unix)]
+    {
+        let name = var("NOT_UNICODE");
+        assert_eq!(
+            config_err(Keyring::from_env(&name)),
+            ConfigError::EnvVarNotUnicode { name: name.clone() }
+        );
+        assert!(
+            Keyring::from_env(&name)
+                .expect_err("not unicode")
+                .to_string()
+                .contains(&name)
+        );
+    }
+
+    // A list, trimmed, in order.
+    let list = Keyring::from_env(&var("LIST")).expect("two secrets");
+    let expected = Keyring::new([SECRET_1, SECRET_2]).expect("valid");
+    assert_eq!(list.len(), 2);
+    assert_eq!(ids(&list), ids(&expected));
+    let single = Keyring::from_env(&var("SINGLE")).expect("one secret");
+    assert_eq!(ids(&single), ids(&Keyring::new([SECRET_1]).expect("valid")));
+
+    // Only the ends are trimmed, not the inside.
+    let spaces = Keyring::from_env(&var("SPACES")).expect("one secret");
+    assert_eq!(ids(&spaces), ids(&Keyring::new([SECRET_3]).expect("valid")));
+    let squeezed = SECRET_3.replace("  ", " ");
+    assert_ne!(
+        ids(&spaces),
+        ids(&Keyring::new([squeezed.as_str()]).expect("valid"))
+    );
+
+    // Empty entries.
+    assert_eq!(
+        config_err(Keyring::from_env(&var("TRAILING_COMMA"))),
+        ConfigError::SecretTooShort { index: 2, len: 0 }
+    );
+    assert_eq!(
+        config_err(Keyring::from_env(&var("DOUBLE_COMMA"))),
+        ConfigError::SecretTooShort { index: 1, len: 0 }
+    );
+    assert_eq!(
+        config_err(Keyring::from_env(&var("EMPTY"))),
+        ConfigError::SecretTooShort { index: 0, len: 0 }
+    );
+
+    // base64: entries decode to the raw key material.
+    let base64 = Keyring::from_env(&var("BASE64")).expect("two secrets");
+    let raw =
+        Keyring::from_bytes([[0x11u8; 32].as_slice(), [0x22u8; 48].as_slice()]).expect("valid");
+    assert_eq!(ids(&base64), ids(&raw));
+    let mixed = Keyring::from_env(&var("MIXED")).expect("two secrets");
+    assert_eq!(
+        ids(&mixed),
+        ids(&Keyring::new([SECRET_2, SECRET_1]).expect("valid"))
+    );
+
+    // Errors carry the position in the list.
+    assert_eq!(
+        config_err(Keyring::from_env(&var("SHORT"))),
+        ConfigError::SecretTooShort {
+            index: 1,
+            len: SHORT.len()
+        }
+    );
+    assert_eq!(
+        config_err(Keyring::from_env(&var("DUPLICATE"))),
+        ConfigError::DuplicateKeyId {
+            index: 1,
+            earlier: 0
+        }
+    );
+    assert_eq!(
+        config_err(Keyring::from_env(&var("BAD_BASE64"))),
+        ConfigError::InvalidBase64Secret { index: 2 }
+    );
+
+    // The first secret seals; the others only open.
+    let from_env = Codec::new(list);
+    let cookie = from_env.seal_at(&("alice", 7u32), t0).expect("seals");
+    let first_only = Codec::new(Keyring::new([SECRET_1]).expect("valid"));
+    let opened = first_only
+        .open_at::<(String, u32)>(&cookie, t0)
+        .expect("sealed under the first secret");
+    assert_eq!(opened.value(), &("alice".to_string(), 7));
+    assert!(!opened.sealed_with_old_secret());
+    let second_only = Codec::new(Keyring::new([SECRET_2]).expect("valid"));
+    assert!(matches!(
+        second_only.open_at::<(String, u32)>(&cookie, t0),
+        Err(Error::UnknownKey(_))
+    ));
+    let old = second_only.seal_at(&("bob", 8u32), t0).expect("seals");
+    let opened = from_env
+        .open_at::<(String, u32)>(&old, t0)
+        .expect("the second secret still opens");
+    assert!(opened.sealed_with_old_secret());
+    assert!(opened.needs_reseal());
+}
+
+#[test]
+fn keyring_from_env() {
+    if std::env::var_os(CHILD).is_some() {
+        checks();
+        return;
+    }
+
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut child = Command::new(exe);
+    child
+        .args([
+            "keyring_from_env",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .env_remove(var("NEVER_SET"));
+    for (name, value) in variables() {
+        child.env(name, value);
+    }
+    #[cfg(unix)]
+    {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt as _;
+        child.env(
+            var("NOT_UNICODE"),
+            OsString::from_vec(b"base64:\xff\xfe not unicode, at least 32 bytes".to_vec()),
+        );
+    }
+    let started = SystemTime::now();
+    let output = child.output().expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the checks failed in the child ({:?}):\n{stdout}\n{stderr}",
+        started.elapsed()
+    );
+    // The child ran exactly this test, and it passed.
+    assert!(
+        stdout.contains("1 passed"),
+        "the child did not run the checks:\n{stdout}\n{stderr}"
+    );
+}
