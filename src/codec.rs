@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, NONCE_LEN};
 use crate::envelope::{
-    ClockRules, Deadline, Envelope, MAX_TIME, SessionId, unix_secs, unix_secs_ceil,
+    ClockRules, Deadline, Envelope, MAX_ENVELOPE_LEN, SessionId, unix_secs, unix_secs_ceil,
 };
 use crate::error::{ConfigError, Error};
 use crate::keyring::{KeyId, Keyring};
@@ -29,11 +29,6 @@ pub const DEFAULT_MAX_COOKIE_SIZE: usize = 4096;
 pub const MAX_COOKIE_SIZE_CEILING: usize = 65_536;
 /// Default clock-skew leeway for creation times in the future: 60 seconds.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
-
-/// Envelope bytes when every time takes its longest varint (times up to
-/// [`MAX_TIME`]): the worst case, used for guarantees that hold at any date.
-const MAX_ENVELOPE_LEN: usize = 3 * 6 + 16;
-const _: () = assert!(MAX_TIME < 1 << 42 && MAX_TIME >= 1 << 35);
 
 /// Seals serde values into cookie values and opens them again.
 ///

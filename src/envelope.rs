@@ -39,6 +39,10 @@ pub const MAX_TIME: u64 = 253_402_300_799;
 pub(crate) const ID_LEN: usize = 16;
 /// Longest varint: ten 7-bit groups hold 64 bits.
 const MAX_VARINT_LEN: usize = 10;
+/// Envelope bytes when every time takes its longest varint (times up to
+/// [`MAX_TIME`]): the worst case, for size guarantees that hold at any date.
+pub(crate) const MAX_ENVELOPE_LEN: usize = 3 * varint_len(MAX_TIME) + ID_LEN;
+const _: () = assert!(MAX_ENVELOPE_LEN == 34);
 
 /// Which deadline a session passed; carried by
 /// [`Error::Expired`](crate::Error::Expired).
