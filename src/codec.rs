@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, NONCE_LEN};
 use crate::envelope::{
-    ClockRules, Deadline, Envelope, MAX_ENVELOPE_LEN, SessionId, unix_secs, unix_secs_ceil,
+    ClockRules, Envelope, MAX_ENVELOPE_LEN, SessionId, unix_secs, unix_secs_ceil,
 };
 use crate::error::{ConfigError, Error};
 use crate::keyring::{KeyId, Keyring};
@@ -288,6 +288,11 @@ impl<T> Opened<T> {
     /// Whether the cookie should be sealed again even if the value did not
     /// change: it was sealed under an old secret or with an algorithm other
     /// than the configured one.
+    ///
+    /// With an idle timeout there is one more reason, which this does not
+    /// report: a session that is not resealed before its
+    /// [idle deadline](Opened::idle_deadline) expires, so reseal active
+    /// sessions often enough (for example once half the idle window passed).
     pub fn needs_reseal(&self) -> bool {
         self.old_secret || self.other_algorithm
     }
@@ -413,6 +418,32 @@ impl Codec {
         ))
     }
 
+    /// The envelope as a seal at `now` writes it: same id, creation time and
+    /// absolute deadline, idle deadline moved to `now` plus the idle timeout
+    /// (never past the absolute deadline). Its [`Envelope::expires_at`] is
+    /// when the cookie sealed at `now` stops opening.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Keyring};
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let codec = Codec::builder(Keyring::new(["an example secret that is 32+ bytes long"])?)
+    ///     .idle_timeout(Duration::from_secs(600))
+    ///     .build()?;
+    /// let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// let opened = codec.open_at::<u32>(&codec.seal_at(&1, t0)?, t0)?;
+    /// let later = t0 + Duration::from_secs(300);
+    /// let value = codec.reseal_at(&opened, later)?;
+    /// let envelope = codec.sealed_envelope_at(opened.envelope(), later);
+    /// assert_eq!(envelope.expires_at(), later + Duration::from_secs(600));
+    /// assert_eq!(codec.open_at::<u32>(&value, later)?.envelope(), &envelope);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn sealed_envelope_at(&self, envelope: &Envelope, now: SystemTime) -> Envelope {
+        envelope.touched(unix_secs(now), self.inner.idle_timeout)
+    }
+
     /// Seals `value` as a new session (fresh id, created now) and returns the
     /// cookie value.
     ///
@@ -442,10 +473,17 @@ impl Codec {
     /// time and absolute deadline are kept, and the idle deadline moves to
     /// now plus the idle timeout.
     ///
+    /// Call [`Codec::sealed_envelope_at`] with the same instant to learn the
+    /// deadlines the cookie carries (for its `Expires` attribute).
+    ///
     /// # Errors
     ///
-    /// As [`Codec::seal`], and [`Error::Expired`] if the envelope's absolute
-    /// deadline has passed (such a cookie could never be opened).
+    /// As [`Codec::seal`], and the errors opening would give for this
+    /// envelope at this instant: [`Error::Expired`] once either deadline has
+    /// passed (resealing never revives a session), [`Error::Revoked`] if it
+    /// was created before the cut-off, [`Error::NotYetValid`] if it was
+    /// created further ahead than the leeway. Such a cookie could not be
+    /// opened, so none is made.
     pub fn seal_with<T: Serialize + ?Sized>(
         &self,
         value: &T,
@@ -597,11 +635,10 @@ impl Codec {
         nonce: impl FnOnce() -> Result<[u8; NONCE_LEN], Error>,
     ) -> Result<String, Error> {
         let s = &*self.inner;
-        if now >= envelope.absolute_secs() {
-            return Err(Error::Expired {
-                deadline: Deadline::Absolute,
-            });
-        }
+        // Refuse to make a cookie that would not open right now: an envelope
+        // past a deadline (an `Opened` kept past its idle deadline must not
+        // be revived), created before the cut-off, or created too far ahead.
+        envelope.check(now, &s.rules)?;
         let envelope = envelope.touched(now, s.idle_timeout);
 
         // The size is known from the plaintext length alone: check it before

@@ -198,11 +198,6 @@ impl Envelope {
         self
     }
 
-    /// The absolute deadline in Unix seconds.
-    pub(crate) fn absolute_secs(&self) -> u64 {
-        self.absolute_deadline
-    }
-
     /// The deadline that comes first, in Unix seconds.
     pub(crate) fn effective_deadline(&self) -> u64 {
         if self.idle_deadline == 0 {

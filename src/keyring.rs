@@ -103,7 +103,10 @@ pub(crate) struct Entry {
 /// ```
 #[derive(Clone)]
 pub struct Keyring {
-    entries: Arc<[Entry]>,
+    // Boxed so that building the list moves pointers, never key schedules:
+    // a `Vec<Entry>` growing, or turning into an `Arc<[Entry]>`, would copy
+    // the ciphers and free the old buffer without wiping it.
+    entries: Arc<[Box<Entry>]>,
 }
 
 impl Keyring {
@@ -243,16 +246,20 @@ impl Keyring {
 
     /// The entry used for sealing.
     pub(crate) fn current(&self) -> Option<&Entry> {
-        self.entries.first()
+        self.entries.first().map(|e| &**e)
     }
 
     /// The entry with this key id and its position (0 = current), if any.
     /// A linear scan over a handful of public ids; nothing secret is compared.
     pub(crate) fn find(&self, id: KeyId) -> Option<(usize, &Entry)> {
-        self.entries.iter().enumerate().find(|(_, e)| e.id == id)
+        self.entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.id == id)
+            .map(|(i, e)| (i, &**e))
     }
 
-    fn from_entries(entries: Vec<Entry>) -> Result<Self, Error> {
+    fn from_entries(entries: Vec<Box<Entry>>) -> Result<Self, Error> {
         if entries.is_empty() {
             return Err(ConfigError::NoSecrets.into());
         }
@@ -290,7 +297,7 @@ fn decode_base64_secret(encoded: &str) -> Option<Zeroizing<Vec<u8>>> {
 }
 
 /// Runs the v1 key schedule for one secret.
-fn derive(index: usize, secret: &[u8]) -> Result<Entry, Error> {
+fn derive(index: usize, secret: &[u8]) -> Result<Box<Entry>, Error> {
     if secret.len() < MIN_SECRET_LEN {
         return Err(ConfigError::SecretTooShort {
             index,
@@ -309,10 +316,10 @@ fn derive(index: usize, secret: &[u8]) -> Result<Entry, Error> {
     expand(&hkdf, INFO_KEY_ID, &mut id);
     expand(&hkdf, INFO_XAES, xaes.as_mut());
     expand(&hkdf, INFO_XCHACHA, xchacha.as_mut());
-    Ok(Entry {
+    Ok(Box::new(Entry {
         id: KeyId(id),
         keys: AeadKeys::new(&xaes, &xchacha),
-    })
+    }))
 }
 
 /// HKDF-Expand into `out`. Every caller passes a fixed length of 4 or 32 bytes.
@@ -327,7 +334,11 @@ fn expand(hkdf: &Hkdf<Sha256>, info: &[u8], out: &mut [u8]) {
 }
 const _: () = assert!(KEY_LEN <= 255 * 32);
 
-fn push_unique(entries: &mut Vec<Entry>, index: usize, entry: Entry) -> Result<(), Error> {
+fn push_unique(
+    entries: &mut Vec<Box<Entry>>,
+    index: usize,
+    entry: Box<Entry>,
+) -> Result<(), Error> {
     if let Some(earlier) = entries.iter().position(|e| e.id == entry.id) {
         return Err(ConfigError::DuplicateKeyId { index, earlier }.into());
     }

@@ -815,7 +815,18 @@ fn sessions_created_before_the_cut_off_are_revoked() {
         .reject_created_before(cut)
         .build()
         .expect("valid");
-    let before = codec.seal_at(&sample(), cut - secs(1)).expect("seals");
+    // Sessions from before the cut-off were issued by the deployment that
+    // did not have it yet (same secret); the codec with the cut-off refuses
+    // to issue one itself.
+    let earlier_deployment = Codec::new(keyring(&[SECRET_A]));
+    let before = earlier_deployment
+        .seal_at(&sample(), cut - secs(1))
+        .expect("seals");
+    assert_eq!(
+        codec.seal_at(&sample(), cut - secs(1)).unwrap_err(),
+        Error::Revoked,
+        "a codec never issues a cookie it would reject"
+    );
     let at = codec.seal_at(&sample(), cut).expect("seals");
     let after = codec.seal_at(&sample(), cut + secs(1)).expect("seals");
     let now = cut + MIN;
@@ -847,6 +858,7 @@ fn a_sub_second_cut_off_revokes_every_session_created_before_it() {
         .reject_created_before(cut)
         .build()
         .expect("valid");
+    let earlier_deployment = Codec::new(keyring(&[SECRET_A]));
     let now = t0() + MIN;
     for (offset_ms, revoked) in [
         (0, true),
@@ -855,9 +867,15 @@ fn a_sub_second_cut_off_revokes_every_session_created_before_it() {
         (700, true),
         (1000, false),
     ] {
-        let cookie = codec
-            .seal_at(&sample(), t0() + Duration::from_millis(offset_ms))
+        let created = t0() + Duration::from_millis(offset_ms);
+        let cookie = earlier_deployment
+            .seal_at(&sample(), created)
             .expect("seals");
+        assert_eq!(
+            codec.seal_at(&sample(), created).is_err(),
+            revoked,
+            "{offset_ms} ms: the codec with the cut-off seals exactly what it opens"
+        );
         let result = codec.open_at::<UserSession>(&cookie, now);
         if revoked {
             assert_eq!(result.unwrap_err(), Error::Revoked, "{offset_ms} ms");
@@ -1885,4 +1903,55 @@ fn every_producible_error_has_its_own_code_and_an_actionable_message() {
     assert_eq!(produced[6].0, Error::AuthenticationFailed);
     assert_eq!(produced[9].0, Error::NotYetValid);
     assert_eq!(produced[10].0, Error::Revoked);
+}
+
+#[test]
+fn sealing_never_revives_a_session_that_would_not_open() {
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .idle_timeout(30 * MIN)
+        .build()
+        .expect("valid");
+    let opened = codec
+        .open_at::<UserSession>(&codec.seal_at(&sample(), t0()).expect("seals"), t0())
+        .expect("opens");
+
+    // Kept in memory past its idle deadline: resealing must not extend it.
+    assert_eq!(
+        codec.reseal_at(&opened, t0() + 30 * MIN).unwrap_err(),
+        Error::Expired {
+            deadline: Deadline::Idle
+        }
+    );
+    // Just before the idle deadline it reseals, and the new cookie carries
+    // the deadlines `sealed_envelope_at` predicts.
+    let now = t0() + 30 * MIN - secs(1);
+    let value = codec.reseal_at(&opened, now).expect("reseals");
+    let predicted = codec.sealed_envelope_at(opened.envelope(), now);
+    assert_eq!(predicted.idle_deadline(), Some(now + 30 * MIN));
+    assert_eq!(
+        codec
+            .open_at::<UserSession>(&value, now)
+            .expect("opens")
+            .envelope(),
+        &predicted
+    );
+
+    // Past the absolute deadline.
+    assert_eq!(
+        codec
+            .reseal_at(&opened, opened.absolute_deadline())
+            .unwrap_err(),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+    // An envelope created further ahead than the leeway.
+    let future = codec.new_envelope_at(t0() + 2 * MIN).expect("envelope");
+    assert_eq!(
+        codec.seal_with_at(&sample(), &future, t0()).unwrap_err(),
+        Error::NotYetValid
+    );
+    codec
+        .seal_with_at(&sample(), &future, t0() + MIN)
+        .expect("within the leeway");
 }
