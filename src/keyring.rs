@@ -259,6 +259,10 @@ impl Keyring {
             .map(|(i, e)| (i, &**e))
     }
 
+    #[allow(
+        clippy::vec_box,
+        reason = "boxed so that growing the Vec moves pointers, not keys"
+    )]
     fn from_entries(entries: Vec<Box<Entry>>) -> Result<Self, Error> {
         if entries.is_empty() {
             return Err(ConfigError::NoSecrets.into());
@@ -334,6 +338,10 @@ fn expand(hkdf: &Hkdf<Sha256>, info: &[u8], out: &mut [u8]) {
 }
 const _: () = assert!(KEY_LEN <= 255 * 32);
 
+#[allow(
+    clippy::vec_box,
+    reason = "boxed so that growing the Vec moves pointers, not keys"
+)]
 fn push_unique(
     entries: &mut Vec<Box<Entry>>,
     index: usize,
