@@ -372,10 +372,11 @@ impl Codec {
     /// one cookie under this codec's name and limit, whatever the algorithm
     /// and the date.
     ///
-    /// With the defaults (name `session`, 4096 bytes) this is 2986 bytes. A
-    /// given session may fit up to 8 bytes more, because its timestamps take
-    /// fewer bytes than the worst case assumed here; [`Codec::seal`] checks
-    /// the exact size.
+    /// With the defaults (name `session`, 4096 bytes) this is 2986 bytes. It
+    /// assumes the longest timestamps the format allows (6 bytes each); a
+    /// session sealed between 1978 and 3058 has 5-byte timestamps and fits 7
+    /// more bytes without an idle timeout (3 with one). [`Codec::seal`]
+    /// checks the exact size.
     ///
     /// ```
     /// use sealed_session::{Codec, Keyring};
