@@ -77,7 +77,9 @@ pub(crate) struct Entry {
 /// An ordered list of secrets: the first seals, every one opens.
 ///
 /// To rotate, put a new secret in front and keep the old ones behind it until
-/// every cookie sealed under them has expired; cookies opened under an old
+/// every cookie sealed under them has expired (with a rolling deploy, first
+/// deploy it at the end of the list, so every instance opens it before any
+/// seals with it; the README has the steps); cookies opened under an old
 /// secret report [`Opened::sealed_with_old_secret`](crate::Opened::sealed_with_old_secret)
 /// so that they are re-sealed under the new one. Old secrets are never used
 /// to seal.
