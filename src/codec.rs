@@ -796,5 +796,7 @@ fn check_cookie_name(name: &str) -> Result<(), Error> {
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
 }
+
+/// The published vectors, reproduced through the private nonce seam.
 #[cfg(test)]
 mod vector_tests;
