@@ -15,7 +15,7 @@ use crate::envelope::{
 };
 use crate::error::{ConfigError, Error};
 use crate::keyring::{KeyId, Keyring};
-use crate::wire::{self, AssociatedData, Header, MAX_NAME_LEN, OVERHEAD};
+use crate::wire::{self, AssociatedData, Binding, Header, MAX_NAME_LEN, OVERHEAD};
 
 /// Default cookie name.
 pub const DEFAULT_COOKIE_NAME: &str = "session";
@@ -504,18 +504,60 @@ impl Codec {
         envelope: &Envelope,
         now: SystemTime,
     ) -> Result<String, Error> {
+        self.seal_value(value, envelope, None, now)
+    }
+
+    /// The serde seal path shared by the `seal*` methods.
+    fn seal_value<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        envelope: &Envelope,
+        binding: Option<&Binding>,
+        now: SystemTime,
+    ) -> Result<String, Error> {
         let payload_len = postcard::serialize_with_flavor::<T, _, usize>(
             value,
             postcard::ser_flavors::Size::default(),
         )
         .map_err(|_| Error::Serialize)?;
-        self.seal_payload(payload_len, envelope, unix_secs(now), |out| {
+        self.seal_payload(payload_len, envelope, binding, unix_secs(now), |out| {
             match postcard::to_slice(value, out) {
                 Ok(written) if written.len() == payload_len => Ok(()),
                 // A `Serialize` impl that wrote something else the second time.
                 _ => Err(Error::Serialize),
             }
         })
+    }
+
+    /// Seals `value` into a session bound to a request context (see
+    /// [`Binding`]): it opens only through [`Codec::open_bound`] with the
+    /// same binding. Otherwise as [`Codec::seal_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::seal_with`].
+    pub fn seal_bound<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        envelope: &Envelope,
+        binding: &Binding,
+    ) -> Result<String, Error> {
+        self.seal_bound_at(value, envelope, binding, SystemTime::now())
+    }
+
+    /// [`Codec::seal_bound`] at an explicit time.
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::seal_with`].
+    pub fn seal_bound_at<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        envelope: &Envelope,
+        binding: &Binding,
+        now: SystemTime,
+    ) -> Result<String, Error> {
+        self.seal_value(value, envelope, Some(binding), now)
     }
 
     /// Seals the opened session's value again: same id, creation time and
@@ -555,7 +597,7 @@ impl Codec {
         envelope: &Envelope,
         now: SystemTime,
     ) -> Result<String, Error> {
-        self.seal_payload(payload.len(), envelope, unix_secs(now), |out| {
+        self.seal_payload(payload.len(), envelope, None, unix_secs(now), |out| {
             out.copy_from_slice(payload);
             Ok(())
         })
@@ -585,8 +627,48 @@ impl Codec {
         value: &str,
         now: SystemTime,
     ) -> Result<Opened<T>, Error> {
+        self.open_value(value, None, now)
+    }
+
+    /// Opens a cookie value sealed by [`Codec::seal_bound`] with the same
+    /// binding. A different binding, or none at sealing time, gives
+    /// [`Error::AuthenticationFailed`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::open`].
+    pub fn open_bound<T: DeserializeOwned>(
+        &self,
+        value: &str,
+        binding: &Binding,
+    ) -> Result<Opened<T>, Error> {
+        self.open_bound_at(value, binding, SystemTime::now())
+    }
+
+    /// [`Codec::open_bound`] at an explicit time.
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::open`].
+    pub fn open_bound_at<T: DeserializeOwned>(
+        &self,
+        value: &str,
+        binding: &Binding,
+        now: SystemTime,
+    ) -> Result<Opened<T>, Error> {
+        self.open_value(value, Some(binding), now)
+    }
+
+    /// The serde open path shared by the `open*` methods.
+    fn open_value<T: DeserializeOwned>(
+        &self,
+        value: &str,
+        binding: Option<&Binding>,
+        now: SystemTime,
+    ) -> Result<Opened<T>, Error> {
         self.open_payload(
             value,
+            binding,
             unix_secs(now),
             |payload| match postcard::take_from_bytes::<T>(payload) {
                 Ok((value, [])) => Ok(value),
@@ -607,7 +689,7 @@ impl Codec {
         value: &str,
         now: SystemTime,
     ) -> Result<Opened<Zeroizing<Vec<u8>>>, Error> {
-        self.open_payload(value, unix_secs(now), |payload| {
+        self.open_payload(value, None, unix_secs(now), |payload| {
             Ok(Zeroizing::new(payload.to_vec()))
         })
     }
@@ -618,10 +700,18 @@ impl Codec {
         &self,
         payload_len: usize,
         envelope: &Envelope,
+        binding: Option<&Binding>,
         now: u64,
         write_payload: impl FnOnce(&mut [u8]) -> Result<(), Error>,
     ) -> Result<String, Error> {
-        self.seal_payload_with_nonce(payload_len, envelope, now, write_payload, random_nonce)
+        self.seal_payload_with_nonce(
+            payload_len,
+            envelope,
+            binding,
+            now,
+            write_payload,
+            random_nonce,
+        )
     }
 
     /// [`Codec::seal_payload`] with the nonce source as a parameter, so that
@@ -631,6 +721,7 @@ impl Codec {
         &self,
         payload_len: usize,
         envelope: &Envelope,
+        binding: Option<&Binding>,
         now: u64,
         write_payload: impl FnOnce(&mut [u8]) -> Result<(), Error>,
         nonce: impl FnOnce() -> Result<[u8; NONCE_LEN], Error>,
@@ -684,7 +775,7 @@ impl Codec {
         let payload = envelope.write(parts.body).ok_or(Error::Serialize)?;
         write_payload(payload)?;
 
-        let ad = associated_data(header, &s.cookie_name)?;
+        let ad = associated_data(header, &s.cookie_name, binding)?;
         // The AEADs refuse only plaintexts over their length limits
         // (gigabytes); a cookie-sized buffer never reaches them.
         *parts.tag = key
@@ -702,6 +793,7 @@ impl Codec {
     fn open_payload<T>(
         &self,
         value: &str,
+        binding: Option<&Binding>,
         now: u64,
         read_payload: impl FnOnce(&[u8]) -> Result<T, Error>,
     ) -> Result<Opened<T>, Error> {
@@ -720,7 +812,7 @@ impl Codec {
             .keyring
             .find(header.key_id)
             .ok_or(Error::UnknownKey(header.key_id))?;
-        let ad = associated_data(header, &s.cookie_name)?;
+        let ad = associated_data(header, &s.cookie_name, binding)?;
         key.keys
             .decrypt(
                 header.algorithm,
@@ -770,10 +862,16 @@ impl fmt::Debug for Codec {
 /// The associated data for a header under this codec's cookie name. Names
 /// are checked at build time, so the error is unreachable through the
 /// builder; it exists so that an invariant break is an error, not a panic.
-fn associated_data(header: Header, cookie_name: &str) -> Result<AssociatedData, Error> {
-    AssociatedData::new(header, cookie_name).ok_or(Error::Config(ConfigError::InvalidCookieName {
-        reason: "it is longer than 256 bytes",
-    }))
+fn associated_data(
+    header: Header,
+    cookie_name: &str,
+    binding: Option<&Binding>,
+) -> Result<AssociatedData, Error> {
+    AssociatedData::new(header, cookie_name, binding).ok_or(Error::Config(
+        ConfigError::InvalidCookieName {
+            reason: "it is longer than 256 bytes",
+        },
+    ))
 }
 
 /// RFC 6265 `cookie-name = token`: visible ASCII except separators.

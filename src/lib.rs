@@ -26,4 +26,5 @@ pub use codec::{
 pub use envelope::{Deadline, Envelope, MAX_TIME, SessionId};
 pub use error::{ConfigError, Error, Malformed};
 pub use keyring::{BASE64_SECRET_PREFIX, KeyId, Keyring, MIN_SECRET_LEN};
+pub use wire::Binding;
 pub use zeroize::Zeroizing;

@@ -3,14 +3,18 @@
 //! ```text
 //! token = version (1) | algorithm (1) | key id (4) | nonce (24) | ciphertext | tag (16)
 //! associated data = token[0..6] | cookie name (UTF-8)
+//!                   [ | 0x00 | SHA-256(context) ]   only for a bound session
 //! cookie value = base64url(token), no padding, decoded strictly
 //! ```
 //!
 //! This module checks the structure only; it holds no keys and does no
 //! cryptography.
 
+use core::fmt;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, NONCE_LEN, TAG_LEN};
@@ -43,22 +47,94 @@ impl Header {
     }
 }
 
-/// Associated data: the header followed by the cookie name, on the stack.
+/// Length of a [`Binding`] digest.
+const BINDING_LEN: usize = 32;
+
+/// Extra request context bound into a seal, such as the client's IP address
+/// or a device id: a cookie sealed with one binding opens only with the same
+/// binding.
+///
+/// The context bytes are hashed with SHA-256 and the digest is appended to
+/// the associated data (after a zero byte, which no cookie name contains), so
+/// the context is never stored in the cookie and can be of any length. A
+/// cookie sealed without a binding does not open with one, and the other way
+/// round. A mismatch is indistinguishable from tampering:
+/// [`Error::AuthenticationFailed`].
+///
+/// Binding trades availability for theft resistance: a stolen cookie is
+/// useless from another context, but a user whose context changes (a phone
+/// moving between networks, a dual-stack client, a proxy pool) is logged out.
+/// Bind to something stable, and only what you can read reliably (a client IP
+/// taken from `X-Forwarded-For` is only as trustworthy as your proxy).
+///
+/// ```
+/// use sealed_session::{Binding, Codec, Error, Keyring};
+/// use std::time::SystemTime;
+///
+/// let codec = Codec::new(Keyring::new(["an example secret that is 32+ bytes long"])?);
+/// let now = SystemTime::now();
+/// let home = Binding::new(b"203.0.113.7");
+/// let envelope = codec.new_envelope_at(now)?;
+/// let cookie = codec.seal_bound_at(&42u32, &envelope, &home, now)?;
+///
+/// assert_eq!(*codec.open_bound_at::<u32>(&cookie, &home, now)?.value(), 42);
+/// let elsewhere = Binding::new(b"198.51.100.20");
+/// assert_eq!(
+///     codec.open_bound_at::<u32>(&cookie, &elsewhere, now).unwrap_err(),
+///     Error::AuthenticationFailed
+/// );
+/// assert!(codec.open_at::<u32>(&cookie, now).is_err()); // unbound open
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Binding([u8; BINDING_LEN]);
+
+impl Binding {
+    /// The binding for these context bytes.
+    #[must_use]
+    pub fn new(context: impl AsRef<[u8]>) -> Self {
+        Self(Sha256::digest(context.as_ref()).into())
+    }
+}
+
+impl fmt::Debug for Binding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The digest of a client IP is still personal data: keep it out of logs.
+        f.write_str("Binding(..)")
+    }
+}
+
+/// Associated data: the header, the cookie name and, for a bound session, a
+/// zero byte and the binding digest; on the stack.
 pub(crate) struct AssociatedData {
-    bytes: [u8; HEADER_LEN + MAX_NAME_LEN],
+    bytes: [u8; HEADER_LEN + MAX_NAME_LEN + 1 + BINDING_LEN],
     len: usize,
 }
 
 impl AssociatedData {
     /// `None` if the name is longer than [`MAX_NAME_LEN`]; the codec rejects
     /// such names at construction, so this never happens after it.
-    pub(crate) fn new(header: Header, cookie_name: &str) -> Option<Self> {
+    pub(crate) fn new(
+        header: Header,
+        cookie_name: &str,
+        binding: Option<&Binding>,
+    ) -> Option<Self> {
         let name = cookie_name.as_bytes();
-        let len = HEADER_LEN.checked_add(name.len())?;
-        let mut bytes = [0u8; HEADER_LEN + MAX_NAME_LEN];
+        if name.len() > MAX_NAME_LEN {
+            return None;
+        }
+        let mut bytes = [0u8; HEADER_LEN + MAX_NAME_LEN + 1 + BINDING_LEN];
         let (head, rest) = bytes.split_at_mut(HEADER_LEN);
         head.copy_from_slice(&header.to_bytes());
-        rest.get_mut(..name.len())?.copy_from_slice(name);
+        let (name_slot, rest) = rest.split_at_mut(name.len());
+        name_slot.copy_from_slice(name);
+        let mut len = HEADER_LEN + name.len();
+        if let Some(Binding(digest)) = binding {
+            // `rest` is at least 1 + BINDING_LEN long, since the name is at
+            // most MAX_NAME_LEN; the zero separator is already there.
+            rest.get_mut(1..=BINDING_LEN)?.copy_from_slice(digest);
+            len += 1 + BINDING_LEN;
+        }
         Some(Self { bytes, len })
     }
 
@@ -179,6 +255,29 @@ pub(crate) struct TokenMut<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn associated_data_layout() {
+        let header = Header {
+            algorithm: Algorithm::XAes256Gcm,
+            key_id: KeyId([1, 2, 3, 4]),
+        };
+        let plain = AssociatedData::new(header, "sid", None).unwrap();
+        assert_eq!(plain.as_bytes(), b"\x01\x01\x01\x02\x03\x04sid");
+
+        let binding = Binding::new(b"ctx");
+        let bound = AssociatedData::new(header, "sid", Some(&binding)).unwrap();
+        let digest: [u8; 32] = Sha256::digest(b"ctx").into();
+        let mut expected = b"\x01\x01\x01\x02\x03\x04sid\x00".to_vec();
+        expected.extend_from_slice(&digest);
+        assert_eq!(bound.as_bytes(), expected.as_slice());
+
+        let longest = "n".repeat(MAX_NAME_LEN);
+        let ad = AssociatedData::new(header, &longest, Some(&binding)).unwrap();
+        assert_eq!(ad.as_bytes().len(), HEADER_LEN + MAX_NAME_LEN + 1 + 32);
+        assert!(AssociatedData::new(header, &"n".repeat(MAX_NAME_LEN + 1), None).is_none());
+        assert_eq!(format!("{binding:?}"), "Binding(..)");
+    }
 
     #[test]
     fn encoded_len_matches_the_encoder() {

@@ -93,6 +93,7 @@ fn seal_path_reproduces_every_valid_vector() {
             .seal_payload_with_nonce(
                 payload.len(),
                 &envelope,
+                None,
                 v.created_at,
                 |out| {
                     out.copy_from_slice(&payload);
