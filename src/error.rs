@@ -157,6 +157,23 @@ pub enum ConfigError {
         /// Which setting (`"lifetime"` or `"idle_timeout"`).
         setting: &'static str,
     },
+    /// The cookie name starts with `__Host-` or `__Secure-` (in any case) but
+    /// the cookie attributes break that prefix's rules, so browsers would
+    /// silently refuse every `Set-Cookie`.
+    CookiePrefix {
+        /// The prefix, as browsers spell it.
+        prefix: &'static str,
+        /// What the prefix requires.
+        requires: &'static str,
+    },
+    /// A `Set-Cookie` attribute setting is invalid or is one that browsers
+    /// refuse in this combination.
+    CookieAttribute {
+        /// The attribute (`"Path"`, `"Domain"`, `"SameSite"`, ...).
+        attribute: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 impl Error {
@@ -304,6 +321,14 @@ impl fmt::Display for ConfigError {
             ),
             Self::DurationTooShort { setting } => {
                 write!(f, "{setting} must be at least one second")
+            }
+            Self::CookiePrefix { prefix, requires } => write!(
+                f,
+                "cookie names starting with {prefix} require {requires}; browsers refuse the \
+                 cookie otherwise"
+            ),
+            Self::CookieAttribute { attribute, reason } => {
+                write!(f, "invalid cookie attribute {attribute}: {reason}")
             }
         }
     }

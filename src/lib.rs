@@ -15,8 +15,15 @@ mod algorithm;
 mod codec;
 mod envelope;
 mod error;
+mod http;
 mod keyring;
+mod session;
 mod wire;
+
+#[cfg(feature = "axum")]
+mod axum;
+#[cfg(feature = "tower")]
+mod tower;
 
 pub use algorithm::{Algorithm, UnknownAlgorithmName};
 pub use codec::{
@@ -25,6 +32,11 @@ pub use codec::{
 };
 pub use envelope::{Deadline, Envelope, MAX_TIME, SessionId};
 pub use error::{ConfigError, Error, Malformed};
+pub use http::{
+    MAX_COOKIE_AGE, MAX_SESSION_COOKIES_TRIED, Renewal, SameSite, SessionConfig,
+    SessionConfigBuilder,
+};
 pub use keyring::{BASE64_SECRET_PREFIX, KeyId, Keyring, MIN_SECRET_LEN};
+pub use session::{Session, Written};
 pub use wire::Binding;
 pub use zeroize::Zeroizing;

@@ -1,0 +1,1 @@
+//! The axum adapter (feature `axum`): filled in by issue 3.

@@ -1,0 +1,518 @@
+//! The http helper: the session cookie out of `Cookie` request headers into a
+//! [`Session`], and back into a `Set-Cookie` response header.
+//!
+//! Framework-free: it needs only [`::http::HeaderMap`], so it works the same
+//! in a serverless handler, a hand-written hyper service and the optional
+//! tower and axum adapters, which are thin wrappers around it.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ::http::header::{COOKIE, SET_COOKIE};
+use ::http::{HeaderMap, HeaderValue};
+use cookie::Cookie;
+use cookie::time::OffsetDateTime;
+use serde::de::DeserializeOwned;
+
+use crate::codec::{Codec, Opened};
+use crate::error::{ConfigError, Error};
+use crate::session::Session;
+use crate::wire::Binding;
+
+/// The longest `Max-Age` / `Expires` written: 400 days, the cap browsers
+/// apply to every cookie. A session with a longer lifetime still opens for
+/// its whole lifetime; the browser just forgets the cookie after 400 days.
+pub const MAX_COOKIE_AGE: Duration = Duration::from_secs(400 * 24 * 60 * 60);
+
+/// At most this many cookies with the session's name are tried per request.
+///
+/// A browser sends the name more than once when a sibling subdomain or a
+/// more specific path set a cookie with the same name ("cookie tossing").
+/// The first one that opens wins, so a bad one never hides a good one among
+/// the first eight; further duplicates are ignored, which bounds the work an
+/// attacker can cause to eight decodings and eight AEAD checks per request.
+/// A `__Host-` cookie name prevents tossing altogether.
+pub const MAX_SESSION_COOKIES_TRIED: usize = 8;
+
+/// The `SameSite` attribute of the session cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SameSite {
+    /// Sent only with requests from the same site.
+    Strict,
+    /// Sent with same-site requests and top-level cross-site navigations
+    /// (links), not with cross-site subrequests or form posts. The default.
+    #[default]
+    Lax,
+    /// Sent with every request, including cross-site ones. Requires `Secure`,
+    /// and needs a CSRF defence of its own.
+    None,
+}
+
+/// When a session that did not change is sealed again to push its idle
+/// deadline forward.
+///
+/// Only sessions with an [idle timeout](crate::CodecBuilder::idle_timeout)
+/// have a deadline to push; without one, only [`Renewal::Always`] re-seals
+/// unchanged sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Renewal {
+    /// Re-seal on every response to a request that carried a valid session
+    /// ("rolling" sessions). Every response then carries a `Set-Cookie`.
+    Always,
+    /// Re-seal once at least half of the idle window has passed since the
+    /// cookie was sealed (the default): an active user never hits the idle
+    /// deadline, and most responses carry no `Set-Cookie`.
+    #[default]
+    HalfIdle,
+    /// Re-seal once at least this long has passed since the cookie was sealed.
+    After(Duration),
+}
+
+/// The cookie attributes and renewal policy around a [`Codec`]: everything
+/// needed to turn request headers into a [`Session`] and back.
+///
+/// Cheap to clone (one reference count); build one at start-up and share it.
+///
+/// ```
+/// use sealed_session::{Codec, Keyring, SameSite, SessionConfig};
+///
+/// let codec = Codec::builder(Keyring::new(["an example secret that is 32+ bytes long"])?)
+///     .cookie_name("__Host-session")
+///     .build()?;
+/// let config = SessionConfig::builder(codec).same_site(SameSite::Strict).build()?;
+/// assert_eq!(config.codec().cookie_name(), "__Host-session");
+///
+/// // `__Host-` cookies must be Secure, with Path=/ and no Domain.
+/// let codec = config.codec().clone();
+/// assert!(SessionConfig::builder(codec).domain("example.com").build().is_err());
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionConfig {
+    inner: Arc<Attributes>,
+}
+
+#[derive(Debug, Clone)]
+struct Attributes {
+    codec: Codec,
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+    path: String,
+    domain: Option<String>,
+    partitioned: bool,
+    renewal: Renewal,
+}
+
+/// Settings for a [`SessionConfig`]; start with [`SessionConfig::builder`].
+///
+/// Defaults: `Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/`, no `Domain`
+/// (the cookie goes to the exact host only), not `Partitioned`,
+/// [`Renewal::HalfIdle`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct SessionConfigBuilder {
+    attributes: Attributes,
+}
+
+impl SessionConfigBuilder {
+    /// Sends the cookie without the `Secure` attribute, so that browsers
+    /// also send it over plain `http://`.
+    ///
+    /// Only for local development on a host browsers do not treat as secure
+    /// (a LAN address, say): browsers already accept `Secure` cookies from
+    /// `http://localhost`. Over plain HTTP anyone on the path can read and
+    /// replay the cookie. Not allowed with `__Host-` or `__Secure-` names,
+    /// `SameSite=None` or `Partitioned`.
+    pub fn dangerous_allow_plain_http(mut self) -> Self {
+        self.attributes.secure = false;
+        self
+    }
+
+    /// Whether the cookie carries `HttpOnly`, hiding it from JavaScript
+    /// (default: yes). The value is encrypted either way; `HttpOnly` keeps a
+    /// script injected into the page from stealing it.
+    pub fn http_only(mut self, http_only: bool) -> Self {
+        self.attributes.http_only = http_only;
+        self
+    }
+
+    /// The `SameSite` attribute (default [`SameSite::Lax`]).
+    pub fn same_site(mut self, same_site: SameSite) -> Self {
+        self.attributes.same_site = same_site;
+        self
+    }
+
+    /// The `Path` attribute (default `/`). Must start with `/`.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.attributes.path = path.into();
+        self
+    }
+
+    /// The `Domain` attribute (default: none, so the cookie is sent to the
+    /// exact host that set it only). Setting it shares the cookie with every
+    /// subdomain, which also lets each of them overwrite it.
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.attributes.domain = Some(domain.into());
+        self
+    }
+
+    /// Adds the `Partitioned` attribute (CHIPS), for a session inside a
+    /// cross-site iframe: the browser keeps a separate cookie per top-level
+    /// site. Requires `Secure`; usually paired with [`SameSite::None`].
+    pub fn partitioned(mut self, partitioned: bool) -> Self {
+        self.attributes.partitioned = partitioned;
+        self
+    }
+
+    /// When unchanged sessions are re-sealed (default [`Renewal::HalfIdle`]).
+    pub fn renewal(mut self, renewal: Renewal) -> Self {
+        self.attributes.renewal = renewal;
+        self
+    }
+
+    /// Checks the attributes against each other, against the cookie name's
+    /// prefix and against what browsers accept.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::CookiePrefix`] when a `__Host-` name is not `Secure`,
+    /// has a `Domain` or a `Path` other than `/`, or a `__Secure-` name is
+    /// not `Secure`; [`ConfigError::CookieAttribute`] for a `Path` that does
+    /// not start with `/` or holds `;` or control characters, a `Domain`
+    /// that is not a host name, or `SameSite=None` or `Partitioned` without
+    /// `Secure`.
+    pub fn build(self) -> Result<SessionConfig, Error> {
+        let a = &self.attributes;
+        check_path(&a.path)?;
+        if let Some(domain) = &a.domain {
+            check_domain(domain)?;
+        }
+        let name = a.codec.cookie_name();
+        if starts_with_ignore_case(name, "__Host-")
+            && (!a.secure || a.path != "/" || a.domain.is_some())
+        {
+            return Err(ConfigError::CookiePrefix {
+                prefix: "__Host-",
+                requires: "Secure, Path=/ and no Domain",
+            }
+            .into());
+        }
+        if starts_with_ignore_case(name, "__Secure-") && !a.secure {
+            return Err(ConfigError::CookiePrefix {
+                prefix: "__Secure-",
+                requires: "Secure",
+            }
+            .into());
+        }
+        if a.same_site == SameSite::None && !a.secure {
+            return Err(ConfigError::CookieAttribute {
+                attribute: "SameSite",
+                reason: "SameSite=None requires Secure",
+            }
+            .into());
+        }
+        if a.partitioned && !a.secure {
+            return Err(ConfigError::CookieAttribute {
+                attribute: "Partitioned",
+                reason: "Partitioned requires Secure",
+            }
+            .into());
+        }
+        Ok(SessionConfig {
+            inner: Arc::new(self.attributes),
+        })
+    }
+}
+
+impl SessionConfig {
+    /// A configuration with every attribute at its default (see
+    /// [`SessionConfigBuilder`]). The defaults suit every valid cookie name,
+    /// including `__Host-` and `__Secure-` ones, so this cannot fail.
+    #[must_use]
+    pub fn new(codec: Codec) -> Self {
+        Self {
+            inner: Arc::new(Attributes::defaults(codec)),
+        }
+    }
+
+    /// Starts a configuration around `codec`, whose cookie name the session
+    /// cookie uses.
+    pub fn builder(codec: Codec) -> SessionConfigBuilder {
+        SessionConfigBuilder {
+            attributes: Attributes::defaults(codec),
+        }
+    }
+
+    /// The codec that seals and opens the cookie.
+    #[must_use]
+    pub fn codec(&self) -> &Codec {
+        &self.inner.codec
+    }
+
+    /// The renewal policy.
+    #[must_use]
+    pub fn renewal(&self) -> Renewal {
+        self.inner.renewal
+    }
+
+    /// Loads the session from the request's `Cookie` headers. Never fails:
+    /// a missing cookie gives an empty session, and a bad, expired or
+    /// tampered one gives an empty session that remembers why
+    /// ([`Session::rejection`]) and removes the cookie when written.
+    ///
+    /// Every `Cookie` header is read (HTTP/2 clients may split cookies over
+    /// several), pairs that do not parse are skipped, and when the session's
+    /// name appears more than once the first value that opens is used (up
+    /// to [`MAX_SESSION_COOKIES_TRIED`]).
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue, header::COOKIE};
+    /// use sealed_session::{Codec, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::new(Codec::new(Keyring::new([
+    ///     "an example secret that is 32+ bytes long",
+    /// ])?));
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(COOKIE, HeaderValue::from_static("theme=dark; session=forged"));
+    ///
+    /// let session = config.load::<u32>(&headers);
+    /// assert!(session.is_empty());
+    /// assert_eq!(session.rejection().map(|e| e.code()), Some("malformed"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn load<T: DeserializeOwned>(&self, headers: &HeaderMap) -> Session<T> {
+        self.load_at(headers, None, SystemTime::now())
+    }
+
+    /// [`SessionConfig::load`] for a session bound to a request context
+    /// (see [`Binding`]): only cookies sealed with the same binding open,
+    /// and the session is sealed with it when written.
+    pub fn load_bound<T: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        binding: Binding,
+    ) -> Session<T> {
+        self.load_at(headers, Some(binding), SystemTime::now())
+    }
+
+    /// [`SessionConfig::load`] with an optional binding, at an explicit
+    /// time.
+    pub fn load_at<T: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        binding: Option<Binding>,
+        now: SystemTime,
+    ) -> Session<T> {
+        let codec = &self.inner.codec;
+        let mut first_error = None;
+        for (tried, value) in cookie_values(headers, codec.cookie_name()).enumerate() {
+            if tried == MAX_SESSION_COOKIES_TRIED {
+                log_ignored_duplicates(codec.cookie_name());
+                break;
+            }
+            let opened: Result<Opened<T>, Error> = match &binding {
+                Some(b) => codec.open_bound_at(value, b, now),
+                None => codec.open_at(value, now),
+            };
+            match opened {
+                Ok(opened) => return Session::opened(self.clone(), opened, binding),
+                Err(error) => {
+                    log_rejected(codec.cookie_name(), &error);
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        Session::empty(self.clone(), first_error, binding)
+    }
+
+    /// A `Set-Cookie` value carrying `value` until `expires_at`.
+    pub(crate) fn set_cookie(
+        &self,
+        value: &str,
+        expires_at: SystemTime,
+        now: SystemTime,
+    ) -> Result<HeaderValue, Error> {
+        let max_age = expires_at
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_COOKIE_AGE);
+        let max_age_secs = i64::try_from(max_age.as_secs()).unwrap_or(0);
+        let expires = now
+            .checked_add(Duration::from_secs(max_age.as_secs()))
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_secs()).ok())
+            .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        self.header(value, max_age_secs, expires)
+    }
+
+    /// A `Set-Cookie` value that makes the browser delete the cookie: same
+    /// name, path and domain, empty value, `Max-Age=0` and an `Expires` in
+    /// 1970.
+    pub(crate) fn removal(&self) -> Result<HeaderValue, Error> {
+        self.header("", 0, OffsetDateTime::UNIX_EPOCH)
+    }
+
+    fn header(
+        &self,
+        value: &str,
+        max_age: i64,
+        expires: OffsetDateTime,
+    ) -> Result<HeaderValue, Error> {
+        let a = &*self.inner;
+        let mut cookie = Cookie::build((a.codec.cookie_name(), value))
+            .path(a.path.as_str())
+            .secure(a.secure)
+            .http_only(a.http_only)
+            .same_site(match a.same_site {
+                SameSite::Strict => cookie::SameSite::Strict,
+                SameSite::Lax => cookie::SameSite::Lax,
+                SameSite::None => cookie::SameSite::None,
+            })
+            .max_age(cookie::time::Duration::seconds(max_age))
+            .expires(expires);
+        if a.partitioned {
+            cookie = cookie.partitioned(true);
+        }
+        if let Some(domain) = &a.domain {
+            cookie = cookie.domain(domain.as_str());
+        }
+        let mut header = HeaderValue::try_from(cookie.to_string()).map_err(|_| {
+            // Name, value, path and domain are all checked to be visible
+            // ASCII, so this is an invariant break, reported rather than
+            // ignored.
+            Error::Config(ConfigError::CookieAttribute {
+                attribute: "Set-Cookie",
+                reason: "the header value is not valid",
+            })
+        })?;
+        header.set_sensitive(true);
+        Ok(header)
+    }
+}
+
+/// Appends a `Set-Cookie` header, never replacing existing ones.
+pub(crate) fn append_set_cookie(headers: &mut HeaderMap, value: HeaderValue) {
+    headers.append(SET_COOKIE, value);
+}
+
+impl Attributes {
+    fn defaults(codec: Codec) -> Self {
+        Self {
+            codec,
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+            path: "/".into(),
+            domain: None,
+            partitioned: false,
+            renewal: Renewal::HalfIdle,
+        }
+    }
+}
+
+impl core::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // The codec's Debug shows key ids only, never key material.
+        core::fmt::Debug::fmt(&*self.inner, f)
+    }
+}
+
+/// The values of every cookie named `name` in the request's `Cookie`
+/// headers, in order. Pairs that are not UTF-8 or do not parse are skipped.
+fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
+        .filter_map(move |pair| {
+            let pair = core::str::from_utf8(pair).ok()?;
+            // Cheap pre-filter: most pairs belong to other cookies.
+            if !pair.trim_start().starts_with(name) {
+                return None;
+            }
+            let cookie = Cookie::parse(pair).ok()?;
+            if cookie.name_raw()? != name {
+                return None;
+            }
+            cookie.value_raw()
+        })
+}
+
+fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
+    name.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+fn check_path(path: &str) -> Result<(), Error> {
+    let reason = if !path.starts_with('/') {
+        Some("it must start with /")
+    } else if !path.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';') {
+        Some("it may only hold visible ASCII and spaces, without ;")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(ConfigError::CookieAttribute {
+            attribute: "Path",
+            reason,
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+fn check_domain(domain: &str) -> Result<(), Error> {
+    let host = domain.strip_prefix('.').unwrap_or(domain);
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfigError::CookieAttribute {
+            attribute: "Domain",
+            reason: "it must be a host name (letters, digits, hyphens and dots)",
+        }
+        .into())
+    }
+}
+
+/// One log event per rejected cookie: its name and the error code, never
+/// its value. Authentication failures are warnings (possible tampering);
+/// everything else (expired, retired secret, foreign cookie) is routine.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn log_rejected(cookie_name: &str, error: &Error) {
+    #[cfg(feature = "tracing")]
+    if error.is_possible_tampering() {
+        tracing::warn!(
+            cookie = cookie_name,
+            reason = error.code(),
+            "session cookie failed authentication (possible tampering); treating as no session"
+        );
+    } else {
+        tracing::debug!(
+            cookie = cookie_name,
+            reason = error.code(),
+            "session cookie rejected; treating as no session"
+        );
+    }
+}
+
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn log_ignored_duplicates(cookie_name: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        cookie = cookie_name,
+        limit = MAX_SESSION_COOKIES_TRIED,
+        "more session cookies with this name than are tried; ignoring the rest"
+    );
+}

@@ -1,0 +1,568 @@
+//! The session handle: the value of one request's session, what happened to
+//! it, and whether the response needs a `Set-Cookie`.
+
+use core::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use ::http::HeaderMap;
+use serde::Serialize;
+
+use crate::codec::Opened;
+use crate::envelope::{Envelope, SessionId};
+use crate::error::Error;
+use crate::http::{Renewal, SessionConfig, append_set_cookie};
+use crate::wire::Binding;
+
+/// One request's session: a handle to the value, created by
+/// [`SessionConfig::load`] and written back with [`Session::write`].
+///
+/// Clones share the same session (the handle is reference counted), which
+/// is how the tower layer sees what a handler changed. Methods that take a
+/// closure run it while holding the session's lock: do not call other
+/// methods of the same session from inside the closure.
+///
+/// The response needs a `Set-Cookie` ([`Session::needs_write`]) when the
+/// value changed, after [`Session::destroy`] or [`Session::regenerate`],
+/// when the cookie was sealed under an older secret or another algorithm,
+/// when the [renewal](crate::Renewal) point of the idle deadline has passed,
+/// and when the request's cookie was invalid (it is removed). A new session
+/// that was never given a value sets nothing.
+///
+/// ```
+/// use http::{HeaderMap, header::{COOKIE, SET_COOKIE}};
+/// use sealed_session::{Codec, Keyring, SessionConfig, Written};
+///
+/// let config = SessionConfig::new(Codec::new(Keyring::new([
+///     "an example secret that is 32+ bytes long",
+/// ])?));
+///
+/// // First request: no cookie. The handler stores a visit count.
+/// let session = config.load::<u32>(&HeaderMap::new());
+/// assert!(session.is_empty());
+/// session.update_or_default(|visits| *visits += 1);
+/// let mut response_headers = HeaderMap::new();
+/// assert_eq!(session.write(&mut response_headers)?, Written::Set);
+///
+/// // The browser sends the cookie back.
+/// let set_cookie = response_headers[SET_COOKIE].to_str().unwrap();
+/// let mut request_headers = HeaderMap::new();
+/// request_headers.insert(COOKIE, set_cookie.split(';').next().unwrap().parse().unwrap());
+/// let session = config.load::<u32>(&request_headers);
+/// assert_eq!(session.get(), Some(1));
+///
+/// // Nothing changed: no Set-Cookie.
+/// assert_eq!(session.write(&mut HeaderMap::new())?, Written::Nothing);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+pub struct Session<T> {
+    config: SessionConfig,
+    state: Arc<Mutex<State<T>>>,
+}
+
+impl<T> Clone for Session<T> {
+    fn clone(&self) -> Self {
+        Self {
+            config: self.config.clone(),
+            state: Arc::clone(&self.state),
+        }
+    }
+}
+
+/// What [`Session::write`] put into the response headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Written {
+    /// Nothing: the browser's cookie (or its absence) is still right.
+    Nothing,
+    /// A `Set-Cookie` with the newly sealed session.
+    Set,
+    /// A `Set-Cookie` that deletes the session cookie.
+    Removed,
+}
+
+/// What the request carried.
+#[derive(Debug, Clone)]
+enum Incoming {
+    /// No cookie with the session's name.
+    Absent,
+    /// A cookie that opened.
+    Valid {
+        /// Sealed under an old secret or another algorithm.
+        needs_reseal: bool,
+    },
+    /// Only cookies that did not open; the first one's reason.
+    Rejected(Error),
+}
+
+struct State<T> {
+    value: Option<T>,
+    /// The session's id, creation time and deadlines: from the cookie, or
+    /// drawn when a new session first gets a value or is regenerated.
+    /// `None` means a fresh one is drawn when sealing.
+    envelope: Option<Envelope>,
+    binding: Option<Binding>,
+    incoming: Incoming,
+    changed: bool,
+    destroyed: bool,
+    /// A per-session lifetime to apply to the next fresh envelope.
+    lifetime: Option<Duration>,
+    /// A cookie value sealed ahead of time by `try_insert`/`try_update`,
+    /// with the envelope it carries; dropped by any later change.
+    pending: Option<(String, Envelope)>,
+}
+
+impl<T> Session<T> {
+    /// A session whose cookie opened.
+    pub(crate) fn opened(
+        config: SessionConfig,
+        opened: Opened<T>,
+        binding: Option<Binding>,
+    ) -> Self {
+        let needs_reseal = opened.needs_reseal();
+        let (value, envelope) = opened.into_parts();
+        Self::with_state(
+            config,
+            State {
+                value: Some(value),
+                envelope: Some(envelope),
+                binding,
+                incoming: Incoming::Valid { needs_reseal },
+                changed: false,
+                destroyed: false,
+                lifetime: None,
+                pending: None,
+            },
+        )
+    }
+
+    /// A session without a usable cookie: none was sent (`rejection` is
+    /// `None`), or none of those sent opened.
+    pub(crate) fn empty(
+        config: SessionConfig,
+        rejection: Option<Error>,
+        binding: Option<Binding>,
+    ) -> Self {
+        Self::with_state(
+            config,
+            State {
+                value: None,
+                envelope: None,
+                binding,
+                incoming: rejection.map_or(Incoming::Absent, Incoming::Rejected),
+                changed: false,
+                destroyed: false,
+                lifetime: None,
+                pending: None,
+            },
+        )
+    }
+
+    fn with_state(config: SessionConfig, state: State<T>) -> Self {
+        Self {
+            config,
+            state: Arc::new(Mutex::new(state)),
+        }
+    }
+
+    /// The lock. A closure that panicked while holding it leaves the state
+    /// as it was at the panic, which is still a consistent state, so a
+    /// poisoned lock is used rather than turned into another panic.
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The configuration this session was loaded with.
+    #[must_use]
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// Whether the session holds no value.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.lock().value.is_none()
+    }
+
+    /// A copy of the value.
+    #[must_use]
+    pub fn get(&self) -> Option<T>
+    where
+        T: Clone,
+    {
+        self.lock().value.clone()
+    }
+
+    /// Reads the value without copying it.
+    pub fn with<R>(&self, read: impl FnOnce(Option<&T>) -> R) -> R {
+        read(self.lock().value.as_ref())
+    }
+
+    /// Replaces the value and returns the previous one. The cookie is sealed
+    /// when the response is written; use [`Session::try_insert`] to learn
+    /// now whether it fits.
+    pub fn insert(&self, value: T) -> Option<T> {
+        let mut state = self.lock();
+        state.mark_changed();
+        state.value.replace(value)
+    }
+
+    /// Changes the value in place, if there is one, and marks the session
+    /// changed. Returns what the closure returns, or `None` for an empty
+    /// session (the closure is not called).
+    pub fn update<R>(&self, change: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let mut state = self.lock();
+        let result = state.value.as_mut().map(change)?;
+        state.mark_changed();
+        Some(result)
+    }
+
+    /// Changes the value in place, starting from `T::default()` for an
+    /// empty session, and marks the session changed.
+    pub fn update_or_default<R>(&self, change: impl FnOnce(&mut T) -> R) -> R
+    where
+        T: Default,
+    {
+        let mut state = self.lock();
+        state.mark_changed();
+        change(state.value.get_or_insert_with(T::default))
+    }
+
+    /// Takes the value out. The response then removes the cookie (if the
+    /// request had one); the session keeps its id, so a value inserted
+    /// later in the same request continues the same session.
+    pub fn remove(&self) -> Option<T> {
+        let mut state = self.lock();
+        state.mark_changed();
+        state.value.take()
+    }
+
+    /// Logs out: drops the value and the session's id, and the response
+    /// carries a removal cookie (same name, path and domain, `Max-Age=0`, an
+    /// `Expires` in the past). A value inserted later in the same request
+    /// starts a new session with a fresh id.
+    pub fn destroy(&self) {
+        let mut state = self.lock();
+        state.mark_changed();
+        state.value = None;
+        state.envelope = None;
+        state.lifetime = None;
+        state.destroyed = true;
+    }
+
+    /// Gives the session a fresh id and creation time, keeping its value:
+    /// call it right after login (and any privilege change) so that a
+    /// session id planted before login is worthless after it (session
+    /// fixation). The new absolute deadline counts from now, with the
+    /// codec's lifetime or the one set by [`Session::set_lifetime`].
+    pub fn regenerate(&self) {
+        let mut state = self.lock();
+        state.mark_changed();
+        // Drawn now so that `id()` shows the new id; if the random number
+        // generator fails, it is drawn again (and the error reported) when
+        // the response is written.
+        state.envelope = self
+            .config
+            .codec()
+            .new_envelope()
+            .ok()
+            .map(|envelope| apply_lifetime(envelope, state.lifetime));
+        state.destroyed = false;
+    }
+
+    /// Gives this session its own absolute lifetime, counted from its
+    /// creation: for "remember me", call [`Session::regenerate`] and then
+    /// this with 30 days. Browsers keep no cookie past 400 days.
+    pub fn set_lifetime(&self, lifetime: Duration) {
+        let mut state = self.lock();
+        state.mark_changed();
+        state.lifetime = Some(lifetime);
+        state.envelope = state.envelope.map(|e| e.with_lifetime(lifetime));
+    }
+
+    /// The session's id, creation time and deadlines; `None` for a new
+    /// session before it first gets a value.
+    #[must_use]
+    pub fn envelope(&self) -> Option<Envelope> {
+        self.lock().envelope
+    }
+
+    /// The 128-bit session id, if the session has one yet (see
+    /// [`Session::envelope`]).
+    #[must_use]
+    pub fn id(&self) -> Option<SessionId> {
+        self.envelope().map(|e| e.id())
+    }
+
+    /// When the session was created, if it has been.
+    #[must_use]
+    pub fn created_at(&self) -> Option<SystemTime> {
+        self.envelope().map(|e| e.created_at())
+    }
+
+    /// When the session stops opening unless it is sealed again: the earlier
+    /// of its absolute and idle deadlines.
+    #[must_use]
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.envelope().map(|e| e.expires_at())
+    }
+
+    /// Why the request's session cookie was not used, if it sent one that
+    /// did not open (expired, sealed under a retired secret, tampered, ...).
+    /// For logs and metrics: [`Error::code`] is stable and
+    /// [`Error::is_possible_tampering`] flags forgeries. The session is
+    /// empty and the response removes the bad cookie.
+    #[must_use]
+    pub fn rejection(&self) -> Option<Error> {
+        match &self.lock().incoming {
+            Incoming::Rejected(error) => Some(error.clone()),
+            Incoming::Absent | Incoming::Valid { .. } => None,
+        }
+    }
+
+    /// Whether the request carried a session cookie that opened.
+    #[must_use]
+    pub fn was_loaded(&self) -> bool {
+        matches!(self.lock().incoming, Incoming::Valid { .. })
+    }
+
+    /// Whether writing the response now would add a `Set-Cookie`.
+    #[must_use]
+    pub fn needs_write(&self) -> bool {
+        self.needs_write_at(SystemTime::now())
+    }
+
+    /// [`Session::needs_write`] at an explicit time.
+    #[must_use]
+    pub fn needs_write_at(&self, now: SystemTime) -> bool {
+        !matches!(self.lock().action(&self.config, now), Action::Nothing)
+    }
+}
+
+impl<T: Serialize> Session<T> {
+    /// Replaces the value after sealing it, so that a session too large for
+    /// the cookie is refused here, where the handler can still answer the
+    /// user, instead of when the response is written. On error the session
+    /// is unchanged. The sealed cookie is kept and used for the response
+    /// unless the session changes again.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] when the value does not fit in the cookie, and
+    /// the other errors of [`Codec::seal_with`](crate::Codec::seal_with).
+    pub fn try_insert(&self, value: T) -> Result<Option<T>, Error> {
+        self.try_insert_at(value, SystemTime::now())
+    }
+
+    /// [`Session::try_insert`] at an explicit time.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::try_insert`].
+    pub fn try_insert_at(&self, value: T, now: SystemTime) -> Result<Option<T>, Error> {
+        let mut state = self.lock();
+        let sealed = state.seal(&self.config, &value, now)?;
+        state.mark_changed();
+        state.pending = Some(sealed);
+        Ok(state.value.replace(value))
+    }
+
+    /// Changes a copy of the value (of `T::default()` for an empty session)
+    /// and keeps the change only if the result fits in the cookie: the
+    /// checked twin of [`Session::update_or_default`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::try_insert`]; the session is then unchanged.
+    pub fn try_update<R>(&self, change: impl FnOnce(&mut T) -> R) -> Result<R, Error>
+    where
+        T: Clone + Default,
+    {
+        let now = SystemTime::now();
+        let mut state = self.lock();
+        let mut value = state.value.clone().unwrap_or_default();
+        let result = change(&mut value);
+        let sealed = state.seal(&self.config, &value, now)?;
+        state.mark_changed();
+        state.pending = Some(sealed);
+        state.value = Some(value);
+        Ok(result)
+    }
+
+    /// Appends the `Set-Cookie` header the response needs, if any, to
+    /// `headers` (other `Set-Cookie` headers are kept).
+    ///
+    /// The cookie's `Max-Age` and `Expires` come from the deadlines sealed
+    /// inside it (the earlier of absolute and idle), capped at
+    /// [`MAX_COOKIE_AGE`](crate::MAX_COOKIE_AGE).
+    ///
+    /// # Errors
+    ///
+    /// When the session cannot be sealed ([`Error::TooLarge`] and the other
+    /// errors of [`Codec::seal_with`](crate::Codec::seal_with)), nothing is
+    /// appended: the browser keeps the cookie it has, so no earlier state is
+    /// lost, and the error is returned for the caller to log or answer.
+    pub fn write(&self, headers: &mut HeaderMap) -> Result<Written, Error> {
+        self.write_at(headers, SystemTime::now())
+    }
+
+    /// [`Session::write`] at an explicit time.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::write`].
+    pub fn write_at(&self, headers: &mut HeaderMap, now: SystemTime) -> Result<Written, Error> {
+        let mut state = self.lock();
+        match state.action(&self.config, now) {
+            Action::Nothing => Ok(Written::Nothing),
+            Action::Remove => {
+                append_set_cookie(headers, self.config.removal()?);
+                state.value = None;
+                state.envelope = None;
+                state.incoming = Incoming::Absent;
+                state.changed = false;
+                state.destroyed = false;
+                state.pending = None;
+                Ok(Written::Removed)
+            }
+            Action::Seal => {
+                let (token, sealed) = match state.pending.take() {
+                    Some(pending) => pending,
+                    None => {
+                        // Out and back in, so that `seal` can borrow the
+                        // state mutably; `action` only asks to seal a
+                        // session with a value.
+                        let Some(value) = state.value.take() else {
+                            return Ok(Written::Nothing);
+                        };
+                        let sealed = state.seal(&self.config, &value, now);
+                        state.value = Some(value);
+                        sealed?
+                    }
+                };
+                let header = self.config.set_cookie(&token, sealed.expires_at(), now)?;
+                append_set_cookie(headers, header);
+                state.envelope = Some(sealed);
+                state.incoming = Incoming::Valid {
+                    needs_reseal: false,
+                };
+                state.changed = false;
+                state.destroyed = false;
+                Ok(Written::Set)
+            }
+        }
+    }
+}
+
+/// What the response needs.
+enum Action {
+    Nothing,
+    Seal,
+    Remove,
+}
+
+impl<T> State<T> {
+    fn mark_changed(&mut self) {
+        self.changed = true;
+        self.pending = None;
+    }
+
+    fn action(&self, config: &SessionConfig, now: SystemTime) -> Action {
+        if self.value.is_none() {
+            let had_cookie = !matches!(self.incoming, Incoming::Absent);
+            return if self.destroyed || had_cookie {
+                Action::Remove
+            } else {
+                Action::Nothing
+            };
+        }
+        let seal = self.changed
+            || match &self.incoming {
+                Incoming::Absent => false,
+                Incoming::Rejected(_) => true,
+                Incoming::Valid { needs_reseal } => {
+                    *needs_reseal
+                        || self
+                            .envelope
+                            .is_some_and(|envelope| renewal_due(config, &envelope, now))
+                }
+            };
+        if seal { Action::Seal } else { Action::Nothing }
+    }
+
+    /// Seals `value` into this session's envelope (drawing a fresh one for a
+    /// new session and keeping it), returning the cookie value and the
+    /// envelope it carries.
+    fn seal<V: Serialize + ?Sized>(
+        &mut self,
+        config: &SessionConfig,
+        value: &V,
+        now: SystemTime,
+    ) -> Result<(String, Envelope), Error> {
+        let codec = config.codec();
+        let envelope = match self.envelope {
+            Some(envelope) => envelope,
+            None => {
+                let fresh = apply_lifetime(codec.new_envelope_at(now)?, self.lifetime);
+                self.envelope = Some(fresh);
+                fresh
+            }
+        };
+        let token = match &self.binding {
+            Some(binding) => codec.seal_bound_at(value, &envelope, binding, now)?,
+            None => codec.seal_with_at(value, &envelope, now)?,
+        };
+        Ok((token, codec.sealed_envelope_at(&envelope, now)))
+    }
+}
+
+fn apply_lifetime(envelope: Envelope, lifetime: Option<Duration>) -> Envelope {
+    match lifetime {
+        Some(lifetime) => envelope.with_lifetime(lifetime),
+        None => envelope,
+    }
+}
+
+/// Whether an unchanged, valid session should be sealed again now to push
+/// its idle deadline forward.
+fn renewal_due(config: &SessionConfig, envelope: &Envelope, now: SystemTime) -> bool {
+    let renewal = config.renewal();
+    if renewal == Renewal::Always {
+        return true;
+    }
+    let codec = config.codec();
+    let (Some(idle_timeout), Some(idle_deadline)) =
+        (codec.idle_timeout(), envelope.idle_deadline())
+    else {
+        return false;
+    };
+    // Nothing to gain once the idle deadline has reached the absolute one.
+    if codec.sealed_envelope_at(envelope, now).expires_at() <= envelope.expires_at() {
+        return false;
+    }
+    let threshold = match renewal {
+        Renewal::After(after) => after,
+        Renewal::Always | Renewal::HalfIdle => idle_timeout / 2,
+    };
+    // The idle deadline is the last seal plus the idle timeout, unless it
+    // was clamped to the absolute deadline, which the check above excludes.
+    let sealed_at = idle_deadline
+        .checked_sub(idle_timeout)
+        .unwrap_or(idle_deadline);
+    now.duration_since(sealed_at)
+        .is_ok_and(|elapsed| elapsed >= threshold)
+}
+
+impl<T> fmt::Debug for Session<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The value may hold personal data: only its presence is shown.
+        let state = self.lock();
+        f.debug_struct("Session")
+            .field("has_value", &state.value.is_some())
+            .field("envelope", &state.envelope)
+            .field("incoming", &state.incoming)
+            .field("changed", &state.changed)
+            .field("destroyed", &state.destroyed)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,1 @@
+//! The tower adapter (feature `tower`): filled in by issue 3.
