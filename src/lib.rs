@@ -26,6 +26,8 @@ mod axum;
 mod tower;
 
 pub use algorithm::{Algorithm, UnknownAlgorithmName};
+#[cfg(feature = "axum")]
+pub use axum::MissingSessionLayer;
 pub use codec::{
     Codec, CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LIFETIME,
     DEFAULT_MAX_COOKIE_SIZE, MAX_COOKIE_SIZE_CEILING, Opened,
@@ -38,5 +40,7 @@ pub use http::{
 };
 pub use keyring::{BASE64_SECRET_PREFIX, KeyId, Keyring, MIN_SECRET_LEN};
 pub use session::{Session, Written};
+#[cfg(feature = "tower")]
+pub use tower::{ResponseFuture, SessionLayer, SessionService};
 pub use wire::Binding;
 pub use zeroize::Zeroizing;
