@@ -265,7 +265,9 @@ impl SessionConfig {
     /// Every `Cookie` header is read (HTTP/2 clients may split cookies over
     /// several), pairs that do not parse are skipped, and when the session's
     /// name appears more than once the first value that opens is used (up
-    /// to [`MAX_SESSION_COOKIES_TRIED`]).
+    /// to [`MAX_SESSION_COOKIES_TRIED`]). When none of them opens, the
+    /// response removes the cookie, except when duplicates were left
+    /// untried: the removal might then delete a valid one among them.
     ///
     /// ```
     /// use http::{HeaderMap, HeaderValue, header::COOKIE};
@@ -307,9 +309,11 @@ impl SessionConfig {
     ) -> Session<T> {
         let codec = &self.inner.codec;
         let mut first_error = None;
+        let mut untried = false;
         for (tried, value) in cookie_values(headers, codec.cookie_name()).enumerate() {
             if tried == MAX_SESSION_COOKIES_TRIED {
                 log_ignored_duplicates(codec.cookie_name());
+                untried = true;
                 break;
             }
             let opened: Result<Opened<T>, Error> = match &binding {
@@ -324,7 +328,7 @@ impl SessionConfig {
                 }
             }
         }
-        Session::empty(self.clone(), first_error, binding)
+        Session::empty(self.clone(), first_error, untried, binding)
     }
 
     /// A `Set-Cookie` value carrying `value` until `expires_at`.

@@ -92,7 +92,13 @@ enum Incoming {
         needs_reseal: bool,
     },
     /// Only cookies that did not open; the first one's reason.
-    Rejected(Error),
+    Rejected {
+        error: Error,
+        /// Whether the response removes the cookie. Not when duplicates
+        /// were left untried: the removal could delete a valid cookie
+        /// among them.
+        remove: bool,
+    },
 }
 
 struct State<T> {
@@ -137,10 +143,12 @@ impl<T> Session<T> {
     }
 
     /// A session without a usable cookie: none was sent (`rejection` is
-    /// `None`), or none of those sent opened.
+    /// `None`), or none of those tried opened. `untried` says whether more
+    /// cookies with the session's name were left untried.
     pub(crate) fn empty(
         config: SessionConfig,
         rejection: Option<Error>,
+        untried: bool,
         binding: Option<Binding>,
     ) -> Self {
         Self::with_state(
@@ -149,7 +157,10 @@ impl<T> Session<T> {
                 value: None,
                 envelope: None,
                 binding,
-                incoming: rejection.map_or(Incoming::Absent, Incoming::Rejected),
+                incoming: rejection.map_or(Incoming::Absent, |error| Incoming::Rejected {
+                    error,
+                    remove: !untried,
+                }),
                 changed: false,
                 destroyed: false,
                 lifetime: None,
@@ -256,6 +267,11 @@ impl<T> Session<T> {
     /// fixation). The new absolute deadline counts from now, with the
     /// codec's lifetime or the one set by [`Session::set_lifetime`].
     pub fn regenerate(&self) {
+        self.regenerate_at(SystemTime::now());
+    }
+
+    /// [`Session::regenerate`] at an explicit time.
+    pub fn regenerate_at(&self, now: SystemTime) {
         let mut state = self.lock();
         state.mark_changed();
         // Drawn now so that `id()` shows the new id; if the random number
@@ -264,7 +280,7 @@ impl<T> Session<T> {
         state.envelope = self
             .config
             .codec()
-            .new_envelope()
+            .new_envelope_at(now)
             .ok()
             .map(|envelope| apply_lifetime(envelope, state.lifetime));
         state.destroyed = false;
@@ -315,7 +331,7 @@ impl<T> Session<T> {
     #[must_use]
     pub fn rejection(&self) -> Option<Error> {
         match &self.lock().incoming {
-            Incoming::Rejected(error) => Some(error.clone()),
+            Incoming::Rejected { error, .. } => Some(error.clone()),
             Incoming::Absent | Incoming::Valid { .. } => None,
         }
     }
@@ -378,7 +394,22 @@ impl<T: Serialize> Session<T> {
     where
         T: Clone + Default,
     {
-        let now = SystemTime::now();
+        self.try_update_at(change, SystemTime::now())
+    }
+
+    /// [`Session::try_update`] at an explicit time.
+    ///
+    /// # Errors
+    ///
+    /// As [`Session::try_insert`]; the session is then unchanged.
+    pub fn try_update_at<R>(
+        &self,
+        change: impl FnOnce(&mut T) -> R,
+        now: SystemTime,
+    ) -> Result<R, Error>
+    where
+        T: Clone + Default,
+    {
         let mut state = self.lock();
         let mut value = state.value.clone().unwrap_or_default();
         let result = change(&mut value);
@@ -469,8 +500,12 @@ impl<T> State<T> {
 
     fn action(&self, config: &SessionConfig, now: SystemTime) -> Action {
         if self.value.is_none() {
-            let had_cookie = !matches!(self.incoming, Incoming::Absent);
-            return if self.destroyed || had_cookie {
+            let remove = match self.incoming {
+                Incoming::Absent => false,
+                Incoming::Valid { .. } => true,
+                Incoming::Rejected { remove, .. } => remove,
+            };
+            return if self.destroyed || remove {
                 Action::Remove
             } else {
                 Action::Nothing
@@ -479,7 +514,7 @@ impl<T> State<T> {
         let seal = self.changed
             || match &self.incoming {
                 Incoming::Absent => false,
-                Incoming::Rejected(_) => true,
+                Incoming::Rejected { .. } => true,
                 Incoming::Valid { needs_reseal } => {
                     *needs_reseal
                         || self
@@ -491,8 +526,8 @@ impl<T> State<T> {
     }
 
     /// Seals `value` into this session's envelope (drawing a fresh one for a
-    /// new session and keeping it), returning the cookie value and the
-    /// envelope it carries.
+    /// new session, kept only if sealing succeeds), returning the cookie
+    /// value and the envelope it carries.
     fn seal<V: Serialize + ?Sized>(
         &mut self,
         config: &SessionConfig,
@@ -502,16 +537,14 @@ impl<T> State<T> {
         let codec = config.codec();
         let envelope = match self.envelope {
             Some(envelope) => envelope,
-            None => {
-                let fresh = apply_lifetime(codec.new_envelope_at(now)?, self.lifetime);
-                self.envelope = Some(fresh);
-                fresh
-            }
+            None => apply_lifetime(codec.new_envelope_at(now)?, self.lifetime),
         };
         let token = match &self.binding {
             Some(binding) => codec.seal_bound_at(value, &envelope, binding, now)?,
             None => codec.seal_with_at(value, &envelope, now)?,
         };
+        // Kept only once sealed: a failed seal leaves the session as it was.
+        self.envelope = Some(envelope);
         Ok((token, codec.sealed_envelope_at(&envelope, now)))
     }
 }

@@ -13,12 +13,17 @@
 //!   gives every invalid vector its error code;
 //! * the crate opens every valid vector to the same fields, and rejects every
 //!   invalid vector with the listed error code;
-//! * cookies freshly sealed by the crate open with the reference to the
-//!   payload and envelope the crate sealed.
+//! * cookies freshly sealed by the crate, bound or not, open with the
+//!   reference to the payload and envelope the crate sealed.
+//!
+//! A vector with a `context` (hex) is bound to those context bytes (see
+//! `sealed_session::Binding`): a valid one was sealed with it and opens only
+//! with it, an invalid one is opened with it. Without `context`, a vector is
+//! unbound.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sealed_session::{Algorithm, Codec, Keyring};
+use sealed_session::{Algorithm, Binding, Codec, Keyring, Opened};
 use serde::{Deserialize, Serialize};
 
 /// A small, separate implementation of wire format v1.
@@ -31,6 +36,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// token     = 0x01 | algorithm | key id (4) | nonce (24) | ciphertext | tag (16)
 /// AD        = token[0..6] | cookie name (UTF-8)
+///             [ | 0x00 | SHA-256(context) ]   only for a bound session
 /// plaintext = varint(created_at) | varint(absolute_deadline)
 ///           | varint(idle_deadline, 0 = none) | session id (16) | payload
 /// value     = base64url(token), no padding
@@ -40,7 +46,7 @@ mod reference {
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     use chacha20poly1305::XChaCha20Poly1305;
     use hkdf::Hkdf;
-    use sha2::Sha256;
+    use sha2::{Digest as _, Sha256};
     use xaes_256_gcm::Xaes256Gcm;
     use xaes_256_gcm::aead::{Aead, KeyInit, Payload};
 
@@ -175,23 +181,34 @@ mod reference {
         [VERSION, algorithm, k0, k1, k2, k3]
     }
 
-    fn associated_data(header: &[u8], cookie_name: &str) -> Vec<u8> {
+    /// The header and the cookie name; for a session bound to a context,
+    /// then a zero byte and the SHA-256 digest of the context bytes. The zero
+    /// byte cannot occur in a cookie name, and the digest has a fixed length,
+    /// so no two (name, context) pairs give the same associated data, and a
+    /// bound session (even to an empty context) never matches an unbound one.
+    pub fn associated_data(header: &[u8], cookie_name: &str, context: Option<&[u8]>) -> Vec<u8> {
         let mut ad = header.to_vec();
         ad.extend_from_slice(cookie_name.as_bytes());
+        if let Some(context) = context {
+            ad.push(0x00);
+            ad.extend_from_slice(Sha256::digest(context).as_slice());
+        }
         ad
     }
 
-    /// Encrypts any plaintext into a token; no rule about its content is
-    /// checked, so that broken envelopes can be sealed for the vectors.
+    /// Encrypts any plaintext into a token, bound to `context` if there is
+    /// one; no rule about its content is checked, so that broken envelopes
+    /// can be sealed for the vectors.
     pub fn seal_token(
         keys: &Keys,
         cookie_name: &str,
+        context: Option<&[u8]>,
         algorithm: u8,
         nonce: &[u8; 24],
         plaintext: &[u8],
     ) -> Vec<u8> {
         let header = header(algorithm, keys.id);
-        let ad = associated_data(&header, cookie_name);
+        let ad = associated_data(&header, cookie_name, context);
         let payload = Payload {
             msg: plaintext,
             aad: &ad,
@@ -213,8 +230,14 @@ mod reference {
         token
     }
 
-    /// Seals a session under `keys` (whose id goes into the header).
-    pub fn seal(keys: &Keys, cookie_name: &str, session: &Session) -> String {
+    /// Seals a session under `keys` (whose id goes into the header), bound
+    /// to `context` if there is one.
+    pub fn seal(
+        keys: &Keys,
+        cookie_name: &str,
+        context: Option<&[u8]>,
+        session: &Session,
+    ) -> String {
         assert_eq!(session.key_id, keys.id, "the session names another key");
         let plaintext = plaintext(
             session.created_at,
@@ -226,6 +249,7 @@ mod reference {
         encode(&seal_token(
             keys,
             cookie_name,
+            context,
             session.algorithm,
             &session.nonce,
             &plaintext,
@@ -243,11 +267,13 @@ mod reference {
     }
 
     /// Opens `value` at Unix time `now` with every check, in the order of
-    /// the format, and returns the session with the position of the secret
-    /// that opened it (0 = current), or the error code.
+    /// the format, expecting it bound to `context` if there is one, and
+    /// returns the session with the position of the secret that opened it
+    /// (0 = current), or the error code.
     pub fn open(
         secrets: &[String],
         cookie_name: &str,
+        context: Option<&[u8]>,
         value: &str,
         now: u64,
         reject_created_before: Option<u64>,
@@ -274,7 +300,7 @@ mod reference {
             .find(|(_, k)| k.id == key_id)
             .ok_or("unknown-key")?;
         let nonce: [u8; 24] = token[6..30].try_into().expect("24 bytes");
-        let ad = associated_data(&token[..6], cookie_name);
+        let ad = associated_data(&token[..6], cookie_name, context);
         let payload = Payload {
             msg: &token[30..],
             aad: &ad,
@@ -340,12 +366,16 @@ struct Vectors {
     invalid: Vec<Invalid>,
 }
 
+/// A value that opens, with every field it carries.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Valid {
     description: String,
     secrets: Vec<String>,
     cookie_name: String,
+    /// Hex of the context bytes the value is bound to; absent = unbound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context: Option<String>,
     algorithm: String,
     nonce: String,
     session_id: String,
@@ -357,17 +387,27 @@ struct Valid {
     value: String,
 }
 
+/// A value that fails to open under the listed conditions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Invalid {
     description: String,
     secrets: Vec<String>,
     cookie_name: String,
+    /// Hex of the context bytes the value is opened with; absent = opened
+    /// unbound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context: Option<String>,
     now: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reject_created_before: Option<u64>,
     value: String,
     error: String,
+}
+
+/// The context bytes of a vector's `context` field, if it has one.
+fn context_bytes(context: Option<&String>) -> Option<Vec<u8>> {
+    context.map(|hex_text| hex::decode(hex_text).expect("hex context"))
 }
 
 /// The realistic payload of one valid vector, as an application would
@@ -451,19 +491,71 @@ fn codec(secrets: &[String], cookie_name: &str) -> Codec {
         .expect("valid settings")
 }
 
+/// What opening a valid vector tells, whatever the payload's type.
+#[derive(Debug, PartialEq, Eq)]
+struct Fields {
+    payload: Vec<u8>,
+    session_id: [u8; 16],
+    created_at: SystemTime,
+    absolute_deadline: SystemTime,
+    idle_deadline: Option<SystemTime>,
+    old_secret: bool,
+    algorithm: String,
+    key_id: [u8; 4],
+}
+
+impl Fields {
+    /// The fields the vector lists.
+    fn expected(v: &Valid) -> Self {
+        let (session, index) = expected_session(v);
+        Self {
+            payload: session.payload,
+            session_id: session.session_id,
+            created_at: at(v.created_at),
+            absolute_deadline: at(v.absolute_deadline),
+            idle_deadline: (v.idle_deadline != 0).then(|| at(v.idle_deadline)),
+            old_secret: index != 0,
+            algorithm: v.algorithm.clone(),
+            key_id: session.key_id,
+        }
+    }
+
+    /// The fields the crate reports, with the payload as given.
+    fn opened<T>(opened: &Opened<T>, payload: Vec<u8>) -> Self {
+        Self {
+            payload,
+            session_id: opened.id().to_bytes(),
+            created_at: opened.created_at(),
+            absolute_deadline: opened.absolute_deadline(),
+            idle_deadline: opened.idle_deadline(),
+            old_secret: opened.sealed_with_old_secret(),
+            algorithm: opened.algorithm().name().to_string(),
+            key_id: opened.key_id().to_bytes(),
+        }
+    }
+}
+
 #[test]
 fn reference_reproduces_every_valid_value() {
     for v in vectors().valid {
         let (session, index) = expected_session(&v);
+        let context = context_bytes(v.context.as_ref());
         let keys = reference::derive(&v.secrets[index]);
         assert_eq!(
-            reference::seal(&keys, &v.cookie_name, &session),
+            reference::seal(&keys, &v.cookie_name, context.as_deref(), &session),
             v.value,
             "{}",
             v.description
         );
         // And the reference opens it back at `now`.
-        let opened = reference::open(&v.secrets, &v.cookie_name, &v.value, v.now, None);
+        let opened = reference::open(
+            &v.secrets,
+            &v.cookie_name,
+            context.as_deref(),
+            &v.value,
+            v.now,
+            None,
+        );
         assert_eq!(opened, Ok((session, index)), "{}", v.description);
     }
 }
@@ -471,9 +563,11 @@ fn reference_reproduces_every_valid_value() {
 #[test]
 fn reference_rejects_every_invalid_value_with_its_code() {
     for v in vectors().invalid {
+        let context = context_bytes(v.context.as_ref());
         let result = reference::open(
             &v.secrets,
             &v.cookie_name,
+            context.as_deref(),
             &v.value,
             v.now,
             v.reject_created_before,
@@ -488,25 +582,82 @@ fn reference_rejects_every_invalid_value_with_its_code() {
     }
 }
 
+/// The crate opens every valid vector to the fields it lists. Unbound values
+/// are opened as raw payload bytes; the crate opens bound values only as a
+/// serde type, so every bound vector carries the postcard encoding of a
+/// string, which is decoded and encoded again to compare the exact bytes.
 #[test]
 fn crate_opens_every_valid_vector() {
     for v in vectors().valid {
-        let (session, index) = expected_session(&v);
-        let codec = codec(&v.secrets, &v.cookie_name);
-        let opened = codec
-            .open_bytes_at(&v.value, at(v.now))
-            .unwrap_or_else(|e| panic!("{}: {e}", v.description));
         let d = &v.description;
-        assert_eq!(opened.value().as_slice(), session.payload.as_slice(), "{d}");
-        assert_eq!(opened.id().to_bytes(), session.session_id, "{d}");
-        assert_eq!(opened.created_at(), at(v.created_at), "{d}");
-        assert_eq!(opened.absolute_deadline(), at(v.absolute_deadline), "{d}");
-        let idle = (v.idle_deadline != 0).then(|| at(v.idle_deadline));
-        assert_eq!(opened.idle_deadline(), idle, "{d}");
-        assert_eq!(opened.sealed_with_old_secret(), index != 0, "{d}");
-        assert_eq!(opened.algorithm().name(), v.algorithm, "{d}");
-        assert_eq!(opened.key_id().to_bytes(), session.key_id, "{d}");
+        let codec = codec(&v.secrets, &v.cookie_name);
+        let fields = match context_bytes(v.context.as_ref()) {
+            None => {
+                let opened = codec
+                    .open_bytes_at(&v.value, at(v.now))
+                    .unwrap_or_else(|e| panic!("{d}: {e}"));
+                Fields::opened(&opened, opened.value().to_vec())
+            }
+            Some(context) => {
+                let opened = codec
+                    .open_bound_at::<String>(&v.value, &Binding::new(&context), at(v.now))
+                    .unwrap_or_else(|e| panic!("{d}: {e}"));
+                let payload = postcard::to_allocvec(opened.value()).expect("serializes");
+                Fields::opened(&opened, payload)
+            }
+        };
+        assert_eq!(fields, Fields::expected(&v), "{d}");
     }
+}
+
+/// A bound value opens with its context only: not unbound, not with a
+/// context one byte longer, shorter or different; and an unbound value does
+/// not open with any context, including the empty one. Checked with both
+/// implementations.
+#[test]
+fn bound_vectors_open_only_with_their_context() {
+    let vectors = vectors();
+    let mut bound = 0;
+    for v in &vectors.valid {
+        let d = &v.description;
+        let codec = codec(&v.secrets, &v.cookie_name);
+        let open_both = |context: Option<&[u8]>| {
+            let reference =
+                reference::open(&v.secrets, &v.cookie_name, context, &v.value, v.now, None)
+                    .map(|_| ());
+            let ours = match context {
+                Some(c) => codec.open_bound_at::<serde::de::IgnoredAny>(
+                    &v.value,
+                    &Binding::new(c),
+                    at(v.now),
+                ),
+                None => codec.open_at::<serde::de::IgnoredAny>(&v.value, at(v.now)),
+            };
+            (reference, ours.map(|_| ()).map_err(|e| e.code()))
+        };
+        let failed = (Err("authentication-failed"), Err("authentication-failed"));
+        match context_bytes(v.context.as_ref()) {
+            Some(context) => {
+                bound += 1;
+                assert_eq!(open_both(None), failed, "{d}: unbound");
+                let mut longer = context.clone();
+                longer.push(0);
+                assert_eq!(open_both(Some(&longer)), failed, "{d}: longer");
+                if let Some((last, shorter)) = context.split_last() {
+                    assert_eq!(open_both(Some(shorter)), failed, "{d}: shorter");
+                    let mut changed = context.clone();
+                    *changed.last_mut().expect("not empty") = last ^ 1;
+                    assert_eq!(open_both(Some(&changed)), failed, "{d}: changed");
+                }
+            }
+            None => {
+                for context in [&b""[..], b"\x00", b"203.0.113.7"] {
+                    assert_eq!(open_both(Some(context)), failed, "{d}: {context:?}");
+                }
+            }
+        }
+    }
+    assert!(bound >= 2, "only {bound} bound vectors");
 }
 
 #[test]
@@ -534,10 +685,11 @@ fn crate_rejects_every_invalid_vector_with_its_code() {
             builder = builder.reject_created_before(at(secs));
         }
         let codec = builder.build().expect("valid settings");
-        let err = codec
-            .open_at::<()>(&v.value, at(v.now))
-            .map(|_| ())
-            .expect_err(&v.description);
+        let result = match context_bytes(v.context.as_ref()) {
+            Some(context) => codec.open_bound_at::<()>(&v.value, &Binding::new(context), at(v.now)),
+            None => codec.open_at::<()>(&v.value, at(v.now)),
+        };
+        let err = result.map(|_| ()).expect_err(&v.description);
         assert_eq!(err.code(), v.error, "{}: {err}", v.description);
     }
 }
@@ -567,6 +719,29 @@ fn reference_opens_what_the_crate_seals() {
             }
             let codec = builder.build().expect("valid settings");
             let envelope = codec.new_envelope_at(at(now)).expect("random id");
+            // What the reference must find in a cookie the crate sealed at
+            // `seal_time` with `payload`.
+            let check = |session: &reference::Session,
+                         index: usize,
+                         payload: &[u8],
+                         seal_time: u64,
+                         context: &str| {
+                assert_eq!(index, 0, "{context}");
+                assert_eq!(session.key_id, current_id, "{context}");
+                assert_eq!(session.algorithm, algorithm.wire_id(), "{context}");
+                assert_eq!(
+                    reference::algorithm_name(session.algorithm),
+                    algorithm.name()
+                );
+                assert_eq!(session.payload, payload, "{context}");
+                assert_eq!(session.session_id, envelope.id().to_bytes(), "{context}");
+                assert_eq!(session.created_at, now, "{context}");
+                assert_eq!(session.created_at, unix(envelope.created_at()), "{context}");
+                let absolute = unix(envelope.absolute_deadline());
+                assert_eq!(session.absolute_deadline, absolute, "{context}");
+                let idle = idle_timeout.map_or(0, |t| (seal_time + t).min(absolute));
+                assert_eq!(session.idle_deadline, idle, "{context}");
+            };
             for payload in &payloads {
                 // A fresh seal, and a later re-seal into the same session.
                 for seal_time in [now, now + 100] {
@@ -574,24 +749,48 @@ fn reference_opens_what_the_crate_seals() {
                         .seal_bytes_with_at(payload, &envelope, at(seal_time))
                         .expect("seals");
                     let (session, index) =
-                        reference::open(&secrets, cookie_name, &value, seal_time, None)
+                        reference::open(&secrets, cookie_name, None, &value, seal_time, None)
                             .unwrap_or_else(|e| panic!("{algorithm}: reference says {e}"));
                     let context = format!("{algorithm}, idle {idle_timeout:?}, at {seal_time}");
-                    assert_eq!(index, 0, "{context}");
-                    assert_eq!(session.key_id, current_id, "{context}");
-                    assert_eq!(session.algorithm, algorithm.wire_id(), "{context}");
+                    check(&session, index, payload, seal_time, &context);
                     assert_eq!(
-                        reference::algorithm_name(session.algorithm),
-                        algorithm.name()
+                        reference::open(&secrets, cookie_name, Some(b""), &value, seal_time, None),
+                        Err("authentication-failed"),
+                        "{context}: an unbound cookie opened bound"
                     );
-                    assert_eq!(&session.payload, payload, "{context}");
-                    assert_eq!(session.session_id, envelope.id().to_bytes(), "{context}");
-                    assert_eq!(session.created_at, now, "{context}");
-                    assert_eq!(session.created_at, unix(envelope.created_at()), "{context}");
-                    let absolute = unix(envelope.absolute_deadline());
-                    assert_eq!(session.absolute_deadline, absolute, "{context}");
-                    let idle = idle_timeout.map_or(0, |t| (seal_time + t).min(absolute));
-                    assert_eq!(session.idle_deadline, idle, "{context}");
+                }
+            }
+            // Bound seals: empty, short and long contexts (the digest has a
+            // fixed length whatever the context's).
+            let long_context: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
+            for bound_to in [&b""[..], b"203.0.113.7", &long_context] {
+                let binding = Binding::new(bound_to);
+                let expected = postcard::to_allocvec(&account()).expect("serializes");
+                for seal_time in [now, now + 100] {
+                    let value = codec
+                        .seal_bound_at(&account(), &envelope, &binding, at(seal_time))
+                        .expect("seals");
+                    let context = format!(
+                        "{algorithm}, idle {idle_timeout:?}, at {seal_time}, bound to {} bytes",
+                        bound_to.len()
+                    );
+                    let (session, index) = reference::open(
+                        &secrets,
+                        cookie_name,
+                        Some(bound_to),
+                        &value,
+                        seal_time,
+                        None,
+                    )
+                    .unwrap_or_else(|e| panic!("{context}: reference says {e}"));
+                    check(&session, index, &expected, seal_time, &context);
+                    for other in [None, Some(&b"203.0.113.8"[..]), Some(b"\x00")] {
+                        assert_eq!(
+                            reference::open(&secrets, cookie_name, other, &value, seal_time, None),
+                            Err("authentication-failed"),
+                            "{context}: opened with {other:?}"
+                        );
+                    }
                 }
             }
         }
@@ -602,6 +801,7 @@ fn reference_opens_what_the_crate_seals() {
 fn the_vectors_cover_what_they_must() {
     let vectors = vectors();
     assert!(vectors.comment.contains("4096") && vectors.comment.contains("60"));
+    assert!(vectors.comment.contains("SHA-256(context)"));
 
     let valid = &vectors.valid;
     assert!(valid.len() >= 6);
@@ -611,7 +811,31 @@ fn the_vectors_cover_what_they_must() {
             valid.iter().any(|v| v.algorithm == name),
             "no {name} vector"
         );
+        assert!(
+            valid
+                .iter()
+                .any(|v| v.algorithm == name && v.context.is_some()),
+            "no bound {name} vector"
+        );
+        assert!(
+            valid
+                .iter()
+                .any(|v| v.algorithm == name && v.context.is_none()),
+            "no unbound {name} vector"
+        );
     }
+    let contexts: Vec<Vec<u8>> = valid
+        .iter()
+        .filter_map(|v| context_bytes(v.context.as_ref()))
+        .collect();
+    assert!(
+        contexts.iter().any(Vec::is_empty),
+        "no vector bound to the empty context"
+    );
+    assert!(
+        contexts.iter().any(|c| std::str::from_utf8(c).is_err()),
+        "no vector bound to a context that is not text"
+    );
     assert!(
         sessions.iter().any(|(_, index)| *index != 0),
         "no vector sealed under a non-current secret"
@@ -668,12 +892,41 @@ fn the_vectors_cover_what_they_must() {
     assert!(malformed.iter().any(|v| {
         reference::decode(&v.value).is_some_and(|t| t.len() >= reference::MIN_TOKEN_LEN)
     }));
-    assert!(
-        vectors
-            .invalid
+    let auth_failed: Vec<_> = vectors
+        .invalid
+        .iter()
+        .filter(|v| v.error == "authentication-failed")
+        .collect();
+    assert!(auth_failed.len() >= 3);
+    // Binding mismatches, each a value that is valid under its own context:
+    // a bound value opened with another context and opened unbound, and an
+    // unbound value opened with a context.
+    let valid_context = |value: &str| {
+        valid
             .iter()
-            .filter(|v| v.error == "authentication-failed")
-            .count()
-            >= 3
+            .find(|v| v.value == value)
+            .map(|v| context_bytes(v.context.as_ref()))
+    };
+    assert!(
+        auth_failed.iter().any(|v| {
+            valid_context(&v.value).is_some_and(|sealed| {
+                sealed.is_some()
+                    && context_bytes(v.context.as_ref()).is_some()
+                    && sealed != context_bytes(v.context.as_ref())
+            })
+        }),
+        "no bound value opened with another context"
+    );
+    assert!(
+        auth_failed.iter().any(|v| {
+            v.context.is_none() && valid_context(&v.value).is_some_and(|sealed| sealed.is_some())
+        }),
+        "no bound value opened unbound"
+    );
+    assert!(
+        auth_failed.iter().any(|v| {
+            v.context.is_some() && valid_context(&v.value).is_some_and(|sealed| sealed.is_none())
+        }),
+        "no unbound value opened with a context"
     );
 }

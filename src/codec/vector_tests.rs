@@ -1,5 +1,6 @@
 //! The crate's own seal path reproduces every valid published vector
-//! (`tests/vectors/v1.json`) byte for byte, given the vector's nonce.
+//! (`tests/vectors/v1.json`) byte for byte, given the vector's nonce, and
+//! bound to the vector's context when it has one.
 //!
 //! The integration test `tests/vectors.rs` checks the vectors against an
 //! independent implementation; this one pins the codec's sealing code to
@@ -21,6 +22,8 @@ struct Valid {
     description: String,
     secrets: Vec<String>,
     cookie_name: String,
+    /// Hex of the context bytes the value is bound to; absent = unbound.
+    context: Option<String>,
     algorithm: String,
     nonce: String,
     session_id: String,
@@ -59,6 +62,9 @@ fn sealing_secret(v: &Valid) -> &str {
 fn seal_path_reproduces_every_valid_vector() {
     let vectors: Vectors = serde_json::from_str(VECTORS).expect("v1.json parses");
     assert!(!vectors.valid.is_empty());
+    // Both kinds of seal path are exercised.
+    assert!(vectors.valid.iter().any(|v| v.context.is_some()));
+    assert!(vectors.valid.iter().any(|v| v.context.is_none()));
     for v in &vectors.valid {
         let d = &v.description;
         let secret = sealing_secret(v);
@@ -89,11 +95,15 @@ fn seal_path_reproduces_every_valid_vector() {
         );
         let payload = hex::decode(&v.payload).expect("hex");
         let nonce: [u8; NONCE_LEN] = hex_array(&v.nonce);
+        let binding = v
+            .context
+            .as_ref()
+            .map(|context| Binding::new(hex::decode(context).expect("hex")));
         let value = codec
             .seal_payload_with_nonce(
                 payload.len(),
                 &envelope,
-                None,
+                binding.as_ref(),
                 v.created_at,
                 |out| {
                     out.copy_from_slice(&payload);

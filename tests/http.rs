@@ -1,0 +1,1871 @@
+//! Integration tests for the framework-free http helper: `SessionConfig`
+//! loading a `Session` from `Cookie` request headers, the session handle,
+//! and `Session::write` adding the `Set-Cookie` response header.
+//!
+//! Every `Set-Cookie` is parsed back with `cookie::Cookie::parse` and every
+//! attribute is compared. Tests run at explicit instants (`load_at`,
+//! `write_at`, `try_insert_at`, `needs_write_at`) from a fixed `t0`, so they
+//! do not depend on the wall clock. The exceptions are the tests of
+//! `regenerate`, `try_update` and `load_bound`, which read the clock
+//! themselves and have no explicit-time variant: those tests work from the
+//! current time and bracket the instants they cannot choose.
+
+use std::cell::Cell;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use cookie::Cookie;
+use cookie::time::OffsetDateTime;
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use sealed_session::{
+    Algorithm, Binding, Codec, CodecBuilder, ConfigError, Deadline, Error, KeyId, Keyring,
+    MAX_COOKIE_AGE, MAX_SESSION_COOKIES_TRIED, Malformed, Renewal, SameSite, Session,
+    SessionConfig, Written,
+};
+
+const SECRET_A: &str = "http test secret A, which is longer than 32 bytes";
+const SECRET_B: &str = "http test secret B, which is longer than 32 bytes";
+
+/// Seconds in a day.
+const DAY: u64 = 24 * 60 * 60;
+
+/// A fixed instant (2027-01-15), on a whole second.
+fn t0() -> SystemTime {
+    UNIX_EPOCH + secs(1_800_000_000)
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+/// The current time, rounded down to a whole second (sessions store whole
+/// seconds), for the tests that cannot choose their instants.
+fn now_secs() -> SystemTime {
+    UNIX_EPOCH + secs(unix(SystemTime::now()))
+}
+
+fn keyring(secrets: &[&str]) -> Keyring {
+    Keyring::new(secrets).expect("valid secrets")
+}
+
+fn first_id(keyring: &Keyring) -> KeyId {
+    keyring.key_ids().next().expect("a keyring has a key")
+}
+
+/// A codec builder over secret A, everything else at its default.
+fn codec_builder() -> CodecBuilder {
+    Codec::builder(keyring(&[SECRET_A]))
+}
+
+/// Every setting at its default, over secret A.
+fn default_config() -> SessionConfig {
+    SessionConfig::new(Codec::new(keyring(&[SECRET_A])))
+}
+
+fn config_of(builder: CodecBuilder) -> SessionConfig {
+    SessionConfig::new(builder.build().expect("valid codec settings"))
+}
+
+/// The session value of most tests.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+struct Cart {
+    user: String,
+    items: Vec<u32>,
+}
+
+fn cart(user: &str, items: &[u32]) -> Cart {
+    Cart {
+        user: user.into(),
+        items: items.to_vec(),
+    }
+}
+
+/// A request with one `Cookie` header per entry.
+fn request(cookie_headers: &[&str]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for header in cookie_headers {
+        headers.append(
+            COOKIE,
+            HeaderValue::from_str(header).expect("a header value"),
+        );
+    }
+    headers
+}
+
+/// The request a browser sends after receiving `cookie`.
+fn request_with(cookie: &Cookie<'_>) -> HeaderMap {
+    request(&[&format!("{}={}", cookie.name(), cookie.value())])
+}
+
+/// Every `Set-Cookie` header of a response, parsed, in order.
+fn set_cookies(headers: &HeaderMap) -> Vec<Cookie<'static>> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|value| {
+            let text = value.to_str().expect("Set-Cookie is visible ASCII");
+            Cookie::parse(text.to_owned()).expect("Set-Cookie parses")
+        })
+        .collect()
+}
+
+/// The only `Set-Cookie` header of a response, parsed.
+fn the_set_cookie(headers: &HeaderMap) -> Cookie<'static> {
+    let mut all = set_cookies(headers);
+    assert_eq!(all.len(), 1, "expected exactly one Set-Cookie");
+    all.remove(0)
+}
+
+/// Writes the session at `now`, which must set a cookie, and returns it.
+fn write_set<T: Serialize>(session: &Session<T>, now: SystemTime) -> Cookie<'static> {
+    let mut headers = HeaderMap::new();
+    assert_eq!(session.write_at(&mut headers, now), Ok(Written::Set));
+    the_set_cookie(&headers)
+}
+
+/// Writes the session at `now`, which must add nothing.
+fn write_nothing<T: Serialize>(session: &Session<T>, now: SystemTime) {
+    let mut headers = HeaderMap::new();
+    assert_eq!(session.write_at(&mut headers, now), Ok(Written::Nothing));
+    assert!(headers.is_empty(), "nothing written, yet {headers:?}");
+}
+
+/// Writes the session at `now`, which must remove the cookie, and returns
+/// the removal.
+fn write_removed<T: Serialize>(session: &Session<T>, now: SystemTime) -> Cookie<'static> {
+    let mut headers = HeaderMap::new();
+    assert_eq!(session.write_at(&mut headers, now), Ok(Written::Removed));
+    the_set_cookie(&headers)
+}
+
+/// A cookie sealing `value` as a new session at `now`, through the helper.
+fn new_cookie<T: Serialize + DeserializeOwned>(
+    config: &SessionConfig,
+    value: T,
+    now: SystemTime,
+) -> Cookie<'static> {
+    let session = config.load_at::<T>(&HeaderMap::new(), None, now);
+    session.insert(value);
+    write_set(&session, now)
+}
+
+/// A valid value with one character in the ciphertext changed: still strict
+/// base64url, but it fails authentication.
+fn tampered(value: &str) -> String {
+    // Character 50 encodes bits of token byte 37, past the header and nonce
+    // (30 bytes) and before the tag.
+    let mut chars: Vec<char> = value.chars().collect();
+    chars[50] = if chars[50] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
+/// Every attribute of a `Set-Cookie`, compared in one assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Attributes {
+    name: String,
+    value: String,
+    path: Option<String>,
+    domain: Option<String>,
+    secure: bool,
+    http_only: bool,
+    same_site: Option<cookie::SameSite>,
+    partitioned: bool,
+    max_age: Option<i64>,
+    expires: Option<OffsetDateTime>,
+}
+
+impl Attributes {
+    fn of(cookie: &Cookie<'_>) -> Self {
+        Self {
+            name: cookie.name().into(),
+            value: cookie.value().into(),
+            path: cookie.path().map(Into::into),
+            domain: cookie.domain().map(Into::into),
+            secure: cookie.secure() == Some(true),
+            http_only: cookie.http_only() == Some(true),
+            same_site: cookie.same_site(),
+            partitioned: cookie.partitioned() == Some(true),
+            max_age: cookie.max_age().map(|d| d.whole_seconds()),
+            expires: cookie.expires_datetime(),
+        }
+    }
+
+    /// A session cookie with the default attributes (`Secure`, `HttpOnly`,
+    /// `SameSite=Lax`, `Path=/`) named `session`, set at `now` for
+    /// `max_age` seconds.
+    fn session(value: &str, now: SystemTime, max_age: u64) -> Self {
+        let expires =
+            OffsetDateTime::from_unix_timestamp(i64::try_from(unix(now) + max_age).expect("small"))
+                .expect("a valid date");
+        Self {
+            name: "session".into(),
+            value: value.into(),
+            path: Some("/".into()),
+            domain: None,
+            secure: true,
+            http_only: true,
+            same_site: Some(cookie::SameSite::Lax),
+            partitioned: false,
+            max_age: Some(i64::try_from(max_age).expect("small")),
+            expires: Some(expires),
+        }
+    }
+
+    /// The same attributes as a removal: empty value, `Max-Age=0` and an
+    /// `Expires` at the Unix epoch.
+    fn removal(mut self) -> Self {
+        self.value = String::new();
+        self.max_age = Some(0);
+        self.expires = Some(OffsetDateTime::UNIX_EPOCH);
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------
+
+#[test]
+fn no_cookie_header_gives_an_empty_session_that_writes_nothing() {
+    let config = default_config();
+    for headers in [
+        HeaderMap::new(),
+        request(&["theme=dark; lang=en"]),
+        request(&[""]),
+    ] {
+        let session = config.load_at::<Cart>(&headers, None, t0());
+        assert!(session.is_empty());
+        assert_eq!(session.get(), None);
+        assert_eq!(session.rejection(), None);
+        assert!(!session.was_loaded());
+        assert_eq!(session.envelope(), None);
+        assert_eq!(session.id(), None);
+        assert_eq!(session.created_at(), None);
+        assert_eq!(session.expires_at(), None);
+        assert!(!session.needs_write_at(t0()));
+        write_nothing(&session, t0());
+    }
+}
+
+#[test]
+fn every_cookie_header_is_read() {
+    let config = default_config();
+    let cookie = new_cookie(&config, cart("ada", &[1, 2]), t0());
+    // HTTP/2 clients may send one `Cookie` header per cookie.
+    let headers = request(&[
+        "theme=dark; lang=en",
+        &format!("session={}", cookie.value()),
+        "tracking=1",
+    ]);
+    let session = config.load_at::<Cart>(&headers, None, t0() + secs(10));
+    assert_eq!(session.get(), Some(cart("ada", &[1, 2])));
+    assert!(session.was_loaded());
+    assert_eq!(session.rejection(), None);
+    assert!(!session.needs_write_at(t0() + secs(10)));
+    write_nothing(&session, t0() + secs(10));
+}
+
+#[test]
+fn junk_pairs_around_the_session_are_tolerated() {
+    let config = default_config();
+    let cookie = new_cookie(&config, cart("ada", &[7]), t0());
+    let mut headers = HeaderMap::new();
+    // Not UTF-8 (obs-text bytes), pairs without a name or without `=`,
+    // empty pairs.
+    headers.append(
+        COOKIE,
+        HeaderValue::from_bytes(b"=x;;a; \xff\xfe=\x80; bin=\xc3\x28; ;").expect("obs-text"),
+    );
+    headers.append(
+        COOKIE,
+        HeaderValue::from_str(&format!(
+            "quoted=\"a b\"; empty=; =; session={} ; sessionx=junk; x=\"y",
+            cookie.value()
+        ))
+        .expect("a header value"),
+    );
+    headers.append(
+        COOKIE,
+        HeaderValue::from_bytes(b"\x80\x81").expect("obs-text"),
+    );
+    let session = config.load_at::<Cart>(&headers, None, t0());
+    assert_eq!(session.get(), Some(cart("ada", &[7])));
+    assert!(session.was_loaded());
+    assert_eq!(session.rejection(), None);
+    write_nothing(&session, t0());
+}
+
+#[test]
+fn a_quoted_session_value_is_not_unquoted() {
+    // The crate never writes quotes, so a quoted value is somebody else's
+    // cookie: rejected (and removed), not opened.
+    let config = default_config();
+    let cookie = new_cookie(&config, cart("ada", &[]), t0());
+    let headers = request(&[&format!("session=\"{}\"", cookie.value())]);
+    let session = config.load_at::<Cart>(&headers, None, t0());
+    assert!(session.is_empty());
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Malformed(Malformed::Encoding))
+    );
+    write_removed(&session, t0());
+}
+
+#[test]
+fn a_bad_duplicate_before_the_good_cookie_is_skipped_without_removal() {
+    let config = default_config();
+    let good = new_cookie(&config, cart("ada", &[1]), t0());
+    let expired = new_cookie(&config, cart("old", &[]), t0() - secs(8 * DAY));
+    let bad_values = [
+        "forged".to_string(),
+        tampered(good.value()),
+        expired.value().to_string(),
+    ];
+    for bad in &bad_values {
+        let headers = request(&[&format!("session={bad}; session={}", good.value())]);
+        let session = config.load_at::<Cart>(&headers, None, t0() + secs(1));
+        assert_eq!(session.get(), Some(cart("ada", &[1])), "{bad}");
+        assert!(session.was_loaded());
+        assert_eq!(session.rejection(), None);
+        // A removal would delete the good cookie the browser also holds.
+        assert!(!session.needs_write_at(t0() + secs(1)));
+        write_nothing(&session, t0() + secs(1));
+    }
+}
+
+#[test]
+fn only_bad_duplicates_give_the_first_error_and_a_removal() {
+    let config = default_config();
+    let good = new_cookie(&config, cart("ada", &[1]), t0());
+    let expired = new_cookie(&config, cart("old", &[]), t0() - secs(8 * DAY));
+    let forged = tampered(good.value());
+    let now = t0() + secs(1);
+
+    let headers = request(&[&format!("session={forged}; session={}", expired.value())]);
+    let session = config.load_at::<Cart>(&headers, None, now);
+    assert!(session.is_empty());
+    assert!(!session.was_loaded());
+    assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+    assert!(session.needs_write_at(now));
+    let removal = write_removed(&session, now);
+    assert_eq!(
+        Attributes::of(&removal),
+        Attributes::session("", now, 0).removal()
+    );
+
+    // The other order: the first error is the expired one.
+    let headers = request(&[
+        &format!("session={}", expired.value()),
+        &format!("session={forged}"),
+    ]);
+    let session = config.load_at::<Cart>(&headers, None, now);
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Expired {
+            deadline: Deadline::Absolute
+        })
+    );
+    write_removed(&session, now);
+    // After the removal is written, the session is empty and clean.
+    assert!(!session.needs_write_at(now));
+    write_nothing(&session, now);
+}
+
+#[test]
+fn at_most_max_session_cookies_tried_are_opened() {
+    let config = default_config();
+    let good = new_cookie(&config, cart("ada", &[1]), t0());
+    let pairs = |bad: usize| {
+        let mut pairs: Vec<String> = (0..bad).map(|i| format!("session=bad{i}")).collect();
+        pairs.push(format!("session={}", good.value()));
+        pairs.join("; ")
+    };
+
+    // The good cookie is the last one tried: it opens.
+    let headers = request(&[&pairs(MAX_SESSION_COOKIES_TRIED - 1)]);
+    let session = config.load_at::<Cart>(&headers, None, t0());
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    write_nothing(&session, t0());
+
+    // Exactly the limit of bad ones and nothing else: all were tried, none
+    // opened, so the response removes the cookie.
+    let all_bad: Vec<String> = (0..MAX_SESSION_COOKIES_TRIED)
+        .map(|i| format!("session=bad{i}"))
+        .collect();
+    let session = config.load_at::<Cart>(&request(&[&all_bad.join("; ")]), None, t0());
+    assert!(session.rejection().is_some());
+    write_removed(&session, t0());
+
+    // One more bad duplicate pushes it past the limit: it is never tried
+    // (bounded work per request), so the session is empty and the first
+    // error is reported, and no removal is sent: it could delete the valid
+    // cookie that was never tried.
+    assert_eq!(MAX_SESSION_COOKIES_TRIED, 8);
+    for bad in [MAX_SESSION_COOKIES_TRIED, 3 * MAX_SESSION_COOKIES_TRIED] {
+        let headers = request(&[&pairs(bad)]);
+        let session = config.load_at::<Cart>(&headers, None, t0());
+        assert!(session.is_empty(), "{bad} bad duplicates");
+        assert!(!session.was_loaded());
+        assert_eq!(
+            session.rejection(),
+            Some(Error::Malformed(Malformed::Truncated)),
+            "{bad} bad duplicates"
+        );
+        write_nothing(&session, t0());
+        // Logging out still removes it explicitly.
+        session.destroy();
+        write_removed(&session, t0());
+    }
+
+    // Split over several headers, the count is the same.
+    let mut split: Vec<String> = (0..MAX_SESSION_COOKIES_TRIED)
+        .map(|i| format!("session=bad{i}"))
+        .collect();
+    split.push(format!("session={}", good.value()));
+    let split: Vec<&str> = split.iter().map(String::as_str).collect();
+    let session = config.load_at::<Cart>(&request(&split), None, t0());
+    assert!(session.is_empty());
+}
+
+#[test]
+fn cookies_with_other_names_are_ignored() {
+    let config = default_config();
+    let good = new_cookie(&config, cart("ada", &[1]), t0());
+    // The same valid value under names that start with, end with or differ
+    // in case from ours: none of them is the session cookie.
+    for name in ["sessionx", "session_old", "xsession", "Session", "SESSION"] {
+        let headers = request(&[&format!("{name}={}", good.value())]);
+        let session = config.load_at::<Cart>(&headers, None, t0());
+        assert!(session.is_empty(), "{name}");
+        assert_eq!(session.rejection(), None, "{name}");
+        write_nothing(&session, t0());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The session handle
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_loaded_session_reports_its_cookie() {
+    let config = config_of(codec_builder().idle_timeout(secs(3600)));
+    let cookie = new_cookie(&config, cart("ada", &[1, 2, 3]), t0());
+    let opened = config
+        .codec()
+        .open_at::<Cart>(cookie.value(), t0())
+        .expect("opens");
+
+    let now = t0() + secs(60);
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, now);
+    assert_eq!(session.config().codec().cookie_name(), "session");
+    assert!(!session.is_empty());
+    assert!(session.was_loaded());
+    assert_eq!(session.rejection(), None);
+    assert_eq!(session.get(), Some(cart("ada", &[1, 2, 3])));
+    assert_eq!(session.with(|c| c.map(|c| c.items.len())), Some(3));
+    assert_eq!(session.envelope(), Some(*opened.envelope()));
+    assert_eq!(session.id(), Some(opened.id()));
+    assert_eq!(session.created_at(), Some(t0()));
+    // The earlier of the absolute (7 days) and idle (1 hour) deadlines.
+    assert_eq!(session.expires_at(), Some(t0() + secs(3600)));
+    assert!(!session.needs_write_at(now));
+    write_nothing(&session, now);
+}
+
+#[test]
+fn a_new_session_is_set_once_after_a_change() {
+    let config = default_config();
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    write_nothing(&session, t0());
+
+    assert_eq!(session.insert(cart("ada", &[1])), None);
+    assert!(session.needs_write_at(t0()));
+    // The id is drawn when the session is first sealed.
+    assert_eq!(session.id(), None);
+    let cookie = write_set(&session, t0());
+    assert_eq!(
+        Attributes::of(&cookie),
+        Attributes::session(cookie.value(), t0(), 7 * DAY)
+    );
+    let opened = config
+        .codec()
+        .open_at::<Cart>(cookie.value(), t0())
+        .expect("opens");
+    assert_eq!(opened.value(), &cart("ada", &[1]));
+    assert_eq!(session.id(), Some(opened.id()));
+    assert_eq!(session.created_at(), Some(t0()));
+    assert_eq!(session.expires_at(), Some(t0() + secs(7 * DAY)));
+    // After a write, nothing is left to write.
+    assert!(!session.needs_write_at(t0()));
+    write_nothing(&session, t0());
+
+    // `insert` returns the previous value; the next write continues the
+    // same session.
+    assert_eq!(
+        session.insert(cart("ada", &[1, 2])),
+        Some(cart("ada", &[1]))
+    );
+    let again = write_set(&session, t0() + secs(5));
+    let reopened = config
+        .codec()
+        .open_at::<Cart>(again.value(), t0() + secs(5))
+        .expect("opens");
+    assert_eq!(reopened.value(), &cart("ada", &[1, 2]));
+    assert_eq!(reopened.id(), opened.id());
+}
+
+#[test]
+fn update_changes_only_an_existing_value() {
+    let config = default_config();
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    let mut called = false;
+    assert_eq!(
+        session.update(|c| {
+            called = true;
+            c.items.push(1);
+        }),
+        None
+    );
+    assert!(!called, "the closure must not run on an empty session");
+    assert!(session.is_empty());
+    assert!(!session.needs_write_at(t0()));
+    write_nothing(&session, t0());
+
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    assert_eq!(
+        session.update(|c| {
+            c.items.push(2);
+            c.items.len()
+        }),
+        Some(2)
+    );
+    assert!(session.needs_write_at(t0()));
+    let updated = write_set(&session, t0());
+    let opened = config
+        .codec()
+        .open_at::<Cart>(updated.value(), t0())
+        .expect("opens");
+    assert_eq!(opened.value(), &cart("ada", &[1, 2]));
+    assert_eq!(Some(opened.id()), session.id());
+}
+
+#[test]
+fn update_or_default_starts_from_the_default() {
+    let config = default_config();
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    let len = session.update_or_default(|c| {
+        assert_eq!(*c, Cart::default());
+        c.items.push(9);
+        c.items.len()
+    });
+    assert_eq!(len, 1);
+    assert_eq!(session.get(), Some(cart("", &[9])));
+    let cookie = write_set(&session, t0());
+
+    // On a loaded session it changes the loaded value.
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    session.update_or_default(|c| c.items.push(10));
+    let cookie = write_set(&session, t0());
+    let opened = config
+        .codec()
+        .open_at::<Cart>(cookie.value(), t0())
+        .expect("opens");
+    assert_eq!(opened.value(), &cart("", &[9, 10]));
+}
+
+#[test]
+fn remove_deletes_the_cookie_but_keeps_the_session_id() {
+    let config = default_config();
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let loaded_id = config
+        .codec()
+        .open_at::<Cart>(cookie.value(), t0())
+        .expect("opens")
+        .id();
+
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    assert_eq!(session.remove(), Some(cart("ada", &[1])));
+    assert!(session.is_empty());
+    assert_eq!(session.id(), Some(loaded_id));
+    assert!(session.needs_write_at(t0()));
+    let removal = write_removed(&session, t0());
+    assert_eq!(
+        Attributes::of(&removal),
+        Attributes::session("", t0(), 0).removal()
+    );
+
+    // Removed, then given a value again in the same request: the same
+    // session continues, and only the new cookie is sent.
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    session.remove();
+    session.insert(cart("ada", &[2]));
+    let set = write_set(&session, t0());
+    let opened = config
+        .codec()
+        .open_at::<Cart>(set.value(), t0())
+        .expect("opens");
+    assert_eq!(opened.id(), loaded_id);
+    assert_eq!(opened.value(), &cart("ada", &[2]));
+
+    // A new session with nothing in it has nothing to remove.
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(cart("x", &[]));
+    assert_eq!(session.remove(), Some(cart("x", &[])));
+    write_nothing(&session, t0());
+}
+
+#[test]
+fn destroy_sends_a_removal_matching_the_cookie() {
+    let codec = codec_builder()
+        .cookie_name("__Secure-app")
+        .build()
+        .expect("valid");
+    let config = SessionConfig::builder(codec)
+        .domain("example.com")
+        .path("/app")
+        .same_site(SameSite::Strict)
+        .http_only(false)
+        .build()
+        .expect("valid attributes");
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let set = Attributes {
+        name: "__Secure-app".into(),
+        value: cookie.value().into(),
+        path: Some("/app".into()),
+        domain: Some("example.com".into()),
+        secure: true,
+        http_only: false,
+        same_site: Some(cookie::SameSite::Strict),
+        partitioned: false,
+        max_age: Some(i64::try_from(7 * DAY).expect("small")),
+        expires: Some(
+            OffsetDateTime::from_unix_timestamp(
+                i64::try_from(unix(t0()) + 7 * DAY).expect("small"),
+            )
+            .expect("a date"),
+        ),
+    };
+    assert_eq!(Attributes::of(&cookie), set);
+
+    let now = t0() + secs(30);
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, now);
+    assert!(session.was_loaded());
+    session.destroy();
+    assert!(session.is_empty());
+    assert_eq!(session.get(), None);
+    assert_eq!(session.id(), None);
+    assert_eq!(session.envelope(), None);
+    assert!(session.needs_write_at(now));
+    let removal = write_removed(&session, now);
+    assert_eq!(Attributes::of(&removal), set.clone().removal());
+    assert_eq!(
+        removal.expires_datetime().map(|e| e.year()),
+        Some(1970),
+        "Expires in the past"
+    );
+
+    // Logging out without a cookie still sends the removal (the browser may
+    // hold one this request did not carry, for example on another path).
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, now);
+    session.destroy();
+    let removal = write_removed(&session, now);
+    assert_eq!(Attributes::of(&removal), set.removal());
+}
+
+#[test]
+fn destroy_then_insert_starts_a_new_session() {
+    let config = default_config();
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let now = t0() + secs(100);
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, now);
+    let old_id = session.id().expect("loaded");
+
+    session.destroy();
+    session.insert(cart("bob", &[]));
+    assert_eq!(session.id(), None);
+    let set = write_set(&session, now);
+    let opened = config
+        .codec()
+        .open_at::<Cart>(set.value(), now)
+        .expect("opens");
+    assert_ne!(opened.id(), old_id);
+    assert_eq!(session.id(), Some(opened.id()));
+    assert_eq!(opened.value(), &cart("bob", &[]));
+    // Created by this write, with a full lifetime of its own.
+    assert_eq!(opened.created_at(), now);
+    assert_eq!(opened.absolute_deadline(), now + secs(7 * DAY));
+    assert_eq!(
+        Attributes::of(&set),
+        Attributes::session(set.value(), now, 7 * DAY)
+    );
+}
+
+/// `regenerate` reads the clock: this test runs from the current time.
+#[test]
+fn regenerate_gives_a_new_id_and_creation_time_and_keeps_the_value() {
+    let config = config_of(codec_builder().lifetime(secs(DAY)));
+    let base = now_secs();
+    let cookie = new_cookie(&config, cart("ada", &[1]), base - secs(3600));
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, base);
+    let old = session.envelope().expect("loaded");
+    assert_eq!(old.created_at(), base - secs(3600));
+
+    let before = now_secs();
+    session.regenerate();
+    let after = SystemTime::now();
+    let new = session.envelope().expect("a fresh envelope");
+    assert_ne!(new.id(), old.id());
+    assert!(new.created_at() >= before && new.created_at() <= after);
+    assert_ne!(new.created_at(), old.created_at());
+    assert_eq!(new.absolute_deadline(), new.created_at() + secs(DAY));
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    assert!(session.needs_write_at(new.created_at()));
+
+    let written_at = new.created_at();
+    let set = write_set(&session, written_at);
+    assert_eq!(
+        Attributes::of(&set),
+        Attributes::session(set.value(), written_at, DAY)
+    );
+    let opened = config
+        .codec()
+        .open_at::<Cart>(set.value(), written_at)
+        .expect("opens");
+    assert_eq!(opened.id(), new.id());
+    assert_eq!(opened.created_at(), new.created_at());
+    assert_eq!(opened.absolute_deadline(), new.created_at() + secs(DAY));
+    assert_eq!(opened.value(), &cart("ada", &[1]));
+}
+
+/// "Remember me": `regenerate` then `set_lifetime`; `regenerate` reads the
+/// clock, so this test runs from the current time.
+#[test]
+fn set_lifetime_after_regenerate_persists_across_requests() {
+    // The codec's lifetime is one day; this session gets 30.
+    let config = config_of(codec_builder().lifetime(secs(DAY)));
+    let cookie = new_cookie(&config, cart("ada", &[]), now_secs());
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, now_secs());
+    session.regenerate();
+    session.set_lifetime(secs(30 * DAY));
+    let created = session.created_at().expect("regenerated");
+    assert_eq!(session.expires_at(), Some(created + secs(30 * DAY)));
+
+    let set = write_set(&session, created);
+    assert_eq!(
+        Attributes::of(&set),
+        Attributes::session(set.value(), created, 30 * DAY)
+    );
+
+    // Ten days later, past the codec's lifetime, the session still opens
+    // and a re-seal keeps its deadline.
+    let later = created + secs(10 * DAY);
+    let session = config.load_at::<Cart>(&request_with(&set), None, later);
+    assert!(session.was_loaded(), "{:?}", session.rejection());
+    assert_eq!(session.expires_at(), Some(created + secs(30 * DAY)));
+    session.update(|c| c.items.push(1));
+    let resealed = write_set(&session, later);
+    assert_eq!(
+        Attributes::of(&resealed),
+        Attributes::session(resealed.value(), later, 20 * DAY)
+    );
+    let opened = config
+        .codec()
+        .open_at::<Cart>(resealed.value(), later)
+        .expect("opens");
+    assert_eq!(opened.created_at(), created);
+    assert_eq!(opened.absolute_deadline(), created + secs(30 * DAY));
+}
+
+#[test]
+fn set_lifetime_on_a_new_session_applies_at_the_first_seal() {
+    let config = config_of(codec_builder().lifetime(secs(DAY)));
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(cart("ada", &[]));
+    session.set_lifetime(secs(30 * DAY));
+    let set = write_set(&session, t0());
+    assert_eq!(
+        Attributes::of(&set),
+        Attributes::session(set.value(), t0(), 30 * DAY)
+    );
+
+    // Later requests keep the 30-day deadline through re-seals, and it is
+    // still exclusive.
+    let later = t0() + secs(29 * DAY);
+    let session = config.load_at::<Cart>(&request_with(&set), None, later);
+    assert!(session.was_loaded());
+    session.update(|c| c.items.push(1));
+    let resealed = write_set(&session, later);
+    assert_eq!(
+        Attributes::of(&resealed),
+        Attributes::session(resealed.value(), later, DAY)
+    );
+    let end = t0() + secs(30 * DAY);
+    let session = config.load_at::<Cart>(&request_with(&resealed), None, end);
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Expired {
+            deadline: Deadline::Absolute
+        })
+    );
+}
+
+#[test]
+fn max_age_is_the_sealed_deadline_capped_at_400_days() {
+    // The idle deadline comes first.
+    let config = config_of(codec_builder().lifetime(secs(DAY)).idle_timeout(secs(7200)));
+    let set = new_cookie(&config, cart("ada", &[]), t0());
+    assert_eq!(
+        Attributes::of(&set),
+        Attributes::session(set.value(), t0(), 7200)
+    );
+
+    // The absolute deadline comes first (the idle one is clamped to it).
+    let config = config_of(
+        codec_builder()
+            .lifetime(secs(3600))
+            .idle_timeout(secs(7200)),
+    );
+    let set = new_cookie(&config, cart("ada", &[]), t0());
+    assert_eq!(
+        Attributes::of(&set),
+        Attributes::session(set.value(), t0(), 3600)
+    );
+    // Later in the session, Max-Age counts down to the same deadline.
+    let session = config.load_at::<Cart>(&request_with(&set), None, t0() + secs(1000));
+    session.update(|c| c.items.push(1));
+    let resealed = write_set(&session, t0() + secs(1000));
+    assert_eq!(
+        Attributes::of(&resealed),
+        Attributes::session(resealed.value(), t0() + secs(1000), 2600)
+    );
+
+    // A 500-day lifetime: the browser is told 400 days, the seal keeps 500.
+    assert_eq!(MAX_COOKIE_AGE, secs(400 * DAY));
+    let config = config_of(codec_builder().lifetime(secs(500 * DAY)));
+    let set = new_cookie(&config, cart("ada", &[]), t0());
+    assert_eq!(
+        Attributes::of(&set),
+        Attributes::session(set.value(), t0(), 400 * DAY)
+    );
+    let opened = config
+        .codec()
+        .open_at::<Cart>(set.value(), t0() + secs(450 * DAY))
+        .expect("the seal outlives the cookie's Max-Age");
+    assert_eq!(opened.absolute_deadline(), t0() + secs(500 * DAY));
+}
+
+// ---------------------------------------------------------------------------
+// Renewal
+// ---------------------------------------------------------------------------
+
+fn renewal_config(renewal: Renewal, idle_timeout: Option<u64>, lifetime: u64) -> SessionConfig {
+    let mut builder = codec_builder().lifetime(secs(lifetime));
+    if let Some(idle) = idle_timeout {
+        builder = builder.idle_timeout(secs(idle));
+    }
+    SessionConfig::builder(builder.build().expect("valid codec settings"))
+        .renewal(renewal)
+        .build()
+        .expect("valid attributes")
+}
+
+/// Loads `cookie` at `now` and writes the response; returns the renewed
+/// cookie, if one was set. A renewed cookie must carry the same session
+/// (id, creation time, absolute deadline, value) with its idle deadline
+/// moved to `now` plus the idle timeout (clamped to the absolute deadline).
+fn renew_at(
+    config: &SessionConfig,
+    cookie: &Cookie<'_>,
+    now: SystemTime,
+) -> Option<Cookie<'static>> {
+    let codec = config.codec();
+    let before = codec
+        .open_at::<Cart>(cookie.value(), now)
+        .expect("the cookie opens");
+    let session = config.load_at::<Cart>(&request_with(cookie), None, now);
+    assert!(session.was_loaded());
+    let due = session.needs_write_at(now);
+    let mut headers = HeaderMap::new();
+    let written = session.write_at(&mut headers, now).expect("writes");
+    if !due {
+        assert_eq!(written, Written::Nothing);
+        assert!(headers.is_empty());
+        return None;
+    }
+    assert_eq!(written, Written::Set);
+    let renewed = the_set_cookie(&headers);
+    let after = codec
+        .open_at::<Cart>(renewed.value(), now)
+        .expect("the renewed cookie opens");
+    assert_eq!(after.value(), before.value());
+    assert_eq!(after.id(), before.id());
+    assert_eq!(after.created_at(), before.created_at());
+    assert_eq!(after.absolute_deadline(), before.absolute_deadline());
+    let idle = codec
+        .idle_timeout()
+        .map(|t| (now + t).min(before.absolute_deadline()));
+    assert_eq!(after.idle_deadline(), idle);
+    let expires = idle.unwrap_or(before.absolute_deadline());
+    let max_age = expires.duration_since(now).expect("later").as_secs();
+    assert_eq!(
+        Attributes::of(&renewed),
+        Attributes::session(renewed.value(), now, max_age)
+    );
+    Some(renewed)
+}
+
+#[test]
+fn half_idle_renews_once_half_the_idle_window_passed() {
+    let config = renewal_config(Renewal::HalfIdle, Some(600), 7 * DAY);
+    assert_eq!(config.renewal(), Renewal::HalfIdle);
+    let cookie = new_cookie(&config, cart("ada", &[]), t0());
+    for offset in [0, 1, 200, 299] {
+        assert!(
+            renew_at(&config, &cookie, t0() + secs(offset)).is_none(),
+            "renewed {offset} s after the seal"
+        );
+    }
+    for offset in [300, 599] {
+        assert!(
+            renew_at(&config, &cookie, t0() + secs(offset)).is_some(),
+            "not renewed {offset} s after the seal"
+        );
+    }
+    // At the idle deadline the old cookie no longer opens.
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0() + secs(600));
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Expired {
+            deadline: Deadline::Idle
+        })
+    );
+
+    // An active user keeps the session going: each renewal moves the
+    // window, and the count starts again from the renewal.
+    let renewed = renew_at(&config, &cookie, t0() + secs(300)).expect("renewed");
+    assert!(renew_at(&config, &renewed, t0() + secs(500)).is_none());
+    assert!(renew_at(&config, &renewed, t0() + secs(599)).is_none());
+    let again = renew_at(&config, &renewed, t0() + secs(800)).expect("renewed again");
+    let opened = config
+        .codec()
+        .open_at::<Cart>(again.value(), t0() + secs(1000))
+        .expect("still open past the first idle deadline");
+    assert_eq!(opened.idle_deadline(), Some(t0() + secs(1400)));
+}
+
+#[test]
+fn always_renews_every_response() {
+    for idle in [None, Some(600)] {
+        let config = renewal_config(Renewal::Always, idle, 7 * DAY);
+        let cookie = new_cookie(&config, cart("ada", &[]), t0());
+        for offset in [0, 1, 100] {
+            assert!(
+                renew_at(&config, &cookie, t0() + secs(offset)).is_some(),
+                "idle {idle:?}, {offset} s"
+            );
+        }
+    }
+}
+
+#[test]
+fn after_renews_from_the_exact_boundary() {
+    let config = renewal_config(Renewal::After(secs(100)), Some(600), 7 * DAY);
+    let cookie = new_cookie(&config, cart("ada", &[]), t0());
+    assert!(renew_at(&config, &cookie, t0() + secs(99)).is_none());
+    assert!(renew_at(&config, &cookie, t0() + secs(100)).is_some());
+    assert!(renew_at(&config, &cookie, t0() + secs(101)).is_some());
+}
+
+#[test]
+fn without_an_idle_timeout_only_always_renews() {
+    for renewal in [Renewal::HalfIdle, Renewal::After(secs(1))] {
+        let config = renewal_config(renewal, None, 7 * DAY);
+        let cookie = new_cookie(&config, cart("ada", &[]), t0());
+        for offset in [1, 3600, 6 * DAY] {
+            assert!(
+                renew_at(&config, &cookie, t0() + secs(offset)).is_none(),
+                "{renewal:?} at {offset} s"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_renewal_once_the_idle_deadline_reaches_the_absolute_one() {
+    // Lifetime 1000 s, idle 600 s: sealed at t0, idle deadline t0 + 600.
+    let config = renewal_config(Renewal::HalfIdle, Some(600), 1000);
+    let cookie = new_cookie(&config, cart("ada", &[]), t0());
+    // At t0 + 450 a renewal moves the idle deadline to the absolute one.
+    let renewed = renew_at(&config, &cookie, t0() + secs(450)).expect("renewed");
+    let opened = config
+        .codec()
+        .open_at::<Cart>(renewed.value(), t0() + secs(450))
+        .expect("opens");
+    assert_eq!(opened.idle_deadline(), Some(t0() + secs(1000)));
+    // From then on a re-seal cannot push anything: no pointless renewal,
+    // however late.
+    for offset in [750, 900, 999] {
+        assert!(
+            renew_at(&config, &renewed, t0() + secs(offset)).is_none(),
+            "renewed at {offset} s"
+        );
+    }
+    // Even `After` with a tiny threshold does not renew it.
+    let eager = renewal_config(Renewal::After(secs(1)), Some(600), 1000);
+    assert!(renew_at(&eager, &renewed, t0() + secs(900)).is_none());
+}
+
+// ---------------------------------------------------------------------------
+// Rotation
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_cookie_under_an_old_secret_is_resealed_under_the_new_one() {
+    let config_a = SessionConfig::new(Codec::new(keyring(&[SECRET_A])));
+    let config_ba = SessionConfig::new(Codec::new(keyring(&[SECRET_B, SECRET_A])));
+    let config_b = SessionConfig::new(Codec::new(keyring(&[SECRET_B])));
+    let id_a = first_id(&keyring(&[SECRET_A]));
+    let id_b = first_id(&keyring(&[SECRET_B]));
+
+    let old = new_cookie(&config_a, cart("ada", &[1]), t0());
+    let sealed = config_a
+        .codec()
+        .open_at::<Cart>(old.value(), t0())
+        .expect("opens");
+    assert_eq!(sealed.key_id(), id_a);
+
+    // Deploy step 3: B seals, A still opens.
+    let now = t0() + secs(60);
+    let session = config_ba.load_at::<Cart>(&request_with(&old), None, now);
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    assert!(session.was_loaded());
+    assert!(session.needs_write_at(now));
+    let new = write_set(&session, now);
+    assert_eq!(
+        Attributes::of(&new),
+        Attributes::session(new.value(), now, 7 * DAY - 60)
+    );
+    let resealed = config_ba
+        .codec()
+        .open_at::<Cart>(new.value(), now)
+        .expect("opens");
+    assert_eq!(resealed.key_id(), id_b);
+    assert!(!resealed.sealed_with_old_secret());
+    assert!(!resealed.needs_reseal());
+    assert_eq!(resealed.id(), sealed.id());
+    assert_eq!(resealed.created_at(), sealed.created_at());
+    assert_eq!(resealed.absolute_deadline(), sealed.absolute_deadline());
+    assert_eq!(resealed.value(), &cart("ada", &[1]));
+    // Nothing left to write, and the re-sealed cookie needs no reseal.
+    write_nothing(&session, now);
+    let session = config_ba.load_at::<Cart>(&request_with(&new), None, now);
+    assert!(!session.needs_write_at(now));
+
+    // Step 5: A retired. The re-sealed cookie opens; the old one is unknown
+    // and removed.
+    let session = config_b.load_at::<Cart>(&request_with(&new), None, now);
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    write_nothing(&session, now);
+    let session = config_b.load_at::<Cart>(&request_with(&old), None, now);
+    assert!(session.is_empty());
+    assert_eq!(session.rejection(), Some(Error::UnknownKey(id_a)));
+    assert_eq!(session.rejection().map(|e| e.code()), Some("unknown-key"));
+    write_removed(&session, now);
+}
+
+#[test]
+fn a_cookie_sealed_with_another_algorithm_is_resealed() {
+    let xchacha = config_of(codec_builder().algorithm(Algorithm::XChaCha20Poly1305));
+    let xaes = default_config();
+    assert_eq!(xaes.codec().algorithm(), Algorithm::XAes256Gcm);
+
+    let old = new_cookie(&xchacha, cart("ada", &[]), t0());
+    let sealed = xchacha
+        .codec()
+        .open_at::<Cart>(old.value(), t0())
+        .expect("opens");
+    let session = xaes.load_at::<Cart>(&request_with(&old), None, t0());
+    assert!(session.was_loaded());
+    assert!(session.needs_write_at(t0()));
+    let new = write_set(&session, t0());
+    let resealed = xaes
+        .codec()
+        .open_at::<Cart>(new.value(), t0())
+        .expect("opens");
+    assert_eq!(resealed.algorithm(), Algorithm::XAes256Gcm);
+    assert!(!resealed.needs_reseal());
+    assert_eq!(resealed.id(), sealed.id());
+    assert_eq!(resealed.created_at(), sealed.created_at());
+    assert_eq!(resealed.absolute_deadline(), sealed.absolute_deadline());
+}
+
+// ---------------------------------------------------------------------------
+// Size
+// ---------------------------------------------------------------------------
+
+/// A cart whose cookie is far over 4096 bytes.
+fn oversized() -> Cart {
+    Cart {
+        user: "x".repeat(5000),
+        items: Vec::new(),
+    }
+}
+
+/// The size `Error::TooLarge` reports for [`oversized`] sealed at `t0`
+/// without an idle timeout: the name (7) plus the base64url length of the
+/// token: overhead (46), envelope (5 + 5 + 1 + 16) and payload (a 2-byte
+/// length, 5000 bytes, an empty list's 1-byte length).
+const OVERSIZED_LEN: usize = 7 + (46 + 27 + 5003) * 4 / 3;
+
+#[test]
+fn try_insert_refuses_an_oversized_value_and_keeps_the_session() {
+    let too_large = Error::TooLarge {
+        size: OVERSIZED_LEN,
+        limit: 4096,
+    };
+    let config = default_config();
+
+    // A new session stays new: no value, no id, nothing to write.
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    assert_eq!(
+        session.try_insert_at(oversized(), t0()),
+        Err(too_large.clone())
+    );
+    assert!(session.is_empty());
+    assert_eq!(
+        session.envelope(),
+        None,
+        "a failed try_insert drew an envelope"
+    );
+    assert!(!session.needs_write_at(t0()));
+    write_nothing(&session, t0());
+
+    // A loaded session keeps its value and writes nothing new.
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    let envelope = session.envelope();
+    assert_eq!(session.try_insert_at(oversized(), t0()), Err(too_large));
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    assert_eq!(session.envelope(), envelope);
+    assert!(!session.needs_write_at(t0()));
+    write_nothing(&session, t0());
+
+    // A value that fits is accepted and returns the previous one.
+    assert_eq!(
+        session.try_insert_at(cart("ada", &[2]), t0()),
+        Ok(Some(cart("ada", &[1])))
+    );
+    let set = write_set(&session, t0());
+    let opened = config
+        .codec()
+        .open_at::<Cart>(set.value(), t0())
+        .expect("opens");
+    assert_eq!(opened.value(), &cart("ada", &[2]));
+}
+
+#[test]
+fn a_write_that_does_not_fit_appends_nothing() {
+    let config = default_config();
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    session.insert(oversized());
+
+    let mut headers = HeaderMap::new();
+    headers.append(SET_COOKIE, HeaderValue::from_static("theme=dark"));
+    assert_eq!(
+        session.write_at(&mut headers, t0()),
+        Err(Error::TooLarge {
+            size: OVERSIZED_LEN,
+            limit: 4096
+        })
+    );
+    assert_eq!(headers.len(), 1);
+    assert_eq!(
+        headers.get(SET_COOKIE),
+        Some(&HeaderValue::from_static("theme=dark"))
+    );
+    // The session still holds the value; a smaller one then goes through,
+    // in the same session.
+    assert_eq!(session.get(), Some(oversized()));
+    assert!(session.needs_write_at(t0()));
+    session.insert(cart("ada", &[2]));
+    let set = write_set(&session, t0());
+    let opened = config
+        .codec()
+        .open_at::<Cart>(set.value(), t0())
+        .expect("opens");
+    assert_eq!(Some(opened.id()), session.id());
+    assert_eq!(opened.value(), &cart("ada", &[2]));
+
+    // A new session that never fits writes nothing either.
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(oversized());
+    let mut headers = HeaderMap::new();
+    assert!(session.write_at(&mut headers, t0()).is_err());
+    assert!(headers.is_empty());
+}
+
+/// `try_update` reads the clock: this test runs from the current time.
+#[test]
+fn try_update_keeps_the_session_unchanged_on_error() {
+    let config = default_config();
+    let base = now_secs();
+    let cookie = new_cookie(&config, cart("ada", &[1]), base);
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, base);
+    let envelope = session.envelope();
+
+    let result = session.try_update(|c| {
+        c.items.push(2);
+        c.user = "x".repeat(5000);
+        "ran"
+    });
+    assert!(
+        matches!(result, Err(Error::TooLarge { size, limit: 4096 }) if size > 4096),
+        "{result:?}"
+    );
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    assert_eq!(session.envelope(), envelope);
+    assert!(!session.needs_write_at(base));
+    write_nothing(&session, base);
+
+    assert_eq!(
+        session.try_update(|c| {
+            c.items.push(2);
+            c.items.len()
+        }),
+        Ok(2)
+    );
+    assert_eq!(session.get(), Some(cart("ada", &[1, 2])));
+    let set = write_set(&session, base);
+    let opened = config
+        .codec()
+        .open_at::<Cart>(set.value(), base)
+        .expect("opens");
+    assert_eq!(opened.value(), &cart("ada", &[1, 2]));
+
+    // On an empty session it starts from the default, and an error leaves
+    // the session empty.
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, base);
+    assert!(session.try_update(|c| c.user = "x".repeat(5000)).is_err());
+    assert!(session.is_empty());
+    assert_eq!(
+        session.envelope(),
+        None,
+        "a failed try_update drew an envelope"
+    );
+    write_nothing(&session, base);
+    assert_eq!(session.try_update(|c| c.items.push(3)), Ok(()));
+    assert_eq!(session.get(), Some(cart("", &[3])));
+}
+
+#[test]
+fn the_cookie_sealed_by_try_insert_is_the_one_written() {
+    let config = config_of(codec_builder().idle_timeout(secs(600)));
+    let written_at = t0() + secs(100);
+
+    // Sealed at t0, written at t0 + 100: the cookie carries the idle
+    // deadline of the seal at t0, so it is the eager seal, not a new one.
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    assert_eq!(session.try_insert_at(cart("ada", &[1]), t0()), Ok(None));
+    let set = write_set(&session, written_at);
+    let opened = config
+        .codec()
+        .open_at::<Cart>(set.value(), written_at)
+        .expect("opens");
+    assert_eq!(opened.value(), &cart("ada", &[1]));
+    assert_eq!(opened.idle_deadline(), Some(t0() + secs(600)));
+    assert_eq!(Some(opened.id()), session.id());
+    assert_eq!(
+        Attributes::of(&set),
+        Attributes::session(set.value(), written_at, 500)
+    );
+
+    // Any later change drops the eager seal: the write seals the changed
+    // value at its own time.
+    type Change = fn(&Session<Cart>);
+    let changes: [(&str, Change); 4] = [
+        ("insert", |s| {
+            s.insert(cart("ada", &[1, 2]));
+        }),
+        ("update", |s| {
+            s.update(|c| c.items.push(2));
+        }),
+        ("update_or_default", |s| {
+            s.update_or_default(|c| c.items.push(2));
+        }),
+        ("set_lifetime", |s| {
+            s.update(|c| c.items.push(2));
+            s.set_lifetime(secs(3 * DAY));
+        }),
+    ];
+    for (name, change) in changes {
+        let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+        session
+            .try_insert_at(cart("ada", &[1]), t0())
+            .expect("fits");
+        change(&session);
+        let set = write_set(&session, written_at);
+        let opened = config
+            .codec()
+            .open_at::<Cart>(set.value(), written_at)
+            .expect("opens");
+        assert_eq!(opened.value(), &cart("ada", &[1, 2]), "{name}");
+        assert_eq!(
+            opened.idle_deadline(),
+            Some(written_at + secs(600)),
+            "{name}"
+        );
+        assert_eq!(Some(opened.id()), session.id(), "{name}");
+    }
+
+    // A removal after an eager seal writes the removal, not the seal.
+    let cookie = new_cookie(&config, cart("ada", &[]), t0());
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    session
+        .try_insert_at(cart("ada", &[1]), t0())
+        .expect("fits");
+    session.remove();
+    write_removed(&session, written_at);
+}
+
+// ---------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------
+
+fn named(name: &str) -> Codec {
+    codec_builder()
+        .cookie_name(name)
+        .build()
+        .expect("valid name")
+}
+
+#[test]
+fn host_prefix_rules() {
+    let host = Error::Config(ConfigError::CookiePrefix {
+        prefix: "__Host-",
+        requires: "Secure, Path=/ and no Domain",
+    });
+    for name in ["__Host-sid", "__host-sid", "__HOST-sid"] {
+        let builder = || SessionConfig::builder(named(name));
+        assert_eq!(
+            builder().dangerous_allow_plain_http().build().map(|_| ()),
+            Err(host.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            builder().domain("example.com").build().map(|_| ()),
+            Err(host.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            builder().path("/app").build().map(|_| ()),
+            Err(host.clone()),
+            "{name}"
+        );
+        // The defaults fit, and so does an explicit Path=/.
+        assert!(builder().build().is_ok(), "{name}");
+        assert!(builder().path("/").build().is_ok(), "{name}");
+        let config = SessionConfig::new(named(name));
+        let set = new_cookie(&config, cart("ada", &[]), t0());
+        let mut expected = Attributes::session(set.value(), t0(), 7 * DAY);
+        expected.name = name.into();
+        assert_eq!(Attributes::of(&set), expected);
+    }
+}
+
+#[test]
+fn secure_prefix_rules() {
+    let secure = Error::Config(ConfigError::CookiePrefix {
+        prefix: "__Secure-",
+        requires: "Secure",
+    });
+    for name in ["__Secure-sid", "__secure-sid"] {
+        assert_eq!(
+            SessionConfig::builder(named(name))
+                .dangerous_allow_plain_http()
+                .build()
+                .map(|_| ()),
+            Err(secure.clone()),
+            "{name}"
+        );
+        // Unlike `__Host-`, a Domain and a Path are allowed.
+        assert!(
+            SessionConfig::builder(named(name))
+                .domain("example.com")
+                .path("/app")
+                .build()
+                .is_ok()
+        );
+    }
+    // Names that merely contain the prefixes are not prefixed.
+    for name in ["x__Host-sid", "__Hostsid", "__Secure_sid"] {
+        assert!(
+            SessionConfig::builder(named(name))
+                .dangerous_allow_plain_http()
+                .build()
+                .is_ok(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn plain_http_cookies_are_not_secure() {
+    let config = SessionConfig::builder(Codec::new(keyring(&[SECRET_A])))
+        .dangerous_allow_plain_http()
+        .build()
+        .expect("valid attributes");
+    let set = new_cookie(&config, cart("ada", &[]), t0());
+    let mut expected = Attributes::session(set.value(), t0(), 7 * DAY);
+    expected.secure = false;
+    assert_eq!(Attributes::of(&set), expected);
+}
+
+#[test]
+fn same_site_none_and_partitioned_require_secure() {
+    let builder = || SessionConfig::builder(Codec::new(keyring(&[SECRET_A])));
+    assert_eq!(
+        builder()
+            .dangerous_allow_plain_http()
+            .same_site(SameSite::None)
+            .build()
+            .map(|_| ()),
+        Err(Error::Config(ConfigError::CookieAttribute {
+            attribute: "SameSite",
+            reason: "SameSite=None requires Secure",
+        }))
+    );
+    assert_eq!(
+        builder()
+            .dangerous_allow_plain_http()
+            .partitioned(true)
+            .build()
+            .map(|_| ()),
+        Err(Error::Config(ConfigError::CookieAttribute {
+            attribute: "Partitioned",
+            reason: "Partitioned requires Secure",
+        }))
+    );
+    // Plain HTTP is fine with the other SameSite values.
+    for same_site in [SameSite::Lax, SameSite::Strict] {
+        assert!(
+            builder()
+                .dangerous_allow_plain_http()
+                .same_site(same_site)
+                .build()
+                .is_ok()
+        );
+    }
+
+    // With Secure, both appear in the Set-Cookie.
+    let config = builder()
+        .same_site(SameSite::None)
+        .partitioned(true)
+        .build()
+        .expect("valid attributes");
+    let mut headers = HeaderMap::new();
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(cart("ada", &[]));
+    session.write_at(&mut headers, t0()).expect("fits");
+    let raw = headers[SET_COOKIE].to_str().expect("ASCII");
+    assert!(raw.contains("; Partitioned"), "{}", raw.len());
+    let set = the_set_cookie(&headers);
+    let mut expected = Attributes::session(set.value(), t0(), 7 * DAY);
+    expected.same_site = Some(cookie::SameSite::None);
+    expected.partitioned = true;
+    assert_eq!(Attributes::of(&set), expected);
+    // The removal carries them too, or the browser would not match it.
+    let session = config.load_at::<Cart>(&request_with(&set), None, t0());
+    session.destroy();
+    assert_eq!(
+        Attributes::of(&write_removed(&session, t0())),
+        expected.removal()
+    );
+}
+
+#[test]
+fn bad_paths_and_domains_are_refused() {
+    let builder = || SessionConfig::builder(Codec::new(keyring(&[SECRET_A])));
+    for path in ["", "app", "app/", "/a;b", "/a\nb", "/a\u{7f}", "/caf\u{e9}"] {
+        assert!(
+            matches!(
+                builder().path(path).build(),
+                Err(Error::Config(ConfigError::CookieAttribute {
+                    attribute: "Path",
+                    ..
+                }))
+            ),
+            "{path:?}"
+        );
+    }
+    for path in ["/", "/app", "/app/", "/a b", "/~user/x"] {
+        assert!(builder().path(path).build().is_ok(), "{path:?}");
+    }
+    let long_label = format!("{}.com", "a".repeat(64));
+    for domain in [
+        "",
+        ".",
+        "..",
+        "example..com",
+        "example.com.",
+        "exa mple.com",
+        "example.com;",
+        "a_b.com",
+        "caf\u{e9}.com",
+        "example.com/",
+        long_label.as_str(),
+    ] {
+        assert!(
+            matches!(
+                builder().domain(domain).build(),
+                Err(Error::Config(ConfigError::CookieAttribute {
+                    attribute: "Domain",
+                    ..
+                }))
+            ),
+            "{domain:?}"
+        );
+    }
+    for domain in [
+        "example.com",
+        ".example.com",
+        "sub.example-1.com",
+        "localhost",
+    ] {
+        assert!(builder().domain(domain).build().is_ok(), "{domain:?}");
+    }
+}
+
+#[test]
+fn other_set_cookie_headers_are_kept() {
+    let config = default_config();
+    let cookie = new_cookie(&config, cart("ada", &[]), t0());
+    let theme = HeaderValue::from_static("theme=dark; Path=/");
+    let lang = HeaderValue::from_static("lang=en; Path=/");
+
+    // A set...
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(cart("ada", &[]));
+    let mut headers = HeaderMap::new();
+    headers.append(SET_COOKIE, theme.clone());
+    headers.append(SET_COOKIE, lang.clone());
+    assert_eq!(session.write_at(&mut headers, t0()), Ok(Written::Set));
+    let all: Vec<_> = headers.get_all(SET_COOKIE).iter().collect();
+    assert_eq!(all.len(), 3);
+    assert_eq!((all[0], all[1]), (&theme, &lang));
+    assert!(
+        all[2].is_sensitive(),
+        "the session cookie is marked sensitive"
+    );
+    assert_eq!(set_cookies(&headers)[2].name(), "session");
+
+    // ... and a removal.
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    session.destroy();
+    let mut headers = HeaderMap::new();
+    headers.append(SET_COOKIE, theme.clone());
+    assert_eq!(session.write_at(&mut headers, t0()), Ok(Written::Removed));
+    let all = set_cookies(&headers);
+    assert_eq!(all.len(), 2);
+    assert_eq!(headers.get(SET_COOKIE), Some(&theme));
+    assert_eq!(
+        Attributes::of(&all[1]),
+        Attributes::session("", t0(), 0).removal()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Binding
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_bound_session_opens_only_with_its_binding() {
+    let config = default_config();
+    let codec = config.codec();
+    let home = Binding::new(b"203.0.113.7");
+    let elsewhere = Binding::new(b"198.51.100.20");
+
+    let session = config.load_at::<Cart>(&HeaderMap::new(), Some(home), t0());
+    session.insert(cart("ada", &[1]));
+    let bound = write_set(&session, t0());
+    // The written cookie is bound: it opens with the binding only.
+    let opened = codec
+        .open_bound_at::<Cart>(bound.value(), &home, t0())
+        .expect("opens bound");
+    assert_eq!(opened.value(), &cart("ada", &[1]));
+    assert_eq!(
+        codec.open_at::<Cart>(bound.value(), t0()).map(|_| ()),
+        Err(Error::AuthenticationFailed)
+    );
+
+    // Loaded with the same binding: the session, and a re-seal stays bound.
+    let now = t0() + secs(10);
+    let session = config.load_at::<Cart>(&request_with(&bound), Some(home), now);
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    session.update(|c| c.items.push(2));
+    let resealed = write_set(&session, now);
+    assert_eq!(
+        codec
+            .open_bound_at::<Cart>(resealed.value(), &home, now)
+            .map(|o| o.into_value()),
+        Ok(cart("ada", &[1, 2]))
+    );
+    assert_eq!(
+        codec.open_at::<Cart>(resealed.value(), now).map(|_| ()),
+        Err(Error::AuthenticationFailed)
+    );
+
+    // Another binding, or none: rejected as a possible forgery and removed.
+    for binding in [Some(elsewhere), None] {
+        let session = config.load_at::<Cart>(&request_with(&bound), binding, now);
+        assert!(session.is_empty(), "{binding:?}");
+        assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+        write_removed(&session, now);
+    }
+    // An unbound cookie does not open bound.
+    let unbound = new_cookie(&config, cart("ada", &[]), t0());
+    let session = config.load_at::<Cart>(&request_with(&unbound), Some(home), now);
+    assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+}
+
+/// `load_bound` reads the clock: this test runs from the current time.
+#[test]
+fn load_bound_uses_the_binding() {
+    let config = default_config();
+    let device = Binding::new(b"device 5f2c");
+    let base = now_secs();
+    let session = config.load_at::<Cart>(&HeaderMap::new(), Some(device), base);
+    session.insert(cart("ada", &[]));
+    let bound = write_set(&session, base);
+
+    let session = config.load_bound::<Cart>(&request_with(&bound), device);
+    assert_eq!(session.get(), Some(cart("ada", &[])));
+    let session = config.load_bound::<Cart>(&request_with(&bound), Binding::new(b"device 5f2d"));
+    assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+    let session = config.load::<Cart>(&request_with(&bound));
+    assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+}
+
+// ---------------------------------------------------------------------------
+// Sharing and privacy
+// ---------------------------------------------------------------------------
+
+#[test]
+fn clones_share_one_session() {
+    let config = default_config();
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    let clone = session.clone();
+    clone.insert(cart("ada", &[1]));
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    assert!(session.needs_write_at(t0()));
+    session.update(|c| c.items.push(2));
+    assert_eq!(clone.get(), Some(cart("ada", &[1, 2])));
+
+    // Written through one handle, the other has nothing left to write.
+    let set = write_set(&session, t0());
+    assert!(!clone.needs_write_at(t0()));
+    write_nothing(&clone, t0());
+    assert_eq!(clone.id(), session.id());
+
+    // Across threads too.
+    let loaded = config.load_at::<Cart>(&request_with(&set), None, t0());
+    let handle = loaded.clone();
+    std::thread::spawn(move || handle.update(|c| c.items.push(3)))
+        .join()
+        .expect("the thread ran");
+    assert_eq!(loaded.get(), Some(cart("ada", &[1, 2, 3])));
+}
+
+#[test]
+fn sessions_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Session<Cart>>();
+    send_sync::<SessionConfig>();
+    // `Cell` is `Send` but not `Sync`: the session's lock makes it `Sync`.
+    send_sync::<Session<Cell<u32>>>();
+}
+
+/// Personal data that must never reach a log through `Debug`.
+const PERSONAL: &str = "PERSONAL-DATA-7f3e-do-not-log";
+
+#[test]
+fn debug_shows_neither_the_value_nor_the_cookie() {
+    let config = default_config();
+    let cookie = new_cookie(&config, cart(PERSONAL, &[]), t0());
+
+    let loaded = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    // An eager seal holds a cookie value until the write: formatted before
+    // the write, compared with the value the write then sends.
+    let eager = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    eager
+        .try_insert_at(cart(PERSONAL, &[1]), t0())
+        .expect("fits");
+    let eager_text = format!("{eager:?}");
+    let eager_value = write_set(&eager, t0()).value().to_string();
+    let forged = tampered(cookie.value());
+    let rejected = config.load_at::<Cart>(&request(&[&format!("session={forged}")]), None, t0());
+
+    let shown = [
+        (format!("{loaded:?}"), cookie.value().to_string()),
+        (eager_text, eager_value),
+        (format!("{rejected:?}"), forged),
+    ];
+    for (text, value) in &shown {
+        assert!(text.starts_with("Session {"), "{text}");
+        assert!(!text.contains(PERSONAL), "{text}");
+        assert!(!text.contains("PERSONAL"), "{text}");
+        // Not the cookie value, nor any 16-character piece of it.
+        let chars: Vec<char> = value.chars().collect();
+        for piece in chars.windows(16) {
+            let piece: String = piece.iter().collect();
+            assert!(!text.contains(&piece), "{text}");
+        }
+    }
+    // The configuration shows no secret.
+    let text = format!("{config:?}");
+    assert!(!text.contains(SECRET_A) && !text.contains("http test secret"));
+}
+
+// ---------------------------------------------------------------------------
+// Log events (with `--features tracing`)
+// ---------------------------------------------------------------------------
+
+#[cfg(feature = "tracing")]
+mod log_events {
+    //! The events `load` emits for rejected cookies, captured with a
+    //! `tracing_subscriber::fmt` subscriber writing into a buffer.
+
+    use std::io;
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    use super::*;
+
+    /// A writer appending to a shared buffer.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Buffer {
+        fn text(&self) -> String {
+            let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            String::from_utf8(bytes.clone()).expect("fmt writes UTF-8")
+        }
+    }
+
+    /// Runs `f` with a DEBUG-level subscriber on this thread and returns
+    /// what it logged.
+    fn captured(f: impl FnOnce()) -> String {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(LevelFilter::DEBUG)
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        let guard = subscriber.set_default();
+        f();
+        drop(guard);
+        buffer.text()
+    }
+
+    #[test]
+    fn rejected_cookies_are_logged_by_code_never_by_value() {
+        let config = default_config();
+        let good = new_cookie(&config, cart("ada", &[]), t0());
+        let expired = new_cookie(&config, cart("old", &[]), t0() - secs(8 * DAY));
+        let forged = tampered(good.value());
+
+        let expired_log = captured(|| {
+            let session = config.load_at::<Cart>(&request_with(&expired), None, t0());
+            assert!(session.is_empty());
+        });
+        let lines: Vec<&str> = expired_log.lines().collect();
+        assert_eq!(lines.len(), 1, "{expired_log}");
+        assert!(lines[0].contains("DEBUG"), "{expired_log}");
+        assert!(lines[0].contains("sealed_session"), "{expired_log}");
+        assert!(
+            lines[0].contains("reason=\"expired-absolute\""),
+            "{expired_log}"
+        );
+        assert!(lines[0].contains("cookie=\"session\""), "{expired_log}");
+
+        let forged_log = captured(|| {
+            let headers = request(&[&format!("session={forged}")]);
+            let session = config.load_at::<Cart>(&headers, None, t0());
+            assert!(session.is_empty());
+        });
+        let lines: Vec<&str> = forged_log.lines().collect();
+        assert_eq!(lines.len(), 1, "{forged_log}");
+        assert!(lines[0].contains("WARN"), "{forged_log}");
+        assert!(
+            lines[0].contains("reason=\"authentication-failed\""),
+            "{forged_log}"
+        );
+
+        // Too many duplicates: one event per cookie tried, and one about the
+        // ignored rest.
+        let duplicates_log = captured(|| {
+            let pairs: Vec<String> = (0..=MAX_SESSION_COOKIES_TRIED)
+                .map(|_| format!("session={}", expired.value()))
+                .collect();
+            let session = config.load_at::<Cart>(&request(&[&pairs.join("; ")]), None, t0());
+            assert!(session.is_empty());
+        });
+        let lines: Vec<&str> = duplicates_log.lines().collect();
+        assert_eq!(
+            lines.len(),
+            MAX_SESSION_COOKIES_TRIED + 1,
+            "{duplicates_log}"
+        );
+        assert!(
+            lines.iter().all(|l| l.contains("DEBUG")),
+            "{duplicates_log}"
+        );
+        assert!(
+            lines[MAX_SESSION_COOKIES_TRIED].contains("limit=8"),
+            "{duplicates_log}"
+        );
+
+        // A valid cookie logs nothing.
+        let quiet = captured(|| {
+            let session = config.load_at::<Cart>(&request_with(&good), None, t0());
+            assert!(session.was_loaded());
+        });
+        assert_eq!(quiet, "");
+
+        for log in [&expired_log, &forged_log, &duplicates_log] {
+            for value in [expired.value(), forged.as_str(), good.value()] {
+                let chars: Vec<char> = value.chars().collect();
+                for piece in chars.windows(16) {
+                    let piece: String = piece.iter().collect();
+                    assert!(!log.contains(&piece), "{log}");
+                }
+            }
+        }
+    }
+}
