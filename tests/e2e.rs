@@ -1,0 +1,923 @@
+//! End-to-end tests of the example app (`examples/app.rs`) over loopback.
+//!
+//! Each test starts its own app process on a free port (`PORT=0`, the port is
+//! read from the app's `listening on` line) and talks to it with reqwest's
+//! blocking client and its cookie jar, as a browser would: login, counter,
+//! cart, logout, a tampered cookie, secret rotation across restarts, the
+//! cookie size limit, "remember me", the idle timeout and the cookie
+//! attributes. Cookies are also opened here with a [`Codec`] on the same
+//! secrets, to check what the server sealed, not only what it shows.
+//!
+//! The app binary is built with `cargo build --example app` on first use
+//! (a no-op when it is up to date), so `cargo test --test e2e` works from a
+//! fresh clone and never runs a stale binary.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cookie::Cookie;
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, RequestBuilder};
+use reqwest::cookie::{CookieStore as _, Jar};
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use sealed_session::{Codec, KeyId, Keyring, Opened};
+use serde::Deserialize;
+
+/// The secret of a first deployment.
+const SECRET_A: &str = "e2e test secret A of at least 32 bytes (no commas)";
+/// The secret rotated in later.
+const SECRET_B: &str = "e2e test secret B of at least 32 bytes (no commas)";
+
+const DAY: u64 = 24 * 60 * 60;
+
+/// How long to wait for the app to start or to log a line.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The app's session type, field for field in the same order (postcard
+/// encodes by position), to open the cookies it seals.
+#[derive(Debug, Deserialize)]
+struct AppSession {
+    user: Option<String>,
+    visits: u64,
+    cart: Vec<String>,
+    blob: String,
+}
+
+// ---------------------------------------------------------------------------
+// The app process
+
+/// The path of the example app, built once per test process.
+fn app_binary() -> &'static Path {
+    static APP: OnceLock<PathBuf> = OnceLock::new();
+    APP.get_or_init(build_app)
+}
+
+/// Runs `cargo build --example app` with the profile and features this test
+/// was built with, and returns the executable cargo reports.
+///
+/// `cargo test --test e2e` builds this test only, not the examples; a binary
+/// found next to the test could be stale or missing. Cargo finishes in a
+/// fraction of a second when the app is up to date.
+fn build_app() -> PathBuf {
+    let exe = std::env::current_exe().expect("path of the test binary");
+    // target/<profile>/deps/e2e-<hash>
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str())
+        .unwrap_or("debug");
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.args([
+        "build",
+        "--example",
+        "app",
+        "--message-format=json-render-diagnostics",
+        "--manifest-path",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+    ]);
+    match profile {
+        "debug" => {}
+        "release" => {
+            cargo.arg("--release");
+        }
+        other => {
+            cargo.args(["--profile", other]);
+        }
+    }
+    let features: Vec<&str> = [
+        (cfg!(feature = "tracing"), "tracing"),
+        (cfg!(feature = "tower"), "tower"),
+        (cfg!(feature = "axum"), "axum"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if !features.is_empty() {
+        cargo.args(["--features", &features.join(",")]);
+    }
+    let output = cargo
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run cargo build --example app");
+    assert!(
+        output.status.success(),
+        "cargo build --example app failed: {}",
+        output.status
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|message| {
+            message["reason"] == "compiler-artifact"
+                && message["target"]["name"] == "app"
+                && message["target"]["kind"][0] == "example"
+        })
+        .and_then(|message| message["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reported no executable for the example app")
+}
+
+/// A running app process, killed when dropped.
+struct Server {
+    child: Child,
+    /// `http://127.0.0.1:<port>`
+    base: String,
+    /// Everything the app wrote to stderr so far.
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// The app with these secrets, cookies without `Secure`.
+    fn with_secrets(secrets: &str) -> Self {
+        Self::start(&[
+            ("SESSION_SECRETS", secrets),
+            ("SESSION_ALLOW_PLAIN_HTTP", "1"),
+        ])
+    }
+
+    /// Starts the app with `PORT=0` and exactly the `SESSION_*` variables
+    /// given; panics with its stderr if it does not start.
+    fn start(env: &[(&str, &str)]) -> Self {
+        Self::try_start(env).unwrap_or_else(|log| panic!("the app did not start:\n{log}"))
+    }
+
+    /// Starts the app; on failure, returns what it wrote to stderr.
+    fn try_start(env: &[(&str, &str)]) -> Result<Self, String> {
+        let mut command = Command::new(app_binary());
+        command
+            .env("PORT", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for name in [
+            "SESSION_SECRETS",
+            "SESSION_COOKIE_NAME",
+            "SESSION_ALLOW_PLAIN_HTTP",
+            "SESSION_IDLE_TIMEOUT_SECS",
+        ] {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().copied());
+        let mut child = command.spawn().expect("spawn the example app");
+
+        // Collect stderr on a thread, so the pipe never fills up.
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("piped stderr");
+        let sink = Arc::clone(&log);
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+
+        // The first stdout line names the port; keep draining afterwards.
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (first_line, port_line) = mpsc::channel();
+        thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+            if let Some(line) = lines.next() {
+                let _ = first_line.send(line);
+            }
+            lines.for_each(drop);
+        });
+        let line = port_line.recv_timeout(PATIENCE);
+        let mut server = Self {
+            child,
+            base: String::new(),
+            log,
+        };
+        match line {
+            Ok(line) => {
+                let base = line
+                    .strip_prefix("listening on ")
+                    .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+                assert!(
+                    base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
+                    "not a real loopback address: {base:?}"
+                );
+                server.base = base.to_owned();
+                Ok(server)
+            }
+            Err(_) => {
+                // Exited (or hung): give stderr a moment to be collected.
+                let _ = server.child.kill();
+                let _ = server.child.wait();
+                thread::sleep(Duration::from_millis(200));
+                Err(server.log_text())
+            }
+        }
+    }
+
+    /// `base` + `path`.
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The stderr lines so far, joined.
+    fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Waits until a stderr line contains `needle`.
+    fn wait_for_log(&self, needle: &str) {
+        let start = Instant::now();
+        while start.elapsed() < PATIENCE {
+            if self.log.lock().unwrap().iter().any(|l| l.contains(needle)) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the app never logged {needle:?}; log:\n{}", self.log_text());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The client
+
+/// A client with a cookie jar, like a browser. Redirects are not followed,
+/// so that each response's `Set-Cookie` can be checked. The jar keys
+/// cookies by host, not port, so a browser keeps its cookies across app
+/// restarts on new ports.
+struct Browser {
+    client: Client,
+    jar: Arc<Jar>,
+}
+
+/// A response, read completely.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Browser {
+    fn new() -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = Client::builder()
+            .cookie_provider(Arc::clone(&jar))
+            .redirect(Policy::none())
+            .no_proxy()
+            .timeout(PATIENCE)
+            .build()
+            .unwrap();
+        Self { client, jar }
+    }
+
+    fn get(&self, server: &Server, path: &str) -> Reply {
+        send(self.client.get(server.url(path)))
+    }
+
+    fn post(&self, server: &Server, path: &str, form: &[(&str, &str)]) -> Reply {
+        send(self.client.post(server.url(path)).form(form))
+    }
+
+    /// Logs in as `user` and checks the redirect home.
+    fn login(&self, server: &Server, user: &str) -> Reply {
+        let reply = self.post(server, "/login", &[("user", user)]);
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        assert_eq!(reply.headers[LOCATION], "/");
+        reply
+    }
+
+    /// The value of the cookie named `name` the jar would send to `server`.
+    fn cookie_named(&self, server: &Server, name: &str) -> Option<String> {
+        let header = self.jar.cookies(&server.base.parse().unwrap())?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            .map(str::to_owned)
+    }
+
+    /// The value of the `session` cookie in the jar.
+    fn session_cookie(&self, server: &Server) -> Option<String> {
+        self.cookie_named(server, "session")
+    }
+}
+
+/// A GET with exactly this `Cookie` header, from a client without a jar.
+fn get_with_cookie(server: &Server, path: &str, cookie: &str) -> Reply {
+    let client = Client::builder()
+        .redirect(Policy::none())
+        .no_proxy()
+        .timeout(PATIENCE)
+        .build()
+        .unwrap();
+    send(client.get(server.url(path)).header(COOKIE, cookie))
+}
+
+fn send(request: RequestBuilder) -> Reply {
+    let response = request.send().unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.text().unwrap();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl Reply {
+    /// Every `Set-Cookie` header, parsed.
+    fn set_cookies(&self) -> Vec<Cookie<'static>> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|h| Cookie::parse(h.to_str().unwrap().to_owned()).unwrap())
+            .collect()
+    }
+
+    /// The one `Set-Cookie` for `name`, if any (panics on several).
+    fn set_cookie_named(&self, name: &str) -> Option<Cookie<'static>> {
+        let mut found: Vec<_> = self
+            .set_cookies()
+            .into_iter()
+            .filter(|c| c.name() == name)
+            .collect();
+        assert!(found.len() <= 1, "several Set-Cookie for {name}: {found:?}");
+        found.pop()
+    }
+
+    /// The `Set-Cookie` for `session`, if any.
+    fn session_set_cookie(&self) -> Option<Cookie<'static>> {
+        self.set_cookie_named("session")
+    }
+
+    /// The text of `<p id="ID">...</p>`.
+    fn paragraph(&self, id: &str) -> &str {
+        let open = format!("<p id=\"{id}\">");
+        let start = self
+            .body
+            .find(&open)
+            .unwrap_or_else(|| panic!("no {open} in:\n{}", self.body))
+            + open.len();
+        let len = self.body[start..].find("</p>").unwrap();
+        &self.body[start..start + len]
+    }
+
+    /// The home page's user line.
+    fn user(&self) -> &str {
+        self.paragraph("user")
+    }
+
+    /// The home page's visit count.
+    fn visits(&self) -> u64 {
+        self.paragraph("visits")
+            .strip_prefix("Visits: ")
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// The cart page's items, checked against its count line.
+    fn cart(&self) -> Vec<String> {
+        let items: Vec<String> = self
+            .body
+            .split("<li class=\"item\">")
+            .skip(1)
+            .map(|rest| rest[..rest.find("</li>").unwrap()].to_owned())
+            .collect();
+        assert!(self.body.contains("<ul id=\"cart\">"), "{}", self.body);
+        assert_eq!(self.paragraph("count"), format!("{} items", items.len()));
+        items
+    }
+
+    /// Checks the headers of an HTML page.
+    fn assert_page(&self) {
+        assert_eq!(self.status, StatusCode::OK, "{}", self.body);
+        assert_eq!(self.headers[CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(self.headers[CACHE_CONTROL], "no-store");
+    }
+}
+
+/// Whether a `Set-Cookie` deletes the cookie.
+fn is_removal(cookie: &Cookie<'_>) -> bool {
+    cookie.value().is_empty()
+        && cookie.max_age() == Some(cookie::time::Duration::ZERO)
+        && cookie
+            .expires_datetime()
+            .is_some_and(|t| t.unix_timestamp() == 0)
+}
+
+/// `Max-Age` in seconds.
+fn max_age(cookie: &Cookie<'_>) -> u64 {
+    u64::try_from(cookie.max_age().unwrap().whole_seconds()).unwrap()
+}
+
+/// Opens a cookie value with a codec on `secrets`, as the app would.
+fn open(secrets: &[&str], value: &str) -> Result<Opened<AppSession>, sealed_session::Error> {
+    Codec::new(Keyring::new(secrets).unwrap()).open(value)
+}
+
+/// The key id of a secret.
+fn key_id(secret: &str) -> KeyId {
+    Keyring::new([secret]).unwrap().key_ids().next().unwrap()
+}
+
+/// Bytes 2..6 of the token: the key id, read straight off the wire format.
+fn wire_key_id(value: &str) -> [u8; 4] {
+    let token = URL_SAFE_NO_PAD.decode(value).unwrap();
+    token[2..6].try_into().unwrap()
+}
+
+/// The value with its middle character replaced by another base64url one.
+fn flip_one_char(value: &str) -> String {
+    let mut bytes = value.as_bytes().to_vec();
+    let middle = bytes.len() / 2;
+    bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
+/// Seconds from `from` to `to`.
+fn secs_between(from: SystemTime, to: SystemTime) -> u64 {
+    to.duration_since(from).unwrap().as_secs()
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+#[test]
+fn login_shows_the_user_and_gives_a_fresh_session_id() {
+    let server = Server::with_secrets(SECRET_A);
+    let browser = Browser::new();
+
+    let home = browser.get(&server, "/");
+    home.assert_page();
+    assert_eq!(home.user(), "Not logged in");
+    assert_eq!(home.visits(), 1);
+    for form in [
+        r#"<form id="login" method="post" action="/login">"#,
+        r#"<input name="user""#,
+        r#"<input type="checkbox" name="remember" value="on">"#,
+        r#"<form id="logout" method="post" action="/logout">"#,
+        r#"<form id="add" method="post" action="/cart/add">"#,
+        r#"<input name="sku">"#,
+        r#"<a href="/cart">"#,
+    ] {
+        assert!(
+            home.body.contains(form),
+            "{form} missing from:\n{}",
+            home.body
+        );
+    }
+    let before = open(&[SECRET_A], &browser.session_cookie(&server).unwrap()).unwrap();
+    assert_eq!(before.value().user, None);
+
+    let login = browser.login(&server, "alice");
+    let set = login.session_set_cookie().expect("login sets the cookie");
+    assert!(!is_removal(&set));
+
+    let home = browser.get(&server, "/");
+    home.assert_page();
+    assert_eq!(home.user(), "Logged in as alice");
+    assert_eq!(home.visits(), 2);
+
+    let after = open(&[SECRET_A], &browser.session_cookie(&server).unwrap()).unwrap();
+    assert_eq!(after.value().user.as_deref(), Some("alice"));
+    assert_eq!(after.value().visits, 2);
+    // Session fixation: the id before login is not the id after it.
+    assert_ne!(after.id(), before.id());
+}
+
+#[test]
+fn user_supplied_text_is_html_escaped() {
+    let server = Server::with_secrets(SECRET_A);
+    let browser = Browser::new();
+
+    browser.login(&server, r#"<script>alert("x")</script> & 'co'"#);
+    let home = browser.get(&server, "/");
+    assert_eq!(
+        home.user(),
+        "Logged in as &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39;"
+    );
+    assert!(!home.body.contains("<script>"));
+
+    let add = browser.post(&server, "/cart/add", &[("sku", "<img src=x>")]);
+    assert_eq!(add.status, StatusCode::SEE_OTHER);
+    let cart = browser.get(&server, "/cart");
+    assert_eq!(cart.cart(), ["&lt;img src=x&gt;"]);
+}
+
+#[test]
+fn visit_counter_increments_across_requests() {
+    let server = Server::with_secrets(SECRET_A);
+    let browser = Browser::new();
+
+    for expected in 1..=5 {
+        let home = browser.get(&server, "/");
+        assert_eq!(home.visits(), expected);
+        assert_eq!(home.user(), "Not logged in");
+        assert!(home.session_set_cookie().is_some(), "each visit is stored");
+    }
+    let opened = open(&[SECRET_A], &browser.session_cookie(&server).unwrap()).unwrap();
+    assert_eq!(opened.value().visits, 5);
+
+    // Another browser has its own session.
+    assert_eq!(Browser::new().get(&server, "/").visits(), 1);
+}
+
+#[test]
+fn cart_survives_many_requests() {
+    let server = Server::with_secrets(SECRET_A);
+    let browser = Browser::new();
+
+    let empty = browser.get(&server, "/cart");
+    empty.assert_page();
+    assert!(empty.cart().is_empty());
+
+    for sku in ["SKU-1", "SKU-22", "SKU-333"] {
+        let add = browser.post(&server, "/cart/add", &[("sku", sku)]);
+        assert_eq!(add.status, StatusCode::SEE_OTHER, "{}", add.body);
+        assert_eq!(add.headers[LOCATION], "/cart");
+        assert!(add.session_set_cookie().is_some());
+    }
+    let rejected = browser.post(&server, "/cart/add", &[("sku", "  ")]);
+    assert_eq!(rejected.status, StatusCode::BAD_REQUEST);
+    assert!(rejected.session_set_cookie().is_none());
+
+    for _ in 0..3 {
+        browser.get(&server, "/");
+        let cart = browser.get(&server, "/cart");
+        cart.assert_page();
+        assert_eq!(cart.cart(), ["SKU-1", "SKU-22", "SKU-333"]);
+        // Reading the cart changes nothing: no Set-Cookie.
+        assert!(cart.session_set_cookie().is_none());
+    }
+    let opened = open(&[SECRET_A], &browser.session_cookie(&server).unwrap()).unwrap();
+    assert_eq!(opened.value().cart, ["SKU-1", "SKU-22", "SKU-333"]);
+    assert_eq!(opened.value().visits, 3);
+}
+
+#[test]
+fn logout_clears_the_session_and_removes_the_cookie() {
+    let server = Server::with_secrets(SECRET_A);
+    let browser = Browser::new();
+
+    browser.login(&server, "bob");
+    browser.post(&server, "/cart/add", &[("sku", "SKU-9")]);
+    assert_eq!(browser.get(&server, "/").user(), "Logged in as bob");
+    assert!(browser.session_cookie(&server).is_some());
+
+    let logout = browser.post(&server, "/logout", &[]);
+    assert_eq!(logout.status, StatusCode::SEE_OTHER);
+    assert_eq!(logout.headers[LOCATION], "/");
+    let removal = logout.session_set_cookie().expect("logout sets a cookie");
+    assert!(is_removal(&removal), "not a removal: {removal}");
+    assert_eq!(removal.path(), Some("/"));
+    assert_eq!(removal.domain(), None);
+    assert_eq!(browser.session_cookie(&server), None, "still in the jar");
+
+    let home = browser.get(&server, "/");
+    assert_eq!(home.user(), "Not logged in");
+    assert_eq!(home.visits(), 1);
+    assert!(browser.get(&server, "/cart").cart().is_empty());
+}
+
+#[test]
+fn tampered_cookie_gives_a_fresh_session_and_is_removed() {
+    let server = Server::with_secrets(SECRET_A);
+    let browser = Browser::new();
+    browser.login(&server, "carol");
+    browser.post(&server, "/cart/add", &[("sku", "SKU-1")]);
+    let original = browser.session_cookie(&server).unwrap();
+    let tampered = flip_one_char(&original);
+    assert_ne!(tampered, original);
+
+    // The untouched cookie works when sent by hand...
+    let home = get_with_cookie(&server, "/", &format!("session={original}"));
+    assert_eq!(home.user(), "Logged in as carol");
+
+    // ...one changed character does not. A read-only page removes it.
+    let cart = get_with_cookie(&server, "/cart", &format!("session={tampered}"));
+    cart.assert_page();
+    assert!(cart.cart().is_empty());
+    let removal = cart
+        .session_set_cookie()
+        .expect("the bad cookie is removed");
+    assert!(is_removal(&removal), "not a removal: {removal}");
+
+    // The home page counts a visit in a new session, replacing the bad cookie.
+    let home = get_with_cookie(&server, "/", &format!("session={tampered}"));
+    home.assert_page();
+    assert_eq!(home.user(), "Not logged in");
+    assert_eq!(home.visits(), 1);
+    let fresh = home.session_set_cookie().expect("a fresh cookie");
+    let opened = open(&[SECRET_A], fresh.value()).unwrap();
+    assert_eq!(opened.value().user, None);
+    assert!(opened.value().cart.is_empty());
+    assert_ne!(
+        opened.id(),
+        open(&[SECRET_A], &original).unwrap().id(),
+        "the forged cookie's session id is not carried over"
+    );
+
+    // The log names the reason, never the cookie.
+    server.wait_for_log("authentication-failed");
+    let log = server.log_text();
+    assert!(log.contains("possible tampering"), "{log}");
+    assert!(
+        !log.contains(&tampered) && !log.contains(&original),
+        "{log}"
+    );
+}
+
+#[test]
+fn secret_rotation_across_restarts() {
+    let browser = Browser::new();
+
+    // Deployment 1: SESSION_SECRETS=A.
+    let sealed_under_a = {
+        let server = Server::with_secrets(SECRET_A);
+        browser.login(&server, "dave");
+        let value = browser.session_cookie(&server).unwrap();
+        assert_eq!(wire_key_id(&value), key_id(SECRET_A).to_bytes());
+        value
+    };
+    let session_id = open(&[SECRET_A], &sealed_under_a).unwrap().id();
+
+    // Deployment 2: SESSION_SECRETS=B,A. The old cookie still opens, and
+    // even a read-only request re-issues it under B.
+    {
+        let server = Server::with_secrets(&format!("{SECRET_B},{SECRET_A}"));
+        let cart = browser.get(&server, "/cart");
+        cart.assert_page();
+        let reissued = cart
+            .session_set_cookie()
+            .expect("a cookie sealed under an old secret is re-sealed");
+        assert!(!is_removal(&reissued));
+        assert_eq!(wire_key_id(reissued.value()), key_id(SECRET_B).to_bytes());
+        assert_ne!(key_id(SECRET_A), key_id(SECRET_B));
+        let opened = open(&[SECRET_B], reissued.value()).expect("opens under B alone");
+        assert_eq!(opened.key_id(), key_id(SECRET_B));
+        assert_eq!(opened.value().user.as_deref(), Some("dave"));
+        assert_eq!(opened.id(), session_id, "re-sealing keeps the session");
+        assert_eq!(
+            browser.session_cookie(&server).as_deref(),
+            Some(reissued.value())
+        );
+
+        let home = browser.get(&server, "/");
+        assert_eq!(home.user(), "Logged in as dave");
+        // Now sealed under B: a read-only request has nothing to re-issue.
+        assert!(browser.get(&server, "/cart").session_set_cookie().is_none());
+    }
+
+    // Deployment 3: SESSION_SECRETS=B. The re-issued cookie still works.
+    let server = Server::with_secrets(SECRET_B);
+    let home = browser.get(&server, "/");
+    assert_eq!(home.user(), "Logged in as dave");
+
+    // A cookie only ever sealed under A is cleanly logged out.
+    let cart = get_with_cookie(&server, "/cart", &format!("session={sealed_under_a}"));
+    assert!(cart.cart().is_empty());
+    let removal = cart
+        .session_set_cookie()
+        .expect("the old cookie is removed");
+    assert!(is_removal(&removal), "not a removal: {removal}");
+    let home = get_with_cookie(&server, "/", &format!("session={sealed_under_a}"));
+    assert_eq!(home.user(), "Not logged in");
+    assert_eq!(home.visits(), 1);
+    server.wait_for_log("unknown-key");
+}
+
+#[test]
+fn oversized_session_is_refused_and_the_cookie_kept() {
+    let server = Server::with_secrets(SECRET_A);
+    let browser = Browser::new();
+    browser.login(&server, "erin");
+    assert_eq!(browser.get(&server, "/").visits(), 1);
+
+    // A large blob that still fits in a 4096-byte cookie.
+    let fits = browser.get(&server, "/big?bytes=2800");
+    assert_eq!(fits.status, StatusCode::OK, "{}", fits.body);
+    assert_eq!(fits.body.trim(), "stored 2800 bytes");
+    let set = fits.session_set_cookie().expect("the blob is stored");
+    assert!(set.name().len() + set.value().len() <= 4096);
+    let cookie_before = browser.session_cookie(&server).unwrap();
+    assert_eq!(cookie_before, set.value());
+
+    // One that does not: 413, and the response leaves the cookie alone.
+    let too_big = browser.get(&server, "/big?bytes=3100");
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        too_big.set_cookies().is_empty(),
+        "{:?}",
+        too_big.set_cookies()
+    );
+    assert!(too_big.body.contains("4096"), "{}", too_big.body);
+    assert!(
+        too_big.body.contains("Nothing was changed"),
+        "{}",
+        too_big.body
+    );
+    assert_eq!(browser.session_cookie(&server), Some(cookie_before.clone()));
+
+    // The next requests see the state from before the refused change.
+    let cart = browser.get(&server, "/cart");
+    cart.assert_page();
+    assert!(cart.session_set_cookie().is_none());
+    let home = browser.get(&server, "/");
+    assert_eq!(home.user(), "Logged in as erin");
+    assert_eq!(home.visits(), 2);
+    let opened = open(&[SECRET_A], &browser.session_cookie(&server).unwrap()).unwrap();
+    assert_eq!(opened.value().blob.len(), 2800);
+
+    // Bad sizes are 400, without touching the session.
+    for path in [
+        "/big",
+        "/big?bytes=",
+        "/big?bytes=abc",
+        "/big?bytes=-1",
+        "/big?bytes=1000001",
+    ] {
+        let reply = browser.get(&server, path);
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(reply.set_cookies().is_empty(), "{path}");
+    }
+}
+
+#[test]
+fn remember_me_lasts_30_days_instead_of_7() {
+    let server = Server::with_secrets(SECRET_A);
+
+    let plain = Browser::new().login(&server, "frank");
+    let set = plain.session_set_cookie().unwrap();
+    assert!((7 * DAY - 120..=7 * DAY).contains(&max_age(&set)), "{set}");
+    let opened = open(&[SECRET_A], set.value()).unwrap();
+    assert_eq!(
+        secs_between(opened.created_at(), opened.absolute_deadline()),
+        7 * DAY
+    );
+
+    let browser = Browser::new();
+    let remembered = browser.post(&server, "/login", &[("user", "frank"), ("remember", "on")]);
+    assert_eq!(remembered.status, StatusCode::SEE_OTHER);
+    let set = remembered.session_set_cookie().unwrap();
+    assert!(
+        (30 * DAY - 120..=30 * DAY).contains(&max_age(&set)),
+        "{set}"
+    );
+    let expires = set.expires_datetime().unwrap().unix_timestamp();
+    let now = cookie::time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!((expires - now).abs_diff(30 * 86_400) <= 120, "{set}");
+    let opened = open(&[SECRET_A], set.value()).unwrap();
+    assert_eq!(
+        secs_between(opened.created_at(), opened.absolute_deadline()),
+        30 * DAY
+    );
+
+    // Later writes keep the session's own lifetime.
+    let home = browser.get(&server, "/");
+    assert_eq!(home.user(), "Logged in as frank");
+    let set = home.session_set_cookie().unwrap();
+    assert!(
+        (30 * DAY - 120..=30 * DAY).contains(&max_age(&set)),
+        "{set}"
+    );
+}
+
+#[test]
+fn idle_timeout_comes_from_the_environment() {
+    let server = Server::start(&[
+        ("SESSION_SECRETS", SECRET_A),
+        ("SESSION_ALLOW_PLAIN_HTTP", "1"),
+        ("SESSION_IDLE_TIMEOUT_SECS", "600"),
+    ]);
+    let browser = Browser::new();
+    let set = browser.get(&server, "/").session_set_cookie().unwrap();
+    assert!((540..=600).contains(&max_age(&set)), "{set}");
+    let opened = open(&[SECRET_A], set.value()).unwrap();
+    let idle = opened.idle_deadline().expect("an idle deadline is sealed");
+    assert!((599..=601).contains(&secs_between(opened.created_at(), idle)));
+}
+
+#[test]
+fn cookie_attributes_follow_the_configuration() {
+    // Plain-http mode: everything but Secure.
+    let server = Server::with_secrets(SECRET_A);
+    let set = Browser::new()
+        .get(&server, "/")
+        .session_set_cookie()
+        .unwrap();
+    assert_eq!(set.secure(), None);
+    assert_eq!(set.http_only(), Some(true));
+    assert_eq!(set.same_site(), Some(cookie::SameSite::Lax));
+    assert_eq!(set.path(), Some("/"));
+    assert_eq!(set.domain(), None);
+    drop(server);
+
+    // The default, with a __Host- name: Secure, Path=/, no Domain.
+    let server = Server::start(&[
+        ("SESSION_SECRETS", SECRET_A),
+        ("SESSION_COOKIE_NAME", "__Host-session"),
+    ]);
+    let browser = Browser::new();
+    let home = browser.get(&server, "/");
+    assert!(home.session_set_cookie().is_none());
+    let set = home.set_cookie_named("__Host-session").unwrap();
+    assert_eq!(set.secure(), Some(true));
+    assert_eq!(set.http_only(), Some(true));
+    assert_eq!(set.same_site(), Some(cookie::SameSite::Lax));
+    assert_eq!(set.path(), Some("/"));
+    assert_eq!(set.domain(), None);
+    // The name is bound into the seal: it opens under this name only.
+    let codec = Codec::builder(Keyring::new([SECRET_A]).unwrap())
+        .cookie_name("__Host-session")
+        .build()
+        .unwrap();
+    assert_eq!(
+        codec
+            .open::<AppSession>(set.value())
+            .unwrap()
+            .value()
+            .visits,
+        1
+    );
+    assert!(open(&[SECRET_A], set.value()).is_err());
+    // reqwest's jar, like browsers, sends Secure cookies to loopback over
+    // plain http, so the session carries on.
+    assert!(browser.cookie_named(&server, "__Host-session").is_some());
+    assert_eq!(browser.get(&server, "/").visits(), 2);
+    drop(server);
+
+    // __Host- cookies must be Secure: the app refuses to start without it.
+    let refused = Server::try_start(&[
+        ("SESSION_SECRETS", SECRET_A),
+        ("SESSION_COOKIE_NAME", "__Host-session"),
+        ("SESSION_ALLOW_PLAIN_HTTP", "1"),
+    ]);
+    let log = refused.err().expect("the app must not start");
+    assert!(log.contains("__Host-"), "{log}");
+}
+
+#[test]
+fn missing_secrets_warn_and_still_serve() {
+    let server = Server::start(&[]);
+    server.wait_for_log("WARNING: SESSION_SECRETS is not set");
+    let log = server.log_text();
+    assert!(log.contains("lost when the server restarts"), "{log}");
+    let browser = Browser::new();
+    assert_eq!(browser.get(&server, "/").visits(), 1);
+    assert_eq!(browser.get(&server, "/").visits(), 2);
+}
+
+#[test]
+fn bad_requests_are_refused_without_touching_the_session() {
+    let server = Server::with_secrets(SECRET_A);
+    let browser = Browser::new();
+    browser.login(&server, "gina");
+    let cookie = browser.session_cookie(&server);
+
+    for path in ["/nope", "/login", "/cart/add", "/index.html"] {
+        let reply = browser.get(&server, path);
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "GET {path}");
+        assert!(reply.set_cookies().is_empty(), "GET {path}");
+    }
+    for form in [&[][..], &[("user", "")][..], &[("user", "   ")][..]] {
+        let reply = browser.post(&server, "/login", form);
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{form:?}");
+        assert!(reply.set_cookies().is_empty());
+    }
+    // A form over the 16 KiB limit.
+    let huge = "x".repeat(20 * 1024);
+    let reply = browser.post(&server, "/cart/add", &[("sku", huge.as_str())]);
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(reply.set_cookies().is_empty());
+    // A SKU that fits the form but not the cookie.
+    let long = "y".repeat(5000);
+    let reply = browser.post(&server, "/cart/add", &[("sku", long.as_str())]);
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(reply.set_cookies().is_empty());
+
+    assert_eq!(browser.session_cookie(&server), cookie);
+    assert_eq!(browser.get(&server, "/").user(), "Logged in as gina");
+    assert!(browser.get(&server, "/cart").cart().is_empty());
+
+    // Headers the app never trusts blindly: garbage and duplicate cookies.
+    let cookie = cookie.unwrap();
+    let reply = get_with_cookie(
+        &server,
+        "/cart",
+        &format!("session=%%%; theme=dark; session={cookie}"),
+    );
+    assert!(reply.cart().is_empty());
+    assert!(reply.set_cookies().is_empty(), "the good duplicate is used");
+    let reply = get_with_cookie(&server, "/", &format!("theme=dark; session={cookie}"));
+    assert_eq!(reply.user(), "Logged in as gina");
+}
