@@ -81,9 +81,10 @@ where
 /// session: [`SessionLayer<T>`](crate::SessionLayer) is not installed for
 /// this route, or was installed for another `T`.
 ///
-/// As a response it is a `500 Internal Server Error` with a plain-text
-/// message naming `SessionLayer` and the session type. With the `tracing`
-/// feature it is also logged at error level.
+/// As a response it is a `500 Internal Server Error` with a short
+/// plain-text message that names no types; its `Display` (and, with the
+/// `tracing` feature, an error-level log event) names `SessionLayer` and the
+/// session type for the developer.
 ///
 /// # Example
 ///
@@ -142,6 +143,12 @@ impl IntoResponse for MissingSessionLayer {
             session_type = self.session_type,
             "Session extractor used without SessionLayer; answering 500"
         );
-        (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
+        // The details (type names) are for the developer's logs and
+        // `Display`, not for clients.
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error: the session layer is not installed for this route",
+        )
+            .into_response()
     }
 }

@@ -220,6 +220,8 @@ pub struct Opened<T> {
     algorithm: Algorithm,
     old_secret: bool,
     other_algorithm: bool,
+    /// The binding it was opened with, which [`Codec::reseal`] keeps.
+    binding: Option<Binding>,
 }
 
 impl<T> Opened<T> {
@@ -562,13 +564,14 @@ impl Codec {
 
     /// Seals the opened session's value again: same id, creation time and
     /// absolute deadline, idle deadline moved forward, current secret and
-    /// configured algorithm.
+    /// configured algorithm, and the same [`Binding`] if it was opened with
+    /// [`Codec::open_bound`].
     ///
     /// # Errors
     ///
     /// As [`Codec::seal_with`].
     pub fn reseal<T: Serialize>(&self, opened: &Opened<T>) -> Result<String, Error> {
-        self.seal_with(&opened.value, &opened.envelope)
+        self.reseal_at(opened, SystemTime::now())
     }
 
     /// [`Codec::reseal`] at an explicit time.
@@ -581,7 +584,12 @@ impl Codec {
         opened: &Opened<T>,
         now: SystemTime,
     ) -> Result<String, Error> {
-        self.seal_with_at(&opened.value, &opened.envelope, now)
+        self.seal_value(
+            &opened.value,
+            &opened.envelope,
+            opened.binding.as_ref(),
+            now,
+        )
     }
 
     /// Seals raw payload bytes into a session, for callers that serialize
@@ -832,6 +840,7 @@ impl Codec {
             algorithm: header.algorithm,
             old_secret: position != 0,
             other_algorithm: header.algorithm != s.algorithm,
+            binding: binding.copied(),
         })
     }
 }

@@ -66,6 +66,8 @@ pub enum Renewal {
     #[default]
     HalfIdle,
     /// Re-seal once at least this long has passed since the cookie was sealed.
+    /// Must be shorter than the idle timeout (checked when the
+    /// configuration is built).
     After(Duration),
 }
 
@@ -181,11 +183,21 @@ impl SessionConfigBuilder {
     /// has a `Domain` or a `Path` other than `/`, or a `__Secure-` name is
     /// not `Secure`; [`ConfigError::CookieAttribute`] for a `Path` that does
     /// not start with `/` or holds `;` or control characters, a `Domain`
-    /// that is not a host name, or `SameSite=None` or `Partitioned` without
-    /// `Secure`.
+    /// that is not a host name, `SameSite=None` or `Partitioned` without
+    /// `Secure`, or a [`Renewal::After`] not shorter than the idle timeout.
     pub fn build(self) -> Result<SessionConfig, Error> {
         let a = &self.attributes;
         check_path(&a.path)?;
+        if let (Renewal::After(after), Some(idle)) = (a.renewal, a.codec.idle_timeout())
+            && after >= idle
+        {
+            return Err(ConfigError::CookieAttribute {
+                attribute: "Renewal",
+                reason: "Renewal::After must be shorter than the idle timeout, or active \
+                         sessions expire",
+            }
+            .into());
+        }
         if let Some(domain) = &a.domain {
             check_domain(domain)?;
         }
@@ -284,6 +296,7 @@ impl SessionConfig {
     /// assert_eq!(session.rejection().map(|e| e.code()), Some("malformed"));
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
+    #[must_use = "a session does nothing until it is written into the response"]
     pub fn load<T: DeserializeOwned>(&self, headers: &HeaderMap) -> Session<T> {
         self.load_at(headers, None, SystemTime::now())
     }
@@ -291,6 +304,7 @@ impl SessionConfig {
     /// [`SessionConfig::load`] for a session bound to a request context
     /// (see [`Binding`]): only cookies sealed with the same binding open,
     /// and the session is sealed with it when written.
+    #[must_use = "a session does nothing until it is written into the response"]
     pub fn load_bound<T: DeserializeOwned>(
         &self,
         headers: &HeaderMap,
@@ -301,6 +315,7 @@ impl SessionConfig {
 
     /// [`SessionConfig::load`] with an optional binding, at an explicit
     /// time.
+    #[must_use = "a session does nothing until it is written into the response"]
     pub fn load_at<T: DeserializeOwned>(
         &self,
         headers: &HeaderMap,

@@ -81,24 +81,26 @@ pub enum Written {
     Removed,
 }
 
-/// What the request carried.
-#[derive(Debug, Clone)]
-enum Incoming {
-    /// No cookie with the session's name.
-    Absent,
-    /// A cookie that opened.
-    Valid {
+/// What the browser holds, as far as this handle knows: what the request
+/// carried until the handle writes, then what it wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Browser {
+    /// No session cookie.
+    Nothing,
+    /// The valid cookie the request carried.
+    Loaded {
         /// Sealed under an old secret or another algorithm.
         needs_reseal: bool,
     },
-    /// Only cookies that did not open; the first one's reason.
-    Rejected {
-        error: Error,
-        /// Whether the response removes the cookie. Not when duplicates
-        /// were left untried: the removal could delete a valid cookie
+    /// Only cookies that did not open.
+    Invalid {
+        /// Whether the response may remove the cookie: not when duplicates
+        /// were left untried, since the removal could delete a valid cookie
         /// among them.
-        remove: bool,
+        removable: bool,
     },
+    /// The cookie this handle wrote last.
+    Written,
 }
 
 struct State<T> {
@@ -108,7 +110,12 @@ struct State<T> {
     /// `None` means a fresh one is drawn when sealing.
     envelope: Option<Envelope>,
     binding: Option<Binding>,
-    incoming: Incoming,
+    /// Whether the request carried a cookie that opened (never changes).
+    loaded: bool,
+    /// Why the request's cookies did not open, if they did not (never
+    /// changes).
+    rejection: Option<Error>,
+    browser: Browser,
     changed: bool,
     destroyed: bool,
     /// A per-session lifetime to apply to the next fresh envelope.
@@ -133,7 +140,9 @@ impl<T> Session<T> {
                 value: Some(value),
                 envelope: Some(envelope),
                 binding,
-                incoming: Incoming::Valid { needs_reseal },
+                loaded: true,
+                rejection: None,
+                browser: Browser::Loaded { needs_reseal },
                 changed: false,
                 destroyed: false,
                 lifetime: None,
@@ -157,10 +166,15 @@ impl<T> Session<T> {
                 value: None,
                 envelope: None,
                 binding,
-                incoming: rejection.map_or(Incoming::Absent, |error| Incoming::Rejected {
-                    error,
-                    remove: !untried,
-                }),
+                loaded: false,
+                browser: if rejection.is_some() {
+                    Browser::Invalid {
+                        removable: !untried,
+                    }
+                } else {
+                    Browser::Nothing
+                },
+                rejection,
                 changed: false,
                 destroyed: false,
                 lifetime: None,
@@ -205,6 +219,9 @@ impl<T> Session<T> {
     }
 
     /// Reads the value without copying it.
+    ///
+    /// The closure runs under the session's lock: calling a method of this
+    /// session (or of a clone of it) from inside the closure deadlocks.
     pub fn with<R>(&self, read: impl FnOnce(Option<&T>) -> R) -> R {
         read(self.lock().value.as_ref())
     }
@@ -220,7 +237,12 @@ impl<T> Session<T> {
 
     /// Changes the value in place, if there is one, and marks the session
     /// changed. Returns what the closure returns, or `None` for an empty
-    /// session (the closure is not called).
+    /// session (the closure is not called): a new session needs
+    /// [`Session::insert`] or [`Session::update_or_default`].
+    ///
+    /// The closure runs under the session's lock: calling a method of this
+    /// session (or of a clone of it) from inside the closure deadlocks.
+    #[must_use = "`None` means the session was empty and nothing changed"]
     pub fn update<R>(&self, change: impl FnOnce(&mut T) -> R) -> Option<R> {
         let mut state = self.lock();
         let result = state.value.as_mut().map(change)?;
@@ -230,6 +252,9 @@ impl<T> Session<T> {
 
     /// Changes the value in place, starting from `T::default()` for an
     /// empty session, and marks the session changed.
+    ///
+    /// The closure runs under the session's lock: calling a method of this
+    /// session (or of a clone of it) from inside the closure deadlocks.
     pub fn update_or_default<R>(&self, change: impl FnOnce(&mut T) -> R) -> R
     where
         T: Default,
@@ -274,6 +299,12 @@ impl<T> Session<T> {
     pub fn regenerate_at(&self, now: SystemTime) {
         let mut state = self.lock();
         state.mark_changed();
+        // A session with its own lifetime ("remember me") keeps it.
+        if state.lifetime.is_none() {
+            state.lifetime = state
+                .envelope
+                .and_then(|e| e.absolute_deadline().duration_since(e.created_at()).ok());
+        }
         // Drawn now so that `id()` shows the new id; if the random number
         // generator fails, it is drawn again (and the error reported) when
         // the response is written.
@@ -326,20 +357,21 @@ impl<T> Session<T> {
     /// Why the request's session cookie was not used, if it sent one that
     /// did not open (expired, sealed under a retired secret, tampered, ...).
     /// For logs and metrics: [`Error::code`] is stable and
-    /// [`Error::is_possible_tampering`] flags forgeries. The session is
-    /// empty and the response removes the bad cookie.
+    /// [`Error::is_possible_tampering`] flags forgeries. The session starts
+    /// empty, and the response removes the bad cookie (unless more than
+    /// [`MAX_SESSION_COOKIES_TRIED`](crate::MAX_SESSION_COOKIES_TRIED)
+    /// cookies with the name were sent, so some were never tried). The
+    /// reason stays available after [`Session::write`].
     #[must_use]
     pub fn rejection(&self) -> Option<Error> {
-        match &self.lock().incoming {
-            Incoming::Rejected { error, .. } => Some(error.clone()),
-            Incoming::Absent | Incoming::Valid { .. } => None,
-        }
+        self.lock().rejection.clone()
     }
 
-    /// Whether the request carried a session cookie that opened.
+    /// Whether the request carried a session cookie that opened (whatever
+    /// happened to the session since).
     #[must_use]
     pub fn was_loaded(&self) -> bool {
-        matches!(self.lock().incoming, Incoming::Valid { .. })
+        self.lock().loaded
     }
 
     /// Whether writing the response now would add a `Set-Cookie`.
@@ -386,6 +418,9 @@ impl<T: Serialize> Session<T> {
     /// Changes a copy of the value (of `T::default()` for an empty session)
     /// and keeps the change only if the result fits in the cookie: the
     /// checked twin of [`Session::update_or_default`].
+    ///
+    /// The closure runs under the session's lock: calling a method of this
+    /// session (or of a clone of it) from inside the closure deadlocks.
     ///
     /// # Errors
     ///
@@ -446,19 +481,10 @@ impl<T: Serialize> Session<T> {
         let mut state = self.lock();
         match state.action(&self.config, now) {
             Action::Nothing => Ok(Written::Nothing),
-            Action::Remove => {
-                append_set_cookie(headers, self.config.removal()?);
-                state.value = None;
-                state.envelope = None;
-                state.incoming = Incoming::Absent;
-                state.changed = false;
-                state.destroyed = false;
-                state.pending = None;
-                Ok(Written::Removed)
-            }
+            Action::Remove => state.write_removal(&self.config, headers),
             Action::Seal => {
-                let (token, sealed) = match state.pending.take() {
-                    Some(pending) => pending,
+                let sealed = match state.pending.take() {
+                    Some(pending) => Ok(pending),
                     None => {
                         // Out and back in, so that `seal` can borrow the
                         // state mutably; `action` only asks to seal a
@@ -468,15 +494,41 @@ impl<T: Serialize> Session<T> {
                         };
                         let sealed = state.seal(&self.config, &value, now);
                         state.value = Some(value);
-                        sealed?
+                        sealed
                     }
                 };
+                let (token, sealed) = match sealed {
+                    Ok(sealed) => sealed,
+                    // The session is over (a deadline passed since it was
+                    // loaded, or `set_lifetime` moved it into the past):
+                    // there is nothing left to keep, so the cookie goes.
+                    Err(Error::Expired { .. }) => {
+                        return state.write_removal(&self.config, headers);
+                    }
+                    // A logout must not be lost because what was put into
+                    // the session after it does not fit: the old cookie is
+                    // removed all the same, and the error reported.
+                    Err(error) if state.destroyed => {
+                        append_set_cookie(headers, self.config.removal()?);
+                        state.browser = Browser::Nothing;
+                        state.destroyed = false;
+                        return Err(error);
+                    }
+                    Err(error) => return Err(error),
+                };
+                // A cookie with less than a second to live would be written
+                // with `Max-Age=0`, which deletes it: say so.
+                if sealed
+                    .expires_at()
+                    .duration_since(now)
+                    .map_or(true, |left| left < Duration::from_secs(1))
+                {
+                    return state.write_removal(&self.config, headers);
+                }
                 let header = self.config.set_cookie(&token, sealed.expires_at(), now)?;
                 append_set_cookie(headers, header);
                 state.envelope = Some(sealed);
-                state.incoming = Incoming::Valid {
-                    needs_reseal: false,
-                };
+                state.browser = Browser::Written;
                 state.changed = false;
                 state.destroyed = false;
                 Ok(Written::Set)
@@ -498,12 +550,28 @@ impl<T> State<T> {
         self.pending = None;
     }
 
+    /// Appends a removal cookie and empties the session.
+    fn write_removal(
+        &mut self,
+        config: &SessionConfig,
+        headers: &mut HeaderMap,
+    ) -> Result<Written, Error> {
+        append_set_cookie(headers, config.removal()?);
+        self.value = None;
+        self.envelope = None;
+        self.browser = Browser::Nothing;
+        self.changed = false;
+        self.destroyed = false;
+        self.pending = None;
+        Ok(Written::Removed)
+    }
+
     fn action(&self, config: &SessionConfig, now: SystemTime) -> Action {
         if self.value.is_none() {
-            let remove = match self.incoming {
-                Incoming::Absent => false,
-                Incoming::Valid { .. } => true,
-                Incoming::Rejected { remove, .. } => remove,
+            let remove = match self.browser {
+                Browser::Nothing => false,
+                Browser::Loaded { .. } | Browser::Written => true,
+                Browser::Invalid { removable } => removable,
             };
             return if self.destroyed || remove {
                 Action::Remove
@@ -512,11 +580,11 @@ impl<T> State<T> {
             };
         }
         let seal = self.changed
-            || match &self.incoming {
-                Incoming::Absent => false,
-                Incoming::Rejected { .. } => true,
-                Incoming::Valid { needs_reseal } => {
-                    *needs_reseal
+            || match self.browser {
+                Browser::Nothing | Browser::Written => false,
+                Browser::Invalid { .. } => true,
+                Browser::Loaded { needs_reseal } => {
+                    needs_reseal
                         || self
                             .envelope
                             .is_some_and(|envelope| renewal_due(config, &envelope, now))
@@ -588,14 +656,20 @@ fn renewal_due(config: &SessionConfig, envelope: &Envelope, now: SystemTime) -> 
 
 impl<T> fmt::Debug for Session<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The value may hold personal data: only its presence is shown.
-        let state = self.lock();
-        f.debug_struct("Session")
-            .field("has_value", &state.value.is_some())
-            .field("envelope", &state.envelope)
-            .field("incoming", &state.incoming)
-            .field("changed", &state.changed)
-            .field("destroyed", &state.destroyed)
-            .finish_non_exhaustive()
+        // The value may hold personal data: only its presence is shown. The
+        // lock is only tried, so that formatting a session from inside one
+        // of its own closures does not deadlock.
+        let mut out = f.debug_struct("Session");
+        match self.state.try_lock() {
+            Ok(state) => out
+                .field("has_value", &state.value.is_some())
+                .field("envelope", &state.envelope)
+                .field("loaded", &state.loaded)
+                .field("rejection", &state.rejection)
+                .field("changed", &state.changed)
+                .field("destroyed", &state.destroyed),
+            Err(_) => out.field("state", &format_args!("<locked>")),
+        }
+        .finish_non_exhaustive()
     }
 }

@@ -46,8 +46,10 @@ type Binder = Arc<dyn Fn(&Parts) -> Option<Binding> + Send + Sync>;
 ///
 /// A session that cannot be written (most often [`Error::TooLarge`]: the
 /// value outgrew the cookie) never turns the response into an error: the
-/// response goes out as the handler made it, without a session cookie, so
-/// the browser keeps the cookie it had and that change is lost. The failure
+/// response goes out as the handler made it, without a new session cookie,
+/// so the browser keeps the cookie it had and that change is lost (after
+/// [`Session::destroy`], the old cookie is still removed: a logout is never
+/// lost). The failure
 /// is counted ([`SessionLayer::write_failures`]) and, with the `tracing`
 /// feature, logged at error level with the error's [`code`](Error::code)
 /// (never the value). Handlers that can grow the session should use
@@ -57,6 +59,12 @@ type Binder = Arc<dyn Fn(&Parts) -> Option<Binding> + Send + Sync>;
 /// What is not written: changes made after the inner service's response
 /// future has completed (for example from inside a streaming body), and
 /// anything when the inner service returns an `Err` instead of a response.
+///
+/// Install one layer per cookie name. A second layer for the same `T`
+/// inside the first (a nested router, say) passes requests through, since
+/// the outer one already loads and writes the session; two layers with
+/// different session types on the same cookie name would each remove the
+/// other's cookie as undecodable.
 ///
 /// Clones share the configuration, the binding closure and the failure
 /// counter, so the layer can be cloned freely (axum clones it per route).
@@ -118,18 +126,27 @@ impl<T> SessionLayer<T> {
     ///
     /// `bind` sees the request's method, URI, headers and extensions. When
     /// it returns `None`, the session is loaded and sealed without a
-    /// binding. A cookie sealed with a binding never opens without one, so
-    /// dropping the context (say, leaving out a header) does not unlock a
-    /// bound cookie; it only means sessions *created* on such requests are
-    /// unbound. To refuse those too, return a fixed binding instead of
-    /// `None` (for example `Binding::new(b"no client address")`).
+    /// binding. A cookie sealed with a binding never opens without one (or
+    /// with another one), so a missing context never unlocks a bound
+    /// cookie; but such a request gets an empty session, and its response
+    /// **removes** the bound cookie like any cookie that fails to open,
+    /// logging the user out. Make sure every request that can carry the
+    /// session yields the same binding (route health checks and other
+    /// ingresses around the layer rather than returning `None` for them).
+    /// Turning binding on for a live deployment logs everybody out once,
+    /// with an `authentication-failed` rejection (a warning with the
+    /// `tracing` feature) per user.
     ///
     /// Binding is only as strong as the context is trustworthy:
     ///
     /// * **The peer address** of the TCP connection cannot be forged, but
     ///   behind a reverse proxy it is the proxy's. With axum,
     ///   `into_make_service_with_connect_info::<SocketAddr>()` puts it into
-    ///   the extensions as `axum::extract::ConnectInfo<SocketAddr>`.
+    ///   the extensions as `axum::extract::ConnectInfo<SocketAddr>`. Bind
+    ///   its IP address only, never the `SocketAddr` (the source port
+    ///   changes with every connection), and in one canonical form
+    ///   (`addr.ip().to_canonical()`, so that an IPv4-mapped IPv6 address and
+    ///   the plain IPv4 address give the same binding).
     /// * **`X-Forwarded-For`** is written by the client as well as by
     ///   proxies: anyone who stole a cookie can send the victim's address
     ///   as the first entry. Use only the entries your own proxies
@@ -284,6 +301,17 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        // An outer layer for the same session type already loaded the
+        // session and will write it: a second load and write would append
+        // a second `Set-Cookie` for the same cookie (the browser keeps the
+        // last, possibly stale one), so pass the request through.
+        if request.extensions().get::<Session<T>>().is_some() {
+            return ResponseFuture {
+                inner: self.inner.call(request),
+                session: None,
+                write_failures: Arc::clone(&self.layer.write_failures),
+            };
+        }
         let (mut parts, body) = request.into_parts();
         let binding = self.layer.binder.as_ref().and_then(|bind| bind(&parts));
         let config = &self.layer.config;

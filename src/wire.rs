@@ -65,7 +65,10 @@ const BINDING_LEN: usize = 32;
 /// useless from another context, but a user whose context changes (a phone
 /// moving between networks, a dual-stack client, a proxy pool) is logged out.
 /// Bind to something stable, and only what you can read reliably (a client IP
-/// taken from `X-Forwarded-For` is only as trustworthy as your proxy).
+/// taken from `X-Forwarded-For` is only as trustworthy as your proxy). For a
+/// client address, bind the IP in one canonical form
+/// (`ip.to_canonical().to_string()`), never the socket address with its
+/// port, which changes with every connection.
 ///
 /// ```
 /// use sealed_session::{Binding, Codec, Error, Keyring};

@@ -192,12 +192,14 @@ async fn oversized_session_answers_and_counts() {
 }
 
 #[tokio::test]
-async fn missing_layer_is_a_500_naming_the_layer() {
+async fn missing_layer_is_a_500_naming_no_types() {
     let app = Router::new().route("/count", get(count));
     let (response, text) = send(&app, "GET", "/count", None, "").await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(text.contains("SessionLayer"), "{text}");
-    assert!(text.contains("AppSession"), "{text}");
+    // Clients learn that the layer is missing, not the app's type names.
+    assert!(text.contains("session layer is not installed"), "{text}");
+    assert!(!text.contains("AppSession"), "{text}");
+    assert!(!text.contains("::"), "{text}");
     assert!(response.headers().get(SET_COOKIE).is_none());
 
     // A layer for another session type does not satisfy the extractor.
@@ -221,6 +223,21 @@ async fn result_extractor_sees_missing_layer() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(text.starts_with("missing "), "{text}");
     assert!(text.ends_with("AppSession"), "{text}");
+
+    // The developer's message (Display, logs) names the layer and the type.
+    async fn display(session: Result<Session<AppSession>, MissingSessionLayer>) -> String {
+        session.err().map(|e| e.to_string()).unwrap_or_default()
+    }
+    let (_, text) = send(
+        &Router::new().route("/", get(display)),
+        "GET",
+        "/",
+        None,
+        "",
+    )
+    .await;
+    assert!(text.contains("SessionLayer::<"), "{text}");
+    assert!(text.contains("AppSession"), "{text}");
 
     let with = Router::new()
         .route("/", get(lenient))

@@ -770,7 +770,7 @@ fn set_lifetime_after_regenerate_persists_across_requests() {
     let session = config.load_at::<Cart>(&request_with(&set), None, later);
     assert!(session.was_loaded(), "{:?}", session.rejection());
     assert_eq!(session.expires_at(), Some(created + secs(30 * DAY)));
-    session.update(|c| c.items.push(1));
+    assert!(session.update(|c| c.items.push(1)).is_some());
     let resealed = write_set(&session, later);
     assert_eq!(
         Attributes::of(&resealed),
@@ -801,7 +801,7 @@ fn set_lifetime_on_a_new_session_applies_at_the_first_seal() {
     let later = t0() + secs(29 * DAY);
     let session = config.load_at::<Cart>(&request_with(&set), None, later);
     assert!(session.was_loaded());
-    session.update(|c| c.items.push(1));
+    assert!(session.update(|c| c.items.push(1)).is_some());
     let resealed = write_set(&session, later);
     assert_eq!(
         Attributes::of(&resealed),
@@ -840,7 +840,7 @@ fn max_age_is_the_sealed_deadline_capped_at_400_days() {
     );
     // Later in the session, Max-Age counts down to the same deadline.
     let session = config.load_at::<Cart>(&request_with(&set), None, t0() + secs(1000));
-    session.update(|c| c.items.push(1));
+    assert!(session.update(|c| c.items.push(1)).is_some());
     let resealed = write_set(&session, t0() + secs(1000));
     assert_eq!(
         Attributes::of(&resealed),
@@ -1296,13 +1296,13 @@ fn the_cookie_sealed_by_try_insert_is_the_one_written() {
             s.insert(cart("ada", &[1, 2]));
         }),
         ("update", |s| {
-            s.update(|c| c.items.push(2));
+            assert!(s.update(|c| c.items.push(2)).is_some());
         }),
         ("update_or_default", |s| {
             s.update_or_default(|c| c.items.push(2));
         }),
         ("set_lifetime", |s| {
-            s.update(|c| c.items.push(2));
+            assert!(s.update(|c| c.items.push(2)).is_some());
             s.set_lifetime(secs(3 * DAY));
         }),
     ];
@@ -1610,7 +1610,7 @@ fn a_bound_session_opens_only_with_its_binding() {
     let now = t0() + secs(10);
     let session = config.load_at::<Cart>(&request_with(&bound), Some(home), now);
     assert_eq!(session.get(), Some(cart("ada", &[1])));
-    session.update(|c| c.items.push(2));
+    assert!(session.update(|c| c.items.push(2)).is_some());
     let resealed = write_set(&session, now);
     assert_eq!(
         codec
@@ -1666,7 +1666,7 @@ fn clones_share_one_session() {
     clone.insert(cart("ada", &[1]));
     assert_eq!(session.get(), Some(cart("ada", &[1])));
     assert!(session.needs_write_at(t0()));
-    session.update(|c| c.items.push(2));
+    assert!(session.update(|c| c.items.push(2)).is_some());
     assert_eq!(clone.get(), Some(cart("ada", &[1, 2])));
 
     // Written through one handle, the other has nothing left to write.
@@ -1868,4 +1868,215 @@ mod log_events {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Edge cases found in review
+// ---------------------------------------------------------------------------
+
+#[test]
+fn logout_is_not_lost_when_the_new_value_does_not_fit() {
+    let config = default_config();
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    session.destroy();
+    // Something too large for the cookie is put into the logged-out session.
+    session.insert(Cart {
+        user: "x".repeat(5000),
+        items: vec![],
+    });
+    let mut headers = HeaderMap::new();
+    let result = session.write_at(&mut headers, t0());
+    assert!(matches!(result, Err(Error::TooLarge { .. })), "{result:?}");
+    // The error is reported, and the old (logged-in) cookie is removed all
+    // the same.
+    assert_eq!(
+        Attributes::of(&the_set_cookie(&headers)),
+        Attributes::session("", t0(), 0).removal()
+    );
+}
+
+#[test]
+fn a_failed_write_without_logout_appends_nothing() {
+    let config = default_config();
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    session.remove();
+    session.insert(Cart {
+        user: "x".repeat(5000),
+        items: vec![],
+    });
+    let mut headers = HeaderMap::new();
+    assert!(matches!(
+        session.write_at(&mut headers, t0()),
+        Err(Error::TooLarge { .. })
+    ));
+    assert!(headers.is_empty());
+}
+
+#[test]
+fn rolling_renewal_writes_once_per_handle() {
+    let config = SessionConfig::builder(Codec::new(keyring(&[SECRET_A])))
+        .renewal(Renewal::Always)
+        .build()
+        .unwrap();
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0() + secs(5));
+    assert!(session.needs_write_at(t0() + secs(5)));
+    write_set(&session, t0() + secs(5));
+    // The browser now holds what this handle wrote: nothing more to do.
+    assert!(!session.needs_write_at(t0() + secs(6)));
+    write_nothing(&session, t0() + secs(6));
+    // A change still writes.
+    assert!(session.update(|c| c.items.push(2)).is_some());
+    write_set(&session, t0() + secs(7));
+}
+
+#[test]
+fn load_facts_survive_the_write() {
+    let config = default_config();
+    // A rejected cookie: the reason stays after the removal is written.
+    let session = config.load_at::<Cart>(&request(&["session=junk"]), None, t0());
+    write_removed(&session, t0());
+    assert_eq!(
+        session.rejection().map(|e| e.code()),
+        Some("malformed"),
+        "the reason is kept for logs and metrics"
+    );
+    assert!(!session.was_loaded());
+
+    // A new session that gets written was still not loaded.
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(cart("ada", &[]));
+    let cookie = write_set(&session, t0());
+    assert!(!session.was_loaded());
+
+    // A loaded one stays loaded after it is removed.
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
+    session.destroy();
+    write_removed(&session, t0());
+    assert!(session.was_loaded());
+    assert_eq!(session.rejection(), None);
+}
+
+#[test]
+fn shortening_the_lifetime_into_the_past_removes_the_cookie() {
+    let config = default_config();
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let later = t0() + secs(2 * 3600);
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, later);
+    // "Remember me" off: the session may live one hour, but it is two hours
+    // old already.
+    session.set_lifetime(secs(3600));
+    write_removed(&session, later);
+    assert!(session.is_empty());
+}
+
+#[test]
+fn a_cookie_with_less_than_a_second_left_is_removed_not_set() {
+    let config = config_of(codec_builder().lifetime(secs(100)));
+    let cookie = new_cookie(&config, cart("ada", &[1]), t0());
+    let almost = t0() + Duration::from_millis(99_500);
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, almost);
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    assert!(session.update(|c| c.items.push(2)).is_some());
+    // `Max-Age=0` would delete it anyway: the helper says so.
+    write_removed(&session, almost);
+    // With a whole second left it is still set, with Max-Age=1.
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, t0() + secs(99));
+    assert!(session.update(|c| c.items.push(2)).is_some());
+    assert_eq!(
+        write_set(&session, t0() + secs(99))
+            .max_age()
+            .map(|d| d.whole_seconds()),
+        Some(1)
+    );
+}
+
+#[test]
+fn regenerate_keeps_a_remember_me_lifetime() {
+    let config = default_config();
+    let login = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    login.insert(cart("ada", &[]));
+    login.regenerate_at(t0());
+    login.set_lifetime(secs(30 * DAY));
+    let cookie = write_set(&login, t0());
+    assert_eq!(
+        cookie.max_age().map(|d| d.whole_seconds()),
+        Some(i64::try_from(30 * DAY).unwrap())
+    );
+
+    // A later request regenerates (a privilege change): still 30 days, now
+    // counted from the new creation time.
+    let later = t0() + secs(DAY);
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, later);
+    let old_id = session.id();
+    session.regenerate_at(later);
+    assert_ne!(session.id(), old_id);
+    let envelope = session.envelope().unwrap();
+    assert_eq!(envelope.created_at(), later);
+    assert_eq!(envelope.absolute_deadline(), later + secs(30 * DAY));
+    let cookie = write_set(&session, later);
+    assert_eq!(
+        cookie.max_age().map(|d| d.whole_seconds()),
+        Some(i64::try_from(30 * DAY).unwrap())
+    );
+}
+
+#[test]
+fn renewal_after_must_be_shorter_than_the_idle_timeout() {
+    let codec = codec_builder().idle_timeout(secs(600)).build().unwrap();
+    for after in [secs(600), secs(3600)] {
+        let error = SessionConfig::builder(codec.clone())
+            .renewal(Renewal::After(after))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::Config(ConfigError::CookieAttribute {
+                    attribute: "Renewal",
+                    ..
+                })
+            ),
+            "{error:?}"
+        );
+    }
+    assert!(
+        SessionConfig::builder(codec)
+            .renewal(Renewal::After(secs(599)))
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn debug_inside_a_closure_does_not_deadlock() {
+    let config = default_config();
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    let clone = session.clone();
+    let text = session.update_or_default(|_| format!("{clone:?}"));
+    assert!(text.contains("<locked>"), "{text}");
+    assert!(format!("{session:?}").contains("has_value: true"));
+}
+
+#[test]
+fn reseal_keeps_the_binding() {
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    let home = Binding::new("203.0.113.7");
+    let envelope = codec.new_envelope_at(t0()).unwrap();
+    let value = codec.seal_bound_at(&5u32, &envelope, &home, t0()).unwrap();
+    let opened = codec.open_bound_at::<u32>(&value, &home, t0()).unwrap();
+    let resealed = codec.reseal_at(&opened, t0() + secs(1)).unwrap();
+    assert_eq!(
+        *codec
+            .open_bound_at::<u32>(&resealed, &home, t0() + secs(1))
+            .unwrap()
+            .value(),
+        5
+    );
+    assert_eq!(
+        codec.open_at::<u32>(&resealed, t0() + secs(1)).unwrap_err(),
+        Error::AuthenticationFailed
+    );
 }

@@ -412,3 +412,28 @@ async fn layer_service_and_future_are_clone_send_sync() {
     let plain = send(&inner, "/get", None, &[]).await.unwrap();
     assert_eq!(plain.body(), "no session");
 }
+
+#[tokio::test]
+async fn nested_layers_for_the_same_type_write_once() {
+    // Rolling renewal makes every layer that loads the session want to write.
+    let config = SessionConfig::builder(Codec::new(Keyring::new([SECRET]).unwrap()))
+        .renewal(sealed_session::Renewal::Always)
+        .build()
+        .unwrap();
+    let outer = SessionLayer::<String>::new(config.clone());
+    let inner = SessionLayer::<String>::new(config);
+    let app = outer.layer(inner.layer(handler()));
+
+    let first = send(&app, "/set?bob", None, &[]).await.unwrap();
+    let cookie = cookie_header(&first);
+    // A change through the inner handle is written exactly once, by the
+    // outer layer, with the new value.
+    let second = send(&app, "/set?carol", Some(&cookie), &[]).await.unwrap();
+    assert_eq!(session_cookies(&second).len(), 1);
+    let cookie = cookie_header(&second);
+    let third = send(&app, "/get", Some(&cookie), &[]).await.unwrap();
+    assert_eq!(
+        third.body(),
+        r#"value=Some("carol") loaded=true rejection=None"#
+    );
+}
