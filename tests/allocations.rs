@@ -1,0 +1,271 @@
+//! What sealing and opening cost in heap allocations, and the check that no
+//! key derivation runs per request.
+//!
+//! Allocations are counted by the `allocation-counter` dev-dependency, whose
+//! global allocator counts per thread, so tests running in parallel do not
+//! disturb each other. (A counting allocator needs `unsafe impl GlobalAlloc`,
+//! which this crate forbids everywhere, tests included; the dev-dependency
+//! holds that one impl.)
+//!
+//! Budget: sealing allocates at most twice (it takes exactly the token
+//! buffer and the returned string); opening at most twice on top of what
+//! deserializing the value allocates by itself, measured here with postcard
+//! alone (it takes one: the decoded token).
+
+use std::time::{Duration, Instant};
+
+use allocation_counter::{AllocationInfo, measure};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sealed_session::{Algorithm, Codec, Error, Keyring};
+use serde::{Deserialize, Serialize};
+
+/// The session of `tests/size_comparison.rs` and the benchmarks.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Session {
+    /// A numeric user id.
+    user_id: u64,
+    /// The user's email address.
+    email: String,
+    /// Two role names.
+    roles: Vec<String>,
+    /// A 32-byte CSRF token.
+    csrf_token: [u8; 32],
+    /// The shopping cart.
+    cart: Vec<CartItem>,
+}
+
+/// One line of the cart.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct CartItem {
+    /// Stock-keeping unit.
+    sku: String,
+    /// Quantity.
+    qty: u32,
+}
+
+/// The session with `cart_items` items: 5 is the typical session, 60 the
+/// large one.
+fn session(cart_items: u32) -> Session {
+    Session {
+        user_id: 48_213,
+        email: "ada@example.com".into(),
+        roles: vec!["customer".into(), "beta".into()],
+        csrf_token: [0x5a; 32],
+        cart: (1..=cart_items)
+            .map(|i| CartItem {
+                sku: format!("SKU-{:05}", i * 137),
+                qty: i,
+            })
+            .collect(),
+    }
+}
+
+/// Four secrets, newest first.
+const SECRETS: [&str; 4] = [
+    "the current secret, at least 32 bytes long",
+    "the previous secret, at least 32 bytes long",
+    "an older secret, also at least 32 bytes long",
+    "the oldest secret, also at least 32 bytes long",
+];
+
+/// A codec with default settings but the algorithm.
+fn codec(keyring: Keyring, algorithm: Algorithm) -> Codec {
+    Codec::builder(keyring)
+        .algorithm(algorithm)
+        .build()
+        .expect("valid settings")
+}
+
+/// Seals `session` once while counting, after one uncounted warm-up seal (so
+/// that one-time initialisation, if any, is not charged to the request).
+fn counted_seal(codec: &Codec, session: &Session) -> (String, AllocationInfo) {
+    codec.seal(session).expect("warm-up seal");
+    let mut value = None;
+    let info = measure(|| value = Some(codec.seal(session)));
+    (value.expect("ran").expect("seal"), info)
+}
+
+/// Opens `value` once while counting, after one uncounted warm-up open. The
+/// opened session is dropped outside the count, so `count_current` is what
+/// the result holds.
+fn counted_open(codec: &Codec, value: &str) -> (Session, AllocationInfo) {
+    codec.open::<Session>(value).expect("warm-up open");
+    let mut opened = None;
+    let info = measure(|| opened = Some(codec.open::<Session>(value)));
+    (opened.expect("ran").expect("open").into_value(), info)
+}
+
+/// Allocations made by deserializing the session from postcard bytes alone:
+/// the part of opening that belongs to the value, not to this crate.
+fn deserialize_allocations(session: &Session) -> u64 {
+    let bytes = postcard::to_allocvec(session).expect("serializes");
+    let mut decoded = None;
+    let info = measure(|| decoded = Some(postcard::from_bytes::<Session>(&bytes)));
+    assert_eq!(decoded.expect("ran").expect("deserializes"), *session);
+    info.count_total
+}
+
+#[test]
+fn seal_allocates_at_most_twice() {
+    for algorithm in Algorithm::ALL {
+        for cart in [5, 60] {
+            let codec = codec(Keyring::new(&SECRETS[..1]).expect("valid"), algorithm);
+            let s = session(cart);
+            let (value, info) = counted_seal(&codec, &s);
+            assert!(
+                info.count_total <= 2,
+                "{algorithm}, {cart} items: seal made {} allocations",
+                info.count_total
+            );
+            // Only the returned cookie value outlives the call: the token
+            // buffer is freed, and nothing is cached per call.
+            assert_eq!(info.count_current, 1, "{algorithm}, {cart} items");
+            assert_eq!(info.bytes_current, value.capacity() as i64);
+            assert_eq!(codec.open::<Session>(&value).expect("opens").value(), &s);
+        }
+    }
+}
+
+#[test]
+fn open_allocates_at_most_twice_plus_the_value() {
+    for algorithm in Algorithm::ALL {
+        for cart in [5, 60] {
+            let codec = codec(Keyring::new(&SECRETS[..1]).expect("valid"), algorithm);
+            let s = session(cart);
+            let value = codec.seal(&s).expect("seal");
+            let own = deserialize_allocations(&s);
+            // The typical session's own allocations: email, roles vector and
+            // its two strings, cart vector and its five SKUs.
+            if cart == 5 {
+                assert_eq!(own, 10);
+            }
+            let (opened, info) = counted_open(&codec, &value);
+            assert_eq!(opened, s);
+            assert!(
+                info.count_total <= own + 2,
+                "{algorithm}, {cart} items: open made {} allocations, the value needs {own}",
+                info.count_total
+            );
+            // What is left is the value itself; the decoded token is freed.
+            assert_eq!(info.count_current, own as i64, "{algorithm}, {cart} items");
+        }
+    }
+}
+
+#[test]
+fn rejecting_a_tampered_cookie_allocates_once_and_keeps_nothing() {
+    let codec = codec(
+        Keyring::new(&SECRETS[..1]).expect("valid"),
+        Algorithm::XAes256Gcm,
+    );
+    let value = codec.seal(&session(5)).expect("seal");
+    let mut bytes = value.into_bytes();
+    let middle = bytes.len() / 2;
+    bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).expect("ASCII");
+    let mut result = None;
+    let info = measure(|| result = Some(codec.open::<Session>(&tampered).map(|_| ())));
+    assert_eq!(result, Some(Err(Error::AuthenticationFailed)));
+    // The decoded token only; nothing outlives the rejection.
+    assert_eq!((info.count_total, info.count_current), (1, 0));
+}
+
+#[test]
+fn cloning_a_codec_allocates_nothing() {
+    let codec = codec(Keyring::new(SECRETS).expect("valid"), Algorithm::XAes256Gcm);
+    let mut clone = None;
+    let info = measure(|| clone = Some(codec.clone()));
+    assert_eq!(info.count_total, 0);
+    let clone = clone.expect("ran");
+    let value = clone.seal(&session(5)).expect("seal");
+    assert_eq!(
+        codec.open::<Session>(&value).expect("opens").value(),
+        &session(5)
+    );
+}
+
+/// Sealing and opening cost the same allocations whatever keyring the codec
+/// was built from: one text secret, one `base64:` secret (whose decoding
+/// allocates at construction), raw bytes, or four secrets with the cookie
+/// sealed under the last. Work done when the keyring is built is not
+/// repeated per request.
+#[test]
+fn allocations_do_not_depend_on_how_the_keyring_was_built() {
+    let s = session(5);
+    let raw = [0x42u8; 32];
+    let base64 = format!("base64:{}", STANDARD.encode(raw));
+    let keyrings = [
+        Keyring::new(&SECRETS[..1]).expect("text secret"),
+        Keyring::new([base64.as_str()]).expect("base64 secret"),
+        Keyring::from_bytes([raw]).expect("raw secret"),
+    ];
+    // Allocations and bytes of one seal by `sealer` and one open by `opener`.
+    let costs = |sealer: &Codec, opener: &Codec| {
+        let (value, seal) = counted_seal(sealer, &s);
+        let (opened, open) = counted_open(opener, &value);
+        assert_eq!(opened, s);
+        [
+            seal.count_total,
+            seal.bytes_total,
+            open.count_total,
+            open.bytes_total,
+        ]
+    };
+    let mut seen: Vec<_> = keyrings
+        .into_iter()
+        .map(|keyring| {
+            let codec = codec(keyring, Algorithm::XAes256Gcm);
+            costs(&codec, &codec)
+        })
+        .collect();
+    // Four secrets, sealed under the last: opening finds the key by its id.
+    let four = codec(Keyring::new(SECRETS).expect("valid"), Algorithm::XAes256Gcm);
+    let last = codec(
+        Keyring::new(&SECRETS[3..]).expect("valid"),
+        Algorithm::XAes256Gcm,
+    );
+    seen.push(costs(&last, &four));
+    let value = last.seal(&s).expect("seal");
+    assert!(
+        four.open::<Session>(&value)
+            .expect("opens")
+            .sealed_with_old_secret()
+    );
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
+}
+
+/// No key derivation per request. HKDF-Extract reads the whole secret, so
+/// with a 16 MiB secret building the keyring takes milliseconds (tens of them
+/// in a debug build). If sealing or opening derived keys from the secret
+/// again, each round trip would take about as long; instead the fastest of
+/// 20 round trips must cost less than a tenth of building the keyring (it
+/// costs about a thousandth). This catches any per-request work over the
+/// secret. It would not catch an HKDF-Expand from a cached PRK, whose cost
+/// does not grow with the secret: the keyring keeps no PRK (it is wiped as
+/// soon as the keys are derived), and `benches/compare.rs` bounds what is
+/// left by timing sealing against a floor that derives nothing.
+#[test]
+fn seal_and_open_do_not_derive_keys() {
+    let secret = vec![0x42u8; 16 << 20];
+    let started = Instant::now();
+    let keyring = Keyring::from_bytes([&secret]).expect("valid");
+    let derivation = started.elapsed();
+    let codec = codec(keyring, Algorithm::XAes256Gcm);
+    let s = session(5);
+    let fastest = (0..20)
+        .map(|_| {
+            let started = Instant::now();
+            let value = codec.seal(&s).expect("seal");
+            let opened = codec.open::<Session>(&value).expect("open");
+            let elapsed = started.elapsed();
+            assert_eq!(opened.value(), &s);
+            elapsed
+        })
+        .min()
+        .unwrap_or(Duration::MAX);
+    assert!(
+        fastest * 10 < derivation,
+        "a round trip took {fastest:?}, building the keyring {derivation:?}"
+    );
+}
