@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, NONCE_LEN};
 use crate::envelope::{
-    ClockRules, Envelope, MAX_ENVELOPE_LEN, SessionId, unix_secs, unix_secs_ceil,
+    ClockRules, Envelope, ID_LEN, MAX_ENVELOPE_LEN, SessionId, unix_secs, unix_secs_ceil,
 };
 use crate::error::{ConfigError, Error};
 use crate::keyring::{KeyId, Keyring};
@@ -468,8 +468,16 @@ impl Codec {
         value: &T,
         now: SystemTime,
     ) -> Result<String, Error> {
-        let envelope = self.new_envelope_at(now)?;
-        self.seal_with_at(value, &envelope, now)
+        // The id is a placeholder until the size check passed; then one
+        // system call draws both the session id and the nonce (on many
+        // machines a `getrandom` call costs as much as the encryption).
+        let envelope = Envelope::fresh(
+            SessionId::from_random_bytes([0; ID_LEN]),
+            unix_secs(now),
+            self.inner.lifetime,
+            self.inner.idle_timeout,
+        );
+        self.seal_value(value, &envelope, None, now, random_id_and_nonce)
     }
 
     /// Seals `value` into an existing session: the envelope's id, creation
@@ -506,7 +514,7 @@ impl Codec {
         envelope: &Envelope,
         now: SystemTime,
     ) -> Result<String, Error> {
-        self.seal_value(value, envelope, None, now)
+        self.seal_value(value, envelope, None, now, random_nonce)
     }
 
     /// The serde seal path shared by the `seal*` methods.
@@ -516,19 +524,25 @@ impl Codec {
         envelope: &Envelope,
         binding: Option<&Binding>,
         now: SystemTime,
+        nonce: impl FnOnce() -> Result<Drawn, Error>,
     ) -> Result<String, Error> {
         let payload_len = postcard::serialize_with_flavor::<T, _, usize>(
             value,
             postcard::ser_flavors::Size::default(),
         )
         .map_err(|_| Error::Serialize)?;
-        self.seal_payload(payload_len, envelope, binding, unix_secs(now), |out| {
-            match postcard::to_slice(value, out) {
+        self.seal_payload_with_nonce(
+            payload_len,
+            envelope,
+            binding,
+            unix_secs(now),
+            |out| match postcard::to_slice(value, out) {
                 Ok(written) if written.len() == payload_len => Ok(()),
                 // A `Serialize` impl that wrote something else the second time.
                 _ => Err(Error::Serialize),
-            }
-        })
+            },
+            nonce,
+        )
     }
 
     /// Seals `value` into a session bound to a request context (see
@@ -559,7 +573,7 @@ impl Codec {
         binding: &Binding,
         now: SystemTime,
     ) -> Result<String, Error> {
-        self.seal_value(value, envelope, Some(binding), now)
+        self.seal_value(value, envelope, Some(binding), now, random_nonce)
     }
 
     /// Seals the opened session's value again: same id, creation time and
@@ -589,6 +603,7 @@ impl Codec {
             &opened.envelope,
             opened.binding.as_ref(),
             now,
+            random_nonce,
         )
     }
 
@@ -732,7 +747,7 @@ impl Codec {
         binding: Option<&Binding>,
         now: u64,
         write_payload: impl FnOnce(&mut [u8]) -> Result<(), Error>,
-        nonce: impl FnOnce() -> Result<[u8; NONCE_LEN], Error>,
+        draw: impl FnOnce() -> Result<Drawn, Error>,
     ) -> Result<String, Error> {
         let s = &*self.inner;
         // Refuse to make a cookie that would not open right now: an envelope
@@ -771,7 +786,11 @@ impl Codec {
             algorithm: s.algorithm,
             key_id: key.id,
         };
-        let nonce = nonce()?;
+        let (nonce, new_id) = draw()?;
+        let envelope = match new_id {
+            Some(id) => envelope.with_id(id),
+            None => envelope,
+        };
 
         // One allocation for the token; it holds plaintext until encrypted in
         // place, and is wiped on drop whatever happens in between. `layout`
@@ -793,6 +812,9 @@ impl Codec {
                 size,
                 limit: s.max_cookie_size,
             })?;
+        // Encrypted: the buffer now holds only what the cookie shows anyway,
+        // so it is encoded and freed without the (byte-by-byte) wipe.
+        let token: Vec<u8> = core::mem::take(&mut *token);
         Ok(wire::encode(&token))
     }
 
@@ -845,11 +867,31 @@ impl Codec {
     }
 }
 
-/// 24 bytes from the operating system's random number generator.
-fn random_nonce() -> Result<[u8; NONCE_LEN], Error> {
+/// What a seal draws once its size check passed: the nonce, and the id of
+/// a new session (`None` keeps the envelope's id).
+type Drawn = ([u8; NONCE_LEN], Option<SessionId>);
+
+/// A nonce from the operating system's random number generator.
+fn random_nonce() -> Result<Drawn, Error> {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce).map_err(|_| Error::Random)?;
-    Ok(nonce)
+    Ok((nonce, None))
+}
+
+/// A nonce and a new session id, in one call to the operating system's
+/// random number generator.
+fn random_id_and_nonce() -> Result<Drawn, Error> {
+    let mut random = [0u8; NONCE_LEN + ID_LEN];
+    getrandom::fill(&mut random).map_err(|_| Error::Random)?;
+    let (nonce, id) = random.split_at(NONCE_LEN);
+    match (
+        <[u8; NONCE_LEN]>::try_from(nonce),
+        <[u8; ID_LEN]>::try_from(id),
+    ) {
+        (Ok(nonce), Ok(id)) => Ok((nonce, Some(SessionId::from_random_bytes(id)))),
+        // The lengths add up by construction.
+        _ => Err(Error::Random),
+    }
 }
 
 impl fmt::Debug for Codec {

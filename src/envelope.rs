@@ -76,6 +76,12 @@ impl SessionId {
         getrandom::fill(&mut id).map_err(|_| Error::Random)?;
         Ok(Self(id))
     }
+
+    /// An id made of bytes the caller drew from the operating system's
+    /// random number generator.
+    pub(crate) const fn from_random_bytes(id: [u8; ID_LEN]) -> Self {
+        Self(id)
+    }
 }
 
 impl fmt::Display for SessionId {
@@ -174,6 +180,12 @@ impl Envelope {
             absolute_deadline,
             idle_deadline,
         }
+    }
+
+    /// The same envelope with another session id.
+    pub(crate) const fn with_id(mut self, id: SessionId) -> Self {
+        self.id = id;
+        self
     }
 
     /// A new session created at `now`.

@@ -176,9 +176,7 @@ pub(crate) const fn max_decoded_len(chars: usize) -> usize {
 
 /// Encodes a token as a cookie value, allocating exactly once.
 pub(crate) fn encode(token: &[u8]) -> String {
-    let mut out = String::with_capacity(encoded_len(token.len()).unwrap_or(0));
-    URL_SAFE_NO_PAD.encode_string(token, &mut out);
-    out
+    URL_SAFE_NO_PAD.encode(token)
 }
 
 /// Decodes a cookie value strictly: base64url alphabet only, no padding, no

@@ -1953,3 +1953,20 @@ fn sealing_never_revives_a_session_that_would_not_open() {
         .seal_with_at(&sample(), &future, t0() + MIN)
         .expect("within the leeway");
 }
+
+#[test]
+fn every_new_session_gets_its_own_random_id_and_nonce() {
+    let codec = Codec::new(Keyring::new(["a secret that is at least 32 bytes long"]).unwrap());
+    let mut ids = std::collections::HashSet::new();
+    let mut nonces = std::collections::HashSet::new();
+    for _ in 0..64 {
+        let value = codec.seal(&1u8).unwrap();
+        let id = codec.open::<u8>(&value).unwrap().id().to_bytes();
+        assert_ne!(id, [0; 16], "the id is drawn, never the placeholder");
+        assert!(ids.insert(id), "ids repeat");
+        let token = decode(&value);
+        assert!(nonces.insert(token[6..30].to_vec()), "nonces repeat");
+        // The id and the nonce come from one draw but never overlap.
+        assert!(!token[6..30].windows(16).any(|w| w == id));
+    }
+}

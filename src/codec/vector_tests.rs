@@ -109,7 +109,7 @@ fn seal_path_reproduces_every_valid_vector() {
                     out.copy_from_slice(&payload);
                     Ok(())
                 },
-                || Ok(nonce),
+                || Ok((nonce, None)),
             )
             .unwrap_or_else(|e| panic!("{d}: {e}"));
         assert_eq!(value, v.value, "{d}");
