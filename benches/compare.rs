@@ -35,53 +35,14 @@ use chacha20poly1305::XChaCha20Poly1305;
 use cookie::{Cookie, CookieJar, Key};
 use criterion::{BenchmarkId, Criterion};
 use sealed_session::{Algorithm, Codec, Error, Keyring};
-use serde::{Deserialize, Serialize};
 use xaes_256_gcm::Xaes256Gcm;
 use xaes_256_gcm::aead::array::Array;
 use xaes_256_gcm::aead::consts::{U16, U24};
 use xaes_256_gcm::aead::{AeadInOut, KeyInit};
 
-/// The session every contender carries; the same type and values as
-/// `tests/size_comparison.rs`, so the lengths agree with the README.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct Session {
-    /// A numeric user id.
-    user_id: u64,
-    /// The user's email address.
-    email: String,
-    /// Two role names.
-    roles: Vec<String>,
-    /// A 32-byte CSRF token.
-    csrf_token: [u8; 32],
-    /// The shopping cart.
-    cart: Vec<CartItem>,
-}
-
-/// One line of the cart.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct CartItem {
-    /// Stock-keeping unit.
-    sku: String,
-    /// Quantity.
-    qty: u32,
-}
-
-/// The session with `cart_items` items in the cart: 5 is the typical
-/// session, 60 the large one.
-fn session(cart_items: u32) -> Session {
-    Session {
-        user_id: 48_213,
-        email: "ada@example.com".into(),
-        roles: vec!["customer".into(), "beta".into()],
-        csrf_token: [0x5a; 32],
-        cart: (1..=cart_items)
-            .map(|i| CartItem {
-                sku: format!("SKU-{:05}", i * 137),
-                qty: i,
-            })
-            .collect(),
-    }
-}
+#[path = "../tests/support/sample.rs"]
+mod sample;
+use sample::{Session, session};
 
 /// The cookie name every contender uses.
 const NAME: &str = "session";

@@ -19,47 +19,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sealed_session::{Codec, Keyring};
-use serde::{Deserialize, Serialize};
 
-/// The typical session of `benches/compare.rs` and `tests/size_comparison.rs`.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct Session {
-    /// A numeric user id.
-    user_id: u64,
-    /// The user's email address.
-    email: String,
-    /// Two role names.
-    roles: Vec<String>,
-    /// A 32-byte CSRF token.
-    csrf_token: [u8; 32],
-    /// The shopping cart.
-    cart: Vec<CartItem>,
-}
-
-/// One line of the cart.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct CartItem {
-    /// Stock-keeping unit.
-    sku: String,
-    /// Quantity.
-    qty: u32,
-}
-
-/// The typical session: five cart items.
-fn session() -> Session {
-    Session {
-        user_id: 48_213,
-        email: "ada@example.com".into(),
-        roles: vec!["customer".into(), "beta".into()],
-        csrf_token: [0x5a; 32],
-        cart: (1..=5)
-            .map(|i| CartItem {
-                sku: format!("SKU-{:05}", i * 137),
-                qty: i,
-            })
-            .collect(),
-    }
-}
+#[path = "../tests/support/sample.rs"]
+mod sample;
+use sample::{Session, session};
 
 /// Compile-time check: a codec can be shared between threads and cloned.
 const _: fn() = || {
@@ -122,7 +85,7 @@ fn middle(values: &mut [f64]) -> f64 {
 fn main() {
     let shared = codec();
     let other = codec();
-    let s = session();
+    let s = session(5);
 
     // A cookie sealed on one thread opens on another, through the same codec.
     let value = thread::scope(|scope| {

@@ -18,48 +18,10 @@ use allocation_counter::{AllocationInfo, measure};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sealed_session::{Algorithm, Codec, Error, Keyring};
-use serde::{Deserialize, Serialize};
 
-/// The session of `tests/size_comparison.rs` and the benchmarks.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct Session {
-    /// A numeric user id.
-    user_id: u64,
-    /// The user's email address.
-    email: String,
-    /// Two role names.
-    roles: Vec<String>,
-    /// A 32-byte CSRF token.
-    csrf_token: [u8; 32],
-    /// The shopping cart.
-    cart: Vec<CartItem>,
-}
-
-/// One line of the cart.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct CartItem {
-    /// Stock-keeping unit.
-    sku: String,
-    /// Quantity.
-    qty: u32,
-}
-
-/// The session with `cart_items` items: 5 is the typical session, 60 the
-/// large one.
-fn session(cart_items: u32) -> Session {
-    Session {
-        user_id: 48_213,
-        email: "ada@example.com".into(),
-        roles: vec!["customer".into(), "beta".into()],
-        csrf_token: [0x5a; 32],
-        cart: (1..=cart_items)
-            .map(|i| CartItem {
-                sku: format!("SKU-{:05}", i * 137),
-                qty: i,
-            })
-            .collect(),
-    }
-}
+#[path = "support/sample.rs"]
+mod sample;
+use sample::{Session, session};
 
 /// Four secrets, newest first.
 const SECRETS: [&str; 4] = [

@@ -11,37 +11,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use cookie::{Cookie, CookieJar, Key};
 use sealed_session::{Codec, Keyring};
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct Session {
-    user_id: u64,
-    email: String,
-    roles: Vec<String>,
-    csrf_token: [u8; 32],
-    cart: Vec<CartItem>,
-}
-
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct CartItem {
-    sku: String,
-    qty: u32,
-}
-
-fn session(cart_items: u32) -> Session {
-    Session {
-        user_id: 48_213,
-        email: "ada@example.com".into(),
-        roles: vec!["customer".into(), "beta".into()],
-        csrf_token: [0x5a; 32],
-        cart: (1..=cart_items)
-            .map(|i| CartItem {
-                sku: format!("SKU-{:05}", i * 137),
-                qty: i,
-            })
-            .collect(),
-    }
-}
+#[path = "support/sample.rs"]
+mod sample;
+use sample::{Session, session};
 
 /// Name plus value bytes of the cookie the `cookie` crate's private jar sets.
 fn private_jar_size(session: &Session) -> usize {
