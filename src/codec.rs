@@ -468,16 +468,42 @@ impl Codec {
         value: &T,
         now: SystemTime,
     ) -> Result<String, Error> {
-        // The id is a placeholder until the size check passed; then one
-        // system call draws both the session id and the nonce (on many
-        // machines a `getrandom` call costs as much as the encryption).
-        let envelope = Envelope::fresh(
-            SessionId::from_random_bytes([0; ID_LEN]),
-            unix_secs(now),
-            self.inner.lifetime,
-            self.inner.idle_timeout,
-        );
-        self.seal_value(value, &envelope, None, now, random_id_and_nonce)
+        self.seal_session_at(value, None, None, None, now)
+            .map(|(token, _)| token)
+    }
+
+    /// Seals `value` into `envelope`, or into a new session (with its own
+    /// `lifetime` if given) when `envelope` is `None`, and returns the cookie
+    /// value with the envelope it carries. The seal path of [`Codec::seal`]
+    /// and of the http helper's [`Session`](crate::Session).
+    pub(crate) fn seal_session_at<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        envelope: Option<&Envelope>,
+        lifetime: Option<Duration>,
+        binding: Option<&Binding>,
+        now: SystemTime,
+    ) -> Result<(String, Envelope), Error> {
+        match envelope {
+            Some(envelope) => self.seal_value(value, envelope, binding, now, random_nonce),
+            None => {
+                // The id is a placeholder until the size check passed; then
+                // one system call draws both the session id and the nonce
+                // (on many machines a `getrandom` call costs as much as the
+                // encryption).
+                let fresh = Envelope::fresh(
+                    SessionId::from_random_bytes([0; ID_LEN]),
+                    unix_secs(now),
+                    self.inner.lifetime,
+                    self.inner.idle_timeout,
+                );
+                let fresh = match lifetime {
+                    Some(lifetime) => fresh.with_lifetime(lifetime),
+                    None => fresh,
+                };
+                self.seal_value(value, &fresh, binding, now, random_id_and_nonce)
+            }
+        }
     }
 
     /// Seals `value` into an existing session: the envelope's id, creation
@@ -515,9 +541,11 @@ impl Codec {
         now: SystemTime,
     ) -> Result<String, Error> {
         self.seal_value(value, envelope, None, now, random_nonce)
+            .map(|(token, _)| token)
     }
 
-    /// The serde seal path shared by the `seal*` methods.
+    /// The serde seal path shared by the `seal*` methods: the cookie value
+    /// and the envelope it carries.
     fn seal_value<T: Serialize + ?Sized>(
         &self,
         value: &T,
@@ -525,13 +553,13 @@ impl Codec {
         binding: Option<&Binding>,
         now: SystemTime,
         nonce: impl FnOnce() -> Result<Drawn, Error>,
-    ) -> Result<String, Error> {
+    ) -> Result<(String, Envelope), Error> {
         let payload_len = postcard::serialize_with_flavor::<T, _, usize>(
             value,
             postcard::ser_flavors::Size::default(),
         )
         .map_err(|_| Error::Serialize)?;
-        self.seal_payload_with_nonce(
+        self.seal_payload(
             payload_len,
             envelope,
             binding,
@@ -574,6 +602,7 @@ impl Codec {
         now: SystemTime,
     ) -> Result<String, Error> {
         self.seal_value(value, envelope, Some(binding), now, random_nonce)
+            .map(|(token, _)| token)
     }
 
     /// Seals the opened session's value again: same id, creation time and
@@ -605,6 +634,7 @@ impl Codec {
             now,
             random_nonce,
         )
+        .map(|(token, _)| token)
     }
 
     /// Seals raw payload bytes into a session, for callers that serialize
@@ -620,10 +650,18 @@ impl Codec {
         envelope: &Envelope,
         now: SystemTime,
     ) -> Result<String, Error> {
-        self.seal_payload(payload.len(), envelope, None, unix_secs(now), |out| {
-            out.copy_from_slice(payload);
-            Ok(())
-        })
+        self.seal_payload(
+            payload.len(),
+            envelope,
+            None,
+            unix_secs(now),
+            |out| {
+                out.copy_from_slice(payload);
+                Ok(())
+            },
+            random_nonce,
+        )
+        .map(|(token, _)| token)
     }
 
     /// Opens a cookie value into a `T`.
@@ -718,7 +756,12 @@ impl Codec {
     }
 
     /// The seal path shared by every `seal*` method. `write_payload` gets a
-    /// slice of exactly `payload_len` bytes to fill.
+    /// slice of exactly `payload_len` bytes to fill; `draw` gives the nonce
+    /// (and the id of a new session), once the size check passed. Returns
+    /// the cookie value and the envelope it carries.
+    ///
+    /// Callers pass [`random_nonce`] or [`random_id_and_nonce`]; the unit
+    /// tests pass the published vectors' nonces.
     fn seal_payload(
         &self,
         payload_len: usize,
@@ -726,29 +769,8 @@ impl Codec {
         binding: Option<&Binding>,
         now: u64,
         write_payload: impl FnOnce(&mut [u8]) -> Result<(), Error>,
-    ) -> Result<String, Error> {
-        self.seal_payload_with_nonce(
-            payload_len,
-            envelope,
-            binding,
-            now,
-            write_payload,
-            random_nonce,
-        )
-    }
-
-    /// [`Codec::seal_payload`] with the nonce source as a parameter, so that
-    /// the unit tests can reproduce the published vectors. Every non-test
-    /// caller passes [`random_nonce`].
-    fn seal_payload_with_nonce(
-        &self,
-        payload_len: usize,
-        envelope: &Envelope,
-        binding: Option<&Binding>,
-        now: u64,
-        write_payload: impl FnOnce(&mut [u8]) -> Result<(), Error>,
         draw: impl FnOnce() -> Result<Drawn, Error>,
-    ) -> Result<String, Error> {
+    ) -> Result<(String, Envelope), Error> {
         let s = &*self.inner;
         // Refuse to make a cookie that would not open right now: an envelope
         // past a deadline (an `Opened` kept past its idle deadline must not
@@ -815,7 +837,7 @@ impl Codec {
         // Encrypted: the buffer now holds only what the cookie shows anyway,
         // so it is encoded and freed without the (byte-by-byte) wipe.
         let token: Vec<u8> = core::mem::take(&mut *token);
-        Ok(wire::encode(&token))
+        Ok((wire::encode(&token), envelope))
     }
 
     /// The open path shared by every `open*` method, in the documented

@@ -593,27 +593,24 @@ impl<T> State<T> {
         if seal { Action::Seal } else { Action::Nothing }
     }
 
-    /// Seals `value` into this session's envelope (drawing a fresh one for a
-    /// new session, kept only if sealing succeeds), returning the cookie
-    /// value and the envelope it carries.
+    /// Seals `value` into this session's envelope (a new session's is drawn
+    /// with the nonce, and kept only if sealing succeeds), returning the
+    /// cookie value and the envelope it carries.
     fn seal<V: Serialize + ?Sized>(
         &mut self,
         config: &SessionConfig,
         value: &V,
         now: SystemTime,
     ) -> Result<(String, Envelope), Error> {
-        let codec = config.codec();
-        let envelope = match self.envelope {
-            Some(envelope) => envelope,
-            None => apply_lifetime(codec.new_envelope_at(now)?, self.lifetime),
-        };
-        let token = match &self.binding {
-            Some(binding) => codec.seal_bound_at(value, &envelope, binding, now)?,
-            None => codec.seal_with_at(value, &envelope, now)?,
-        };
-        // Kept only once sealed: a failed seal leaves the session as it was.
-        self.envelope = Some(envelope);
-        Ok((token, codec.sealed_envelope_at(&envelope, now)))
+        let (token, sealed) = config.codec().seal_session_at(
+            value,
+            self.envelope.as_ref(),
+            self.lifetime,
+            self.binding.as_ref(),
+            now,
+        )?;
+        self.envelope = Some(sealed);
+        Ok((token, sealed))
     }
 }
 

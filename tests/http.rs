@@ -2054,8 +2054,18 @@ fn renewal_after_must_be_shorter_than_the_idle_timeout() {
 fn debug_inside_a_closure_does_not_deadlock() {
     let config = default_config();
     let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
-    let clone = session.clone();
-    let text = session.update_or_default(|_| format!("{clone:?}"));
+    // On another thread, so that a deadlock fails the test instead of
+    // hanging it.
+    let (done, result) = std::sync::mpsc::channel();
+    let worker = session.clone();
+    std::thread::spawn(move || {
+        let clone = worker.clone();
+        let text = worker.update_or_default(|_| format!("{clone:?}"));
+        done.send(text).unwrap();
+    });
+    let text = result
+        .recv_timeout(Duration::from_secs(10))
+        .expect("Debug inside the session's own closure deadlocked");
     assert!(text.contains("<locked>"), "{text}");
     assert!(format!("{session:?}").contains("has_value: true"));
 }
