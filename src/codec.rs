@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, NONCE_LEN};
+use crate::chunks::Chunking;
 use crate::envelope::{
     ClockRules, Envelope, ID_LEN, MAX_ENVELOPE_LEN, SessionId, unix_secs, unix_secs_ceil,
 };
@@ -468,7 +469,7 @@ impl Codec {
         value: &T,
         now: SystemTime,
     ) -> Result<String, Error> {
-        self.seal_session_at(value, None, None, None, now)
+        self.seal_session_at(value, None, None, None, Chunking::ONE, now)
             .map(|(token, _)| token)
     }
 
@@ -482,10 +483,13 @@ impl Codec {
         envelope: Option<&Envelope>,
         lifetime: Option<Duration>,
         binding: Option<&Binding>,
+        chunking: Chunking,
         now: SystemTime,
     ) -> Result<(String, Envelope), Error> {
         match envelope {
-            Some(envelope) => self.seal_value(value, envelope, binding, now, random_nonce),
+            Some(envelope) => {
+                self.seal_value(value, envelope, binding, chunking, now, random_nonce)
+            }
             None => {
                 // The id is a placeholder until the size check passed; then
                 // one system call draws both the session id and the nonce
@@ -501,7 +505,7 @@ impl Codec {
                     Some(lifetime) => fresh.with_lifetime(lifetime),
                     None => fresh,
                 };
-                self.seal_value(value, &fresh, binding, now, random_id_and_nonce)
+                self.seal_value(value, &fresh, binding, chunking, now, random_id_and_nonce)
             }
         }
     }
@@ -540,7 +544,7 @@ impl Codec {
         envelope: &Envelope,
         now: SystemTime,
     ) -> Result<String, Error> {
-        self.seal_value(value, envelope, None, now, random_nonce)
+        self.seal_value(value, envelope, None, Chunking::ONE, now, random_nonce)
             .map(|(token, _)| token)
     }
 
@@ -551,6 +555,7 @@ impl Codec {
         value: &T,
         envelope: &Envelope,
         binding: Option<&Binding>,
+        chunking: Chunking,
         now: SystemTime,
         nonce: impl FnOnce() -> Result<Drawn, Error>,
     ) -> Result<(String, Envelope), Error> {
@@ -563,6 +568,7 @@ impl Codec {
             payload_len,
             envelope,
             binding,
+            chunking,
             unix_secs(now),
             |out| match postcard::to_slice(value, out) {
                 Ok(written) if written.len() == payload_len => Ok(()),
@@ -601,8 +607,15 @@ impl Codec {
         binding: &Binding,
         now: SystemTime,
     ) -> Result<String, Error> {
-        self.seal_value(value, envelope, Some(binding), now, random_nonce)
-            .map(|(token, _)| token)
+        self.seal_value(
+            value,
+            envelope,
+            Some(binding),
+            Chunking::ONE,
+            now,
+            random_nonce,
+        )
+        .map(|(token, _)| token)
     }
 
     /// Seals the opened session's value again: same id, creation time and
@@ -631,6 +644,7 @@ impl Codec {
             &opened.value,
             &opened.envelope,
             opened.binding.as_ref(),
+            Chunking::ONE,
             now,
             random_nonce,
         )
@@ -654,6 +668,7 @@ impl Codec {
             payload.len(),
             envelope,
             None,
+            Chunking::ONE,
             unix_secs(now),
             |out| {
                 out.copy_from_slice(payload);
@@ -688,7 +703,7 @@ impl Codec {
         value: &str,
         now: SystemTime,
     ) -> Result<Opened<T>, Error> {
-        self.open_value(value, None, now)
+        self.open_value(value, None, Chunking::ONE, now)
     }
 
     /// Opens a cookie value sealed by [`Codec::seal_bound`] with the same
@@ -717,25 +732,25 @@ impl Codec {
         binding: &Binding,
         now: SystemTime,
     ) -> Result<Opened<T>, Error> {
-        self.open_value(value, Some(binding), now)
+        self.open_value(value, Some(binding), Chunking::ONE, now)
     }
 
-    /// The serde open path shared by the `open*` methods.
-    fn open_value<T: DeserializeOwned>(
+    /// The serde open path shared by the `open*` methods and the http
+    /// helper, which passes its [`Chunking`] for the joined text of chunk
+    /// cookies (and [`Chunking::ONE`] for a single cookie).
+    pub(crate) fn open_value<T: DeserializeOwned>(
         &self,
         value: &str,
         binding: Option<&Binding>,
+        chunking: Chunking,
         now: SystemTime,
     ) -> Result<Opened<T>, Error> {
-        self.open_payload(
-            value,
-            binding,
-            unix_secs(now),
-            |payload| match postcard::take_from_bytes::<T>(payload) {
+        self.open_payload(value, binding, chunking, unix_secs(now), |payload| {
+            match postcard::take_from_bytes::<T>(payload) {
                 Ok((value, [])) => Ok(value),
                 _ => Err(Error::Deserialize),
-            },
-        )
+            }
+        })
     }
 
     /// Opens a cookie value and returns the raw payload bytes (wiped on
@@ -750,7 +765,7 @@ impl Codec {
         value: &str,
         now: SystemTime,
     ) -> Result<Opened<Zeroizing<Vec<u8>>>, Error> {
-        self.open_payload(value, None, unix_secs(now), |payload| {
+        self.open_payload(value, None, Chunking::ONE, unix_secs(now), |payload| {
             Ok(Zeroizing::new(payload.to_vec()))
         })
     }
@@ -762,11 +777,16 @@ impl Codec {
     ///
     /// Callers pass [`random_nonce`] or [`random_id_and_nonce`]; the unit
     /// tests pass the published vectors' nonces.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "private; the one seal path, each argument a separate input of it"
+    )]
     fn seal_payload(
         &self,
         payload_len: usize,
         envelope: &Envelope,
         binding: Option<&Binding>,
+        chunking: Chunking,
         now: u64,
         write_payload: impl FnOnce(&mut [u8]) -> Result<(), Error>,
         draw: impl FnOnce() -> Result<Drawn, Error>,
@@ -784,21 +804,14 @@ impl Codec {
             .encoded_len()
             .checked_add(payload_len)
             .and_then(|n| n.checked_add(OVERHEAD));
-        let size = token_len
-            .and_then(wire::encoded_len)
-            .and_then(|n| n.checked_add(s.cookie_name.len()));
-        let (Some(token_len), Some(size)) = (token_len, size) else {
+        let value_len = token_len.and_then(wire::encoded_len);
+        let (Some(token_len), Some(value_len)) = (token_len, value_len) else {
             return Err(Error::TooLarge {
                 size: usize::MAX,
                 limit: s.max_cookie_size,
             });
         };
-        if size > s.max_cookie_size {
-            return Err(Error::TooLarge {
-                size,
-                limit: s.max_cookie_size,
-            });
-        }
+        chunking.layout(s.cookie_name.len(), value_len, s.max_cookie_size)?;
 
         let key = s
             .keyring
@@ -831,7 +844,7 @@ impl Codec {
             .keys
             .encrypt(s.algorithm, &nonce, ad.as_bytes(), parts.body)
             .map_err(|_| Error::TooLarge {
-                size,
+                size: value_len,
                 limit: s.max_cookie_size,
             })?;
         // Encrypted: the buffer now holds only what the cookie shows anyway,
@@ -846,17 +859,12 @@ impl Codec {
         &self,
         value: &str,
         binding: Option<&Binding>,
+        chunking: Chunking,
         now: u64,
         read_payload: impl FnOnce(&[u8]) -> Result<T, Error>,
     ) -> Result<Opened<T>, Error> {
         let s = &*self.inner;
-        let size = s.cookie_name.len().saturating_add(value.len());
-        if size > s.max_cookie_size {
-            return Err(Error::TooLarge {
-                size,
-                limit: s.max_cookie_size,
-            });
-        }
+        chunking.layout(s.cookie_name.len(), value.len(), s.max_cookie_size)?;
         let mut token = wire::decode(value)?;
         let parts = wire::parse(&mut token)?;
         let header = parts.header;

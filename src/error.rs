@@ -31,9 +31,14 @@ pub enum Error {
     /// nothing should be sent (the browser would drop the cookie silently). When
     /// opening, the input was rejected before any decoding or cryptography.
     TooLarge {
-        /// Bytes the cookie needs (name plus value), as browsers count them.
+        /// Bytes the cookie needs (name plus value), as browsers count them;
+        /// for a [chunked](crate::SessionConfigBuilder::max_chunks) session,
+        /// the bytes of all its chunk cookies together.
         size: usize,
-        /// The configured maximum cookie size.
+        /// The configured maximum cookie size; for a chunked session, the
+        /// most its chunk cookies may take together: the
+        /// [header budget](crate::SessionConfigBuilder::header_budget), or
+        /// `max_chunks` full cookies if that is less.
         limit: usize,
     },
     /// The cookie value is not a well-formed token: see [`Malformed`] for which
@@ -89,6 +94,10 @@ pub enum Malformed {
     /// breaks the format rules. Only a holder of the secret can produce this,
     /// so it points at a foreign implementation with a bug.
     Envelope,
+    /// The chunk cookies of a [chunked](crate::SessionConfigBuilder::max_chunks)
+    /// session are not exactly `name.0` through `name.(n-1)`, each once: one
+    /// is missing, one is repeated, or one is at or beyond `max_chunks`.
+    Chunks,
 }
 
 /// A configuration mistake, reported when a [`Keyring`](crate::Keyring) or
@@ -172,6 +181,13 @@ pub enum ConfigError {
         /// The attribute (`"Path"`, `"Domain"`, `"SameSite"`, ...).
         attribute: &'static str,
         /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The chunking settings ([`max_chunks`](crate::SessionConfigBuilder::max_chunks),
+    /// [`header_budget`](crate::SessionConfigBuilder::header_budget)) are out
+    /// of range.
+    Chunking {
+        /// What is wrong with them.
         reason: &'static str,
     },
 }
@@ -279,6 +295,9 @@ impl fmt::Display for Malformed {
             Self::Encoding => "value is not strict unpadded base64url",
             Self::Truncated => "token is shorter than the smallest valid token",
             Self::Envelope => "authenticated envelope breaks the format rules",
+            Self::Chunks => {
+                "chunk cookies are not one contiguous set name.0 .. name.(n-1) within max_chunks"
+            }
         })
     }
 }
@@ -330,6 +349,7 @@ impl fmt::Display for ConfigError {
             Self::CookieAttribute { attribute, reason } => {
                 write!(f, "invalid cookie attribute {attribute}: {reason}")
             }
+            Self::Chunking { reason } => write!(f, "invalid chunking setting: {reason}"),
         }
     }
 }

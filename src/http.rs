@@ -14,9 +14,10 @@ use cookie::Cookie;
 use cookie::time::OffsetDateTime;
 use serde::de::DeserializeOwned;
 
-use crate::codec::{Codec, Opened};
+use crate::chunks::{Chunking, DEFAULT_HEADER_BUDGET, Found, MAX_CHUNKS};
+use crate::codec::Codec;
 use crate::error::{ConfigError, Error};
-use crate::session::Session;
+use crate::session::{Carried, Session};
 use crate::wire::Binding;
 
 /// The longest `Max-Age` / `Expires` written: 400 days, the cap browsers
@@ -105,13 +106,14 @@ struct Attributes {
     domain: Option<String>,
     partitioned: bool,
     renewal: Renewal,
+    chunking: Chunking,
 }
 
 /// Settings for a [`SessionConfig`]; start with [`SessionConfig::builder`].
 ///
 /// Defaults: `Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/`, no `Domain`
 /// (the cookie goes to the exact host only), not `Partitioned`,
-/// [`Renewal::HalfIdle`].
+/// [`Renewal::HalfIdle`], one cookie (no chunking).
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct SessionConfigBuilder {
@@ -174,6 +176,48 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// Lets a session too large for one cookie spread over up to
+    /// `max_chunks` cookies (default 1: one cookie, no chunking; at most
+    /// [`MAX_CHUNKS`](crate::MAX_CHUNKS)).
+    ///
+    /// A sealed value that fits in one cookie is still written to the plain
+    /// name. A longer one is cut into `name.0`, `name.1`, …, each within the
+    /// [maximum cookie size](crate::CodecBuilder::max_cookie_size). The value
+    /// is sealed once and only its text is cut, so one authentication tag
+    /// covers every chunk: a missing, extra, reordered or foreign chunk makes
+    /// the session invalid. Every write removes the cookies the request
+    /// carried that it no longer uses (leftover chunks, or the plain cookie
+    /// when the session moves to chunks, and the other way round).
+    ///
+    /// All chunk cookies together stay within the
+    /// [header budget](Self::header_budget); beyond it, sealing fails with
+    /// [`Error::TooLarge`] as for one cookie. A session that needs chunks is
+    /// a large `Cookie` header on every request to the cookie's path; keep
+    /// large data server-side where you can.
+    ///
+    /// With `max_chunks` at 1, cookies named `name.k` are not read or
+    /// removed: chunks left by an earlier configuration stay in browsers,
+    /// unused, until they expire.
+    pub fn max_chunks(mut self, max_chunks: usize) -> Self {
+        self.attributes.chunking.max_chunks = max_chunks;
+        self
+    }
+
+    /// The most that all chunk cookies of a session may take together,
+    /// names plus values (default
+    /// [`DEFAULT_HEADER_BUDGET`](crate::DEFAULT_HEADER_BUDGET), 8000 bytes).
+    /// Only used with [`max_chunks`](Self::max_chunks) above 1; must be at
+    /// least the maximum cookie size.
+    ///
+    /// Many proxies and servers refuse requests with a `Cookie` header over
+    /// 8 KB (400, 431 or 502, before the application sees them); raise it
+    /// only when every hop in front of the application accepts larger
+    /// headers, and lower it when other cookies share the site.
+    pub fn header_budget(mut self, bytes: usize) -> Self {
+        self.attributes.chunking.budget = bytes;
+        self
+    }
+
     /// Checks the attributes against each other, against the cookie name's
     /// prefix and against what browsers accept.
     ///
@@ -184,10 +228,14 @@ impl SessionConfigBuilder {
     /// not `Secure`; [`ConfigError::CookieAttribute`] for a `Path` that does
     /// not start with `/` or holds `;` or control characters, a `Domain`
     /// that is not a host name, `SameSite=None` or `Partitioned` without
-    /// `Secure`, or a [`Renewal::After`] not shorter than the idle timeout.
+    /// `Secure`, or a [`Renewal::After`] not shorter than the idle timeout;
+    /// [`ConfigError::Chunking`] for a `max_chunks` of 0 or above
+    /// [`MAX_CHUNKS`](crate::MAX_CHUNKS), or chunks with a header budget
+    /// below the maximum cookie size.
     pub fn build(self) -> Result<SessionConfig, Error> {
         let a = &self.attributes;
         check_path(&a.path)?;
+        check_chunking(a.chunking, a.codec.max_cookie_size())?;
         if let (Renewal::After(after), Some(idle)) = (a.renewal, a.codec.idle_timeout())
             && after >= idle
         {
@@ -269,6 +317,23 @@ impl SessionConfig {
         self.inner.renewal
     }
 
+    /// The most cookies one session may take (1 without chunking).
+    #[must_use]
+    pub fn max_chunks(&self) -> usize {
+        self.inner.chunking.max_chunks
+    }
+
+    /// The most all chunk cookies of a session may take together; see
+    /// [`SessionConfigBuilder::header_budget`].
+    #[must_use]
+    pub fn header_budget(&self) -> usize {
+        self.inner.chunking.budget
+    }
+
+    pub(crate) fn chunking(&self) -> Chunking {
+        self.inner.chunking
+    }
+
     /// Loads the session from the request's `Cookie` headers. Never fails:
     /// a missing cookie gives an empty session, and a bad, expired or
     /// tampered one gives an empty session that remembers why
@@ -280,6 +345,11 @@ impl SessionConfig {
     /// to [`MAX_SESSION_COOKIES_TRIED`]). When none of them opens, the
     /// response removes the cookie, except when duplicates were left
     /// untried: the removal might then delete a valid one among them.
+    ///
+    /// With [chunking](SessionConfigBuilder::max_chunks), when no plain
+    /// cookie opens, the chunk cookies `name.0`, `name.1`, … are joined and
+    /// opened: one more authentication check, and only if they are exactly
+    /// one contiguous set from 0 within `max_chunks` and the header budget.
     ///
     /// ```
     /// use http::{HeaderMap, HeaderValue, header::COOKIE};
@@ -323,32 +393,68 @@ impl SessionConfig {
         now: SystemTime,
     ) -> Session<T> {
         let codec = &self.inner.codec;
+        let name = codec.cookie_name();
+        let chunking = self.inner.chunking;
+        // Chunk cookies are read only when chunking is on: otherwise a
+        // cookie named `name.0` is none of this crate's business.
+        let found =
+            (chunking.max_chunks > 1).then(|| Found::read(headers, name, chunking.max_chunks));
+        let chunks_seen = found.as_ref().map_or(0, |found| found.seen);
+        let chunks_carried = found.as_ref().is_some_and(Found::any);
+
         let mut first_error = None;
         let mut untried = false;
-        for (tried, value) in cookie_values(headers, codec.cookie_name()).enumerate() {
+        let mut plain = false;
+        for (tried, value) in cookie_values(headers, name).enumerate() {
+            plain = true;
             if tried == MAX_SESSION_COOKIES_TRIED {
-                log_ignored_duplicates(codec.cookie_name());
+                log_ignored_duplicates(name);
                 untried = true;
                 break;
             }
-            let opened: Result<Opened<T>, Error> = match &binding {
-                Some(b) => codec.open_bound_at(value, b, now),
-                None => codec.open_at(value, now),
-            };
-            match opened {
-                Ok(opened) => return Session::opened(self.clone(), opened, binding),
+            match codec.open_value::<T>(value, binding.as_ref(), Chunking::ONE, now) {
+                Ok(opened) => {
+                    let carried = Carried {
+                        plain: true,
+                        chunks: chunks_seen,
+                    };
+                    // Chunks next to a valid plain cookie are stale: the
+                    // session is written again, which removes them.
+                    return Session::opened(self.clone(), opened, binding, carried, chunks_carried);
+                }
                 Err(error) => {
-                    log_rejected(codec.cookie_name(), &error);
+                    log_rejected(name, &error);
                     first_error.get_or_insert(error);
                 }
             }
         }
-        Session::empty(self.clone(), first_error, untried, binding)
+        let carried = Carried {
+            plain,
+            chunks: chunks_seen,
+        };
+        if let Some(found) = found.filter(Found::any) {
+            let opened = found
+                .join(name.len(), chunking, codec.max_cookie_size())
+                .and_then(|joined| codec.open_value::<T>(&joined, binding.as_ref(), chunking, now));
+            match opened {
+                Ok(opened) => {
+                    // A plain cookie next to valid chunks is stale.
+                    return Session::opened(self.clone(), opened, binding, carried, plain);
+                }
+                Err(error) => {
+                    log_rejected(name, &error);
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        Session::empty(self.clone(), first_error, untried, binding, carried)
     }
 
-    /// A `Set-Cookie` value carrying `value` until `expires_at`.
+    /// A `Set-Cookie` value for the cookie `name` carrying `value` until
+    /// `expires_at`.
     pub(crate) fn set_cookie(
         &self,
+        name: &str,
         value: &str,
         expires_at: SystemTime,
         now: SystemTime,
@@ -364,24 +470,25 @@ impl SessionConfig {
             .and_then(|d| i64::try_from(d.as_secs()).ok())
             .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        self.header(value, max_age_secs, expires)
+        self.header(name, value, max_age_secs, expires)
     }
 
-    /// A `Set-Cookie` value that makes the browser delete the cookie: same
-    /// name, path and domain, empty value, `Max-Age=0` and an `Expires` in
-    /// 1970.
-    pub(crate) fn removal(&self) -> Result<HeaderValue, Error> {
-        self.header("", 0, OffsetDateTime::UNIX_EPOCH)
+    /// A `Set-Cookie` value that makes the browser delete the cookie
+    /// `name`: same path and domain, empty value, `Max-Age=0` and an
+    /// `Expires` in 1970.
+    pub(crate) fn removal(&self, name: &str) -> Result<HeaderValue, Error> {
+        self.header(name, "", 0, OffsetDateTime::UNIX_EPOCH)
     }
 
     fn header(
         &self,
+        name: &str,
         value: &str,
         max_age: i64,
         expires: OffsetDateTime,
     ) -> Result<HeaderValue, Error> {
         let a = &*self.inner;
-        let mut cookie = Cookie::build((a.codec.cookie_name(), value))
+        let mut cookie = Cookie::build((name, value))
             .path(a.path.as_str())
             .secure(a.secure)
             .http_only(a.http_only)
@@ -428,6 +535,10 @@ impl Attributes {
             domain: None,
             partitioned: false,
             renewal: Renewal::HalfIdle,
+            chunking: Chunking {
+                max_chunks: 1,
+                budget: DEFAULT_HEADER_BUDGET,
+            },
         }
     }
 }
@@ -479,6 +590,22 @@ fn check_path(path: &str) -> Result<(), Error> {
             reason,
         }
         .into()),
+        None => Ok(()),
+    }
+}
+
+fn check_chunking(chunking: Chunking, max_cookie_size: usize) -> Result<(), Error> {
+    let reason = if chunking.max_chunks == 0 {
+        Some("max_chunks must be at least 1 (1 means one cookie, no chunking)")
+    } else if chunking.max_chunks > MAX_CHUNKS {
+        Some("max_chunks must be at most MAX_CHUNKS (32)")
+    } else if chunking.max_chunks > 1 && chunking.budget < max_cookie_size {
+        Some("the header budget must be at least the maximum cookie size")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(ConfigError::Chunking { reason }.into()),
         None => Ok(()),
     }
 }

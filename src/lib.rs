@@ -12,6 +12,7 @@
 )]
 
 mod algorithm;
+mod chunks;
 mod codec;
 mod envelope;
 mod error;
@@ -28,6 +29,7 @@ mod tower;
 pub use algorithm::{Algorithm, UnknownAlgorithmName};
 #[cfg(feature = "axum")]
 pub use axum::MissingSessionLayer;
+pub use chunks::{DEFAULT_HEADER_BUDGET, MAX_CHUNKS};
 pub use codec::{
     Codec, CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LIFETIME,
     DEFAULT_MAX_COOKIE_SIZE, MAX_COOKIE_SIZE_CEILING, Opened,

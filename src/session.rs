@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use ::http::HeaderMap;
 use serde::Serialize;
 
+use crate::chunks::{self, Layout};
 use crate::codec::Opened;
 use crate::envelope::{Envelope, SessionId};
 use crate::error::Error;
@@ -69,15 +70,30 @@ impl<T> Clone for Session<T> {
     }
 }
 
+/// Which of the session's cookie names the browser holds, as far as the
+/// handle knows: what the request carried until the handle writes, then
+/// what it wrote. A write removes every one of them it does not set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Carried {
+    /// The plain name.
+    pub(crate) plain: bool,
+    /// Chunk `name.k` for each bit `k` (indexes up to 63).
+    pub(crate) chunks: u64,
+}
+
 /// What [`Session::write`] put into the response headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Written {
     /// Nothing: the browser's cookie (or its absence) is still right.
     Nothing,
-    /// A `Set-Cookie` with the newly sealed session.
+    /// A `Set-Cookie` with the newly sealed session (one per chunk for a
+    /// [chunked](crate::SessionConfigBuilder::max_chunks) session), and
+    /// removals for the session's cookies the request carried that the new
+    /// one does not use.
     Set,
-    /// A `Set-Cookie` that deletes the session cookie.
+    /// `Set-Cookie` headers that delete the session cookie (and any chunk
+    /// cookies the request carried).
     Removed,
 }
 
@@ -112,6 +128,8 @@ struct State<T> {
     binding: Option<Binding>,
     /// Whether the request carried a cookie that opened (never changes).
     loaded: bool,
+    /// The session's cookie names the browser holds.
+    carried: Carried,
     /// Why the request's cookies did not open, if they did not (never
     /// changes).
     rejection: Option<Error>,
@@ -127,12 +145,17 @@ struct State<T> {
 
 impl<T> Session<T> {
     /// A session whose cookie opened.
+    /// `stale` says that the request also carried session cookies of the
+    /// other layout (chunks next to a plain cookie, or the other way round):
+    /// the session is then written again, which removes them.
     pub(crate) fn opened(
         config: SessionConfig,
         opened: Opened<T>,
         binding: Option<Binding>,
+        carried: Carried,
+        stale: bool,
     ) -> Self {
-        let needs_reseal = opened.needs_reseal();
+        let needs_reseal = opened.needs_reseal() || stale;
         let (value, envelope) = opened.into_parts();
         Self::with_state(
             config,
@@ -141,6 +164,7 @@ impl<T> Session<T> {
                 envelope: Some(envelope),
                 binding,
                 loaded: true,
+                carried,
                 rejection: None,
                 browser: Browser::Loaded { needs_reseal },
                 changed: false,
@@ -159,6 +183,7 @@ impl<T> Session<T> {
         rejection: Option<Error>,
         untried: bool,
         binding: Option<Binding>,
+        carried: Carried,
     ) -> Self {
         Self::with_state(
             config,
@@ -167,6 +192,7 @@ impl<T> Session<T> {
                 envelope: None,
                 binding,
                 loaded: false,
+                carried,
                 browser: if rejection.is_some() {
                     Browser::Invalid {
                         removable: !untried,
@@ -509,7 +535,7 @@ impl<T: Serialize> Session<T> {
                     // the session after it does not fit: the old cookie is
                     // removed all the same, and the error reported.
                     Err(error) if state.destroyed => {
-                        append_set_cookie(headers, self.config.removal()?);
+                        state.append_removals(&self.config, headers)?;
                         state.browser = Browser::Nothing;
                         state.destroyed = false;
                         return Err(error);
@@ -525,8 +551,7 @@ impl<T: Serialize> Session<T> {
                 {
                     return state.write_removal(&self.config, headers);
                 }
-                let header = self.config.set_cookie(&token, sealed.expires_at(), now)?;
-                append_set_cookie(headers, header);
+                state.append_cookies(&self.config, headers, &token, sealed.expires_at(), now)?;
                 state.envelope = Some(sealed);
                 state.browser = Browser::Written;
                 state.changed = false;
@@ -550,13 +575,89 @@ impl<T> State<T> {
         self.pending = None;
     }
 
-    /// Appends a removal cookie and empties the session.
+    /// Appends the cookies of a sealed session: `token` under the plain
+    /// name, or cut into chunks when it does not fit in one cookie, then a
+    /// removal for every session cookie the browser holds that this write
+    /// does not set. Every header is built before any is appended, so an
+    /// error leaves `headers` as they were.
+    fn append_cookies(
+        &mut self,
+        config: &SessionConfig,
+        headers: &mut HeaderMap,
+        token: &str,
+        expires_at: SystemTime,
+        now: SystemTime,
+    ) -> Result<(), Error> {
+        let codec = config.codec();
+        let name = codec.cookie_name();
+        // The seal checked that the token fits this layout.
+        let layout = config
+            .chunking()
+            .layout(name.len(), token.len(), codec.max_cookie_size())?;
+        let mut out = Vec::new();
+        let written = match layout {
+            Layout::One => {
+                out.push(config.set_cookie(name, token, expires_at, now)?);
+                Carried {
+                    plain: true,
+                    chunks: 0,
+                }
+            }
+            Layout::Chunks(count) => {
+                for (index, chunk) in chunks::split(name.len(), token, codec.max_cookie_size()) {
+                    out.push(config.set_cookie(
+                        &chunks::chunk_name(name, index),
+                        chunk,
+                        expires_at,
+                        now,
+                    )?);
+                }
+                Carried {
+                    plain: false,
+                    chunks: chunks::mask(count),
+                }
+            }
+        };
+        if self.carried.plain && !written.plain {
+            out.push(config.removal(name)?);
+        }
+        for index in chunks::indexes(self.carried.chunks & !written.chunks) {
+            out.push(config.removal(&chunks::chunk_name(name, index))?);
+        }
+        for header in out {
+            append_set_cookie(headers, header);
+        }
+        self.carried = written;
+        Ok(())
+    }
+
+    /// Appends removals for the session cookie (always the plain name, as
+    /// without chunking) and for every chunk the browser holds. Every
+    /// header is built before any is appended.
+    fn append_removals(
+        &mut self,
+        config: &SessionConfig,
+        headers: &mut HeaderMap,
+    ) -> Result<(), Error> {
+        let name = config.codec().cookie_name();
+        let mut out = vec![config.removal(name)?];
+        for index in chunks::indexes(self.carried.chunks) {
+            out.push(config.removal(&chunks::chunk_name(name, index))?);
+        }
+        for header in out {
+            append_set_cookie(headers, header);
+        }
+        self.carried = Carried::default();
+        Ok(())
+    }
+
+    /// Appends the removal cookies and empties the session.
     fn write_removal(
         &mut self,
         config: &SessionConfig,
         headers: &mut HeaderMap,
     ) -> Result<Written, Error> {
-        append_set_cookie(headers, config.removal()?);
+        self.append_removals(config, headers)?;
         self.value = None;
         self.envelope = None;
         self.browser = Browser::Nothing;
@@ -607,6 +708,7 @@ impl<T> State<T> {
             self.envelope.as_ref(),
             self.lifetime,
             self.binding.as_ref(),
+            config.chunking(),
             now,
         )?;
         self.envelope = Some(sealed);

@@ -104,6 +104,7 @@ fn seal_path_reproduces_every_valid_vector() {
                 payload.len(),
                 &envelope,
                 binding.as_ref(),
+                Chunking::ONE,
                 v.created_at,
                 |out| {
                     out.copy_from_slice(&payload);
