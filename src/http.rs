@@ -400,7 +400,6 @@ impl SessionConfig {
         let found =
             (chunking.max_chunks > 1).then(|| Found::read(headers, name, chunking.max_chunks));
         let chunks_seen = found.as_ref().map_or(0, |found| found.seen);
-        let chunks_carried = found.as_ref().is_some_and(Found::any);
 
         let mut first_error = None;
         let mut untried = false;
@@ -419,8 +418,11 @@ impl SessionConfig {
                         chunks: chunks_seen,
                     };
                     // Chunks next to a valid plain cookie are stale: the
-                    // session is written again, which removes them.
-                    return Session::opened(self.clone(), opened, binding, carried, chunks_carried);
+                    // session is written again, which removes them. (Chunk
+                    // names with indexes above 63 are never written, so
+                    // none is removed and they cause no rewrite.)
+                    let stale = chunks_seen != 0;
+                    return Session::opened(self.clone(), opened, binding, carried, stale);
                 }
                 Err(error) => {
                     log_rejected(name, &error);
@@ -662,3 +664,7 @@ fn log_ignored_duplicates(cookie_name: &str) {
         "more session cookies with this name than are tried; ignoring the rest"
     );
 }
+
+/// The bound on work per request, counted in AEAD attempts.
+#[cfg(test)]
+mod work_bound_tests;
