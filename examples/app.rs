@@ -26,7 +26,18 @@
 //!   other than browsers over plain http (browsers already accept `Secure`
 //!   cookies from `http://localhost` and `http://127.0.0.1`);
 //! - `SESSION_IDLE_TIMEOUT_SECS`: log out sessions idle for this long
-//!   (default: no idle timeout).
+//!   (default: no idle timeout);
+//! - `SESSION_MAX_CHUNKS`: let a session too large for one cookie spread
+//!   over up to this many cookies `NAME.0`, `NAME.1`, … (default 1: one
+//!   cookie, no chunking; at most 32);
+//! - `SESSION_HEADER_BUDGET`: with `SESSION_MAX_CHUNKS` above 1, the most
+//!   bytes all chunk cookies may take together, names plus values (default
+//!   8000, under the 8 KB request header limit of many proxies; at least the
+//!   4096-byte cookie size limit).
+//!
+//! Routes: `GET /` (visit counter), `POST /login`, `POST /logout`, `GET /cart`,
+//! `POST /cart/add`, `GET /big?bytes=N`, and `GET /health`, which answers
+//! `ok` without touching the session.
 //!
 //! On start it prints one line to stdout, `listening on http://127.0.0.1:PORT`
 //! with the real port. Requests and rejected cookies are logged to stderr (the
@@ -174,7 +185,30 @@ fn config_from_env() -> Result<SessionConfig, Box<dyn std::error::Error>> {
         eprintln!("note: SESSION_ALLOW_PLAIN_HTTP=1, the session cookie is sent without Secure");
         config = config.dangerous_allow_plain_http();
     }
-    Ok(config.build()?)
+    if let Ok(chunks) = std::env::var("SESSION_MAX_CHUNKS") {
+        let chunks = chunks.parse::<usize>().map_err(|_| {
+            format!("SESSION_MAX_CHUNKS must be a whole number of cookies, got {chunks:?}")
+        })?;
+        config = config.max_chunks(chunks);
+    }
+    if let Ok(bytes) = std::env::var("SESSION_HEADER_BUDGET") {
+        let bytes = bytes.parse::<usize>().map_err(|_| {
+            format!("SESSION_HEADER_BUDGET must be a whole number of bytes, got {bytes:?}")
+        })?;
+        config = config.header_budget(bytes);
+    }
+    let config = config
+        .build()
+        .map_err(|error| format!("session configuration: {error}"))?;
+    if config.max_chunks() > 1 {
+        eprintln!(
+            "note: SESSION_MAX_CHUNKS={}, a large session spreads over up to that many \
+             cookies, {} bytes at most together (SESSION_HEADER_BUDGET)",
+            config.max_chunks(),
+            config.header_budget()
+        );
+    }
+    Ok(config)
 }
 
 /// The session wrapper around every route: load the session from the
@@ -182,6 +216,14 @@ fn config_from_env() -> Result<SessionConfig, Box<dyn std::error::Error>> {
 async fn handle(config: SessionConfig, request: Request<Incoming>) -> Result<Reply, Infallible> {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+
+    // `GET /health` is answered before the session is loaded: no cookie is
+    // read or written, so it measures the app without the session (see
+    // `benches/load.rs`). Logged like every other request.
+    if method == Method::GET && path == "/health" {
+        eprintln!("{method} {path} -> 200 (no session)");
+        return Ok(text(StatusCode::OK, "ok\n".to_owned()));
+    }
 
     // 1. Load. A cookie that does not open (expired, retired secret,
     //    tampered) is an empty session; log why, never the value.
@@ -243,11 +285,12 @@ async fn route(session: &Session<AppSession>, request: Request<Incoming>) -> Rep
 // ---------------------------------------------------------------------------
 // Handlers
 
-/// `GET /`: counts the visit and shows who is logged in, with the forms.
+/// `GET /`: counts the visit and shows who is logged in and how large the
+/// `/big` filler is, with the forms.
 fn home(session: &Session<AppSession>) -> Reply {
-    let (user, visits) = session.update_or_default(|s| {
+    let (user, visits, blob) = session.update_or_default(|s| {
         s.visits = s.visits.saturating_add(1);
-        (s.user.clone(), s.visits)
+        (s.user.clone(), s.visits, s.blob.len())
     });
     let user = match user {
         Some(name) => format!("Logged in as {}", escape(&name)),
@@ -259,6 +302,7 @@ fn home(session: &Session<AppSession>) -> Reply {
         &format!(
             r#"<p id="user">{user}</p>
 <p id="visits">Visits: {visits}</p>
+<p id="blob">Filler: {blob} bytes</p>
 <form id="login" method="post" action="/login">
   <label>Name <input name="user" autocomplete="username"></label>
   <label><input type="checkbox" name="remember" value="on"> Remember me for 30 days</label>
@@ -369,7 +413,8 @@ fn not_stored(error: &Error) -> Reply {
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
                 "Not stored: with this change the session cookie would be {size} bytes, \
-                 over the cookie size limit of {limit} bytes. Nothing was changed; your \
+                 over the limit of {limit} bytes (the cookie size limit, or with \
+                 SESSION_MAX_CHUNKS the header budget). Nothing was changed; your \
                  session is as it was.\n"
             ),
         ),

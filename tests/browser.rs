@@ -8,7 +8,9 @@
 //! `127.0.0.1`. The test checks what only a browser can show: that Chromium
 //! accepts the cookie the crate writes (the `__Host-` prefix rules included),
 //! sends it back, hides it from JavaScript, honours `Max-Age`, and drops it
-//! on logout.
+//! on logout; and, with chunking on, that it stores a session of about
+//! 10 KB as three chunk cookies, sends them all back, and holds no stale
+//! chunk after the session shrinks.
 //!
 //! # Needs Chromium; never silently skipped in CI
 //!
@@ -259,6 +261,150 @@ fn login_cart_logout_in_headless_chromium() {
     }
 }
 
+/// Issue 6 in a real browser: with chunking on (`SESSION_MAX_CHUNKS=4`) and
+/// the header budget raised for the test (`SESSION_HEADER_BUDGET=16000`), a
+/// session of about 10 KB is stored by Chromium as three chunk cookies,
+/// survives round trips, and every move between one cookie and chunks
+/// leaves the browser holding exactly the cookies of the last write.
+#[test]
+fn chunked_session_in_headless_chromium() {
+    let Some(tools) = browser_tools() else {
+        return;
+    };
+    let app = App::start_with(&[
+        ("SESSION_MAX_CHUNKS", "4"),
+        ("SESSION_HEADER_BUDGET", "16000"),
+    ]);
+    let browser = Browser::start(&tools);
+    let home = format!("http://localhost:{}/", app.port);
+    let mut seen_cookies = Vec::new();
+    let chunk = |k: usize| format!("{COOKIE}.{k}");
+
+    browser.goto(&home);
+    browser.wait_for_text("#user", "Not logged in");
+    let input = browser.element("#login input[name=user]");
+    browser.send_keys(&input, "Chunky");
+    browser.click(&browser.element("#login button[type=submit]"));
+    browser.wait_for_text("#user", "Logged in as Chunky");
+    let mut expected_visits = visits(&browser);
+    assert_eq!(filler(&browser), 0);
+    let jar = session_cookies(&browser);
+    assert_eq!(names(&jar), [COOKIE], "one plain cookie before growing");
+    seen_cookies.push(cookie_value(&jar[0]));
+
+    // About 10 KB of session: three chunks, the plain cookie removed.
+    store_filler(&browser, &home, 7400);
+    let jar = session_cookies(&browser);
+    assert_eq!(
+        names(&jar),
+        [chunk(0), chunk(1), chunk(2)],
+        "three chunks and no plain cookie"
+    );
+    let mut total = 0;
+    for (index, cookie) in jar.iter().enumerate() {
+        assert_cookie_attributes(cookie);
+        let value = cookie_value(cookie);
+        let size = chunk(index).len() + value.len();
+        assert!(size <= 4096, "a chunk over the cookie limit: {size} bytes");
+        if index < 2 {
+            assert_eq!(size, 4096, "chunk {index} is filled up to the limit");
+        }
+        total += size;
+        seen_cookies.push(value);
+    }
+    assert!(
+        (9_800..=16_000).contains(&total),
+        "about 10 KB of cookies, within the budget: {total} bytes"
+    );
+    // Every chunk carries the same Max-Age (the browser may date each
+    // one by its own clock reading, hence a second of slack).
+    let first_expiry = cookie_expiry(&jar[0]);
+    assert!(first_expiry > SystemTime::now(), "{}", jar[0]);
+    for cookie in &jar {
+        let expiry = cookie_expiry(cookie);
+        let gap = expiry
+            .duration_since(first_expiry)
+            .unwrap_or_else(|early| early.duration());
+        assert!(
+            gap <= Duration::from_secs(1),
+            "every chunk expires together: {cookie}"
+        );
+    }
+
+    // The browser sends all three back (a Cookie header of about 10 KB):
+    // the session, filler included, survives two round trips.
+    for _ in 0..2 {
+        browser.goto(&home);
+        browser.wait_for_text("#user", "Logged in as Chunky");
+        expected_visits += 1;
+        assert_eq!(visits(&browser), expected_visits);
+        assert_eq!(filler(&browser), 7400);
+        let jar = session_cookies(&browser);
+        assert_eq!(names(&jar), [chunk(0), chunk(1), chunk(2)]);
+        seen_cookies.extend(jar.iter().map(cookie_value));
+    }
+
+    // Shrinking to one cookie: the browser holds the plain cookie only.
+    store_filler(&browser, &home, 0);
+    let jar = session_cookies(&browser);
+    assert_eq!(names(&jar), [COOKIE], "no stale chunk survives");
+    assert_cookie_attributes(&jar[0]);
+    seen_cookies.push(cookie_value(&jar[0]));
+    browser.goto(&home);
+    browser.wait_for_text("#user", "Logged in as Chunky");
+    expected_visits += 1;
+    assert_eq!(visits(&browser), expected_visits);
+    assert_eq!(filler(&browser), 0);
+
+    // Growing again, then shrinking to two chunks: the third goes.
+    store_filler(&browser, &home, 7400);
+    assert_eq!(
+        names(&session_cookies(&browser)),
+        [chunk(0), chunk(1), chunk(2)]
+    );
+    store_filler(&browser, &home, 4500);
+    let jar = session_cookies(&browser);
+    assert_eq!(names(&jar), [chunk(0), chunk(1)], "chunk 2 removed");
+    seen_cookies.extend(jar.iter().map(cookie_value));
+    browser.goto(&home);
+    browser.wait_for_text("#user", "Logged in as Chunky");
+    expected_visits += 1;
+    assert_eq!(visits(&browser), expected_visits);
+    assert_eq!(filler(&browser), 4500);
+
+    // Logging out, without following the redirect: the logout response
+    // itself removes every chunk.
+    let outcome = browser.execute_async(
+        "const done = arguments[arguments.length - 1];
+         fetch('/logout', {
+             method: 'POST',
+             redirect: 'manual',
+             credentials: 'same-origin',
+             headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+             body: '',
+         }).then(r => done({type: r.type}), e => done({error: String(e)}));",
+    );
+    assert_eq!(outcome, json!({"type": "opaqueredirect"}));
+    assert_eq!(
+        names(&session_cookies(&browser)),
+        Vec::<String>::new(),
+        "logout leaves no session cookie"
+    );
+    browser.refresh();
+    browser.wait_for_text("#user", "Not logged in");
+    assert_eq!(visits(&browser), 1);
+
+    drop(browser);
+    let log = app.stop();
+    assert!(log.contains("SESSION_MAX_CHUNKS=4"), "{log}");
+    for value in &seen_cookies {
+        assert!(
+            !log.contains(value.as_str()),
+            "the app's log contains a session cookie value"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Reading the app's pages and the browser's cookies.
 
@@ -285,6 +431,54 @@ fn cart_items(browser: &Browser) -> Vec<String> {
         .elements("#cart li.item")
         .iter()
         .map(|element| browser.text(element))
+        .collect()
+}
+
+/// The number in `<p id="blob">Filler: N bytes</p>`.
+fn filler(browser: &Browser) -> usize {
+    let text = browser.text_of("#blob").expect("the page has #blob");
+    text.strip_prefix("Filler:")
+        .and_then(|rest| rest.trim().strip_suffix("bytes"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("#blob should read `Filler: N bytes`, got {text:?}"))
+}
+
+/// Loads `/big?bytes=N` and waits for the app to confirm it stored them.
+fn store_filler(browser: &Browser, home: &str, bytes: usize) {
+    browser.goto(&format!("{home}big?bytes={bytes}"));
+    let expected = format!("stored {bytes} bytes");
+    browser.wait_until(&format!("the page to read {expected:?}"), || {
+        browser
+            .text_of("body")
+            .is_some_and(|text| text.trim() == expected)
+    });
+}
+
+/// The session's cookies in the browser: the plain `__Host-session` and
+/// the chunks `__Host-session.k`, in that order and then by index.
+fn session_cookies(browser: &Browser) -> Vec<Value> {
+    let prefix = format!("{COOKIE}.");
+    let mut cookies: Vec<(Option<usize>, Value)> = browser
+        .cookies()
+        .into_iter()
+        .filter_map(|cookie| {
+            let name = cookie["name"].as_str()?;
+            if name == COOKIE {
+                return Some((None, cookie));
+            }
+            let index = name.strip_prefix(&prefix)?.parse().unwrap_or(usize::MAX);
+            Some((Some(index), cookie))
+        })
+        .collect();
+    cookies.sort_by_key(|(index, _)| *index);
+    cookies.into_iter().map(|(_, cookie)| cookie).collect()
+}
+
+/// The names of `cookies`.
+fn names(cookies: &[Value]) -> Vec<String> {
+    cookies
+        .iter()
+        .map(|c| c["name"].as_str().expect("a cookie name").to_owned())
         .collect()
 }
 
@@ -401,7 +595,13 @@ struct App {
 }
 
 impl App {
+    /// The app with its default settings (one cookie, no chunking).
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// The app with these `SESSION_*` variables on top of the cookie name.
+    fn start_with(env: &[(&str, &str)]) -> Self {
         let binary = app_binary();
         let mut child = Command::new(&binary)
             .env("PORT", "0")
@@ -409,6 +609,9 @@ impl App {
             .env_remove("SESSION_ALLOW_PLAIN_HTTP")
             .env_remove("SESSION_IDLE_TIMEOUT_SECS")
             .env_remove("SESSION_SECRETS")
+            .env_remove("SESSION_MAX_CHUNKS")
+            .env_remove("SESSION_HEADER_BUDGET")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -4,8 +4,10 @@
 //! read from the app's `listening on` line) and talks to it with reqwest's
 //! blocking client and its cookie jar, as a browser would: login, counter,
 //! cart, logout, a tampered cookie, secret rotation across restarts, the
-//! cookie size limit, "remember me", the idle timeout and the cookie
-//! attributes. Cookies are also opened here with a [`Codec`] on the same
+//! cookie size limit, "remember me", the idle timeout, the cookie
+//! attributes, and a session chunked over several cookies
+//! (`SESSION_MAX_CHUNKS`): round trip, growing, shrinking, the header
+//! budget, and tampered, missing, extra or foreign chunks. Cookies are also opened here with a [`Codec`] on the same
 //! secrets, to check what the server sealed, not only what it shows.
 //!
 //! The app binary is built with `cargo build --example app` on first use
@@ -161,6 +163,8 @@ impl Server {
             "SESSION_COOKIE_NAME",
             "SESSION_ALLOW_PLAIN_HTTP",
             "SESSION_IDLE_TIMEOUT_SECS",
+            "SESSION_MAX_CHUNKS",
+            "SESSION_HEADER_BUDGET",
         ] {
             command.env_remove(name);
         }
@@ -447,6 +451,126 @@ fn flip_one_char(value: &str) -> String {
 /// Seconds from `from` to `to`.
 fn secs_between(from: SystemTime, to: SystemTime) -> u64 {
     to.duration_since(from).unwrap().as_secs()
+}
+
+// ---------------------------------------------------------------------------
+// Chunked sessions
+
+/// The index `k` of a chunk cookie named `session.k`.
+fn chunk_index(name: &str) -> Option<usize> {
+    name.strip_prefix("session.")?.parse().ok()
+}
+
+impl Browser {
+    /// The names of the session's cookies (`session`, `session.k`) that the
+    /// jar would send to `server`, sorted.
+    fn session_cookie_names(&self, server: &Server) -> Vec<String> {
+        let Some(header) = self.jar.cookies(&server.base.parse().unwrap()) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .filter_map(|pair| pair.split_once('=').map(|(name, _)| name))
+            .filter(|name| *name == "session" || name.starts_with("session."))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The values of the chunk cookies `session.0` .. `session.(n-1)` in
+    /// the jar, in index order; panics unless the jar holds exactly these.
+    fn chunks(&self, server: &Server) -> Vec<String> {
+        let names = self.session_cookie_names(server);
+        let expected: Vec<String> = (0..names.len()).map(|k| format!("session.{k}")).collect();
+        assert_eq!(names, expected, "the jar's session cookies");
+        names
+            .iter()
+            .map(|name| self.cookie_named(server, name).unwrap())
+            .collect()
+    }
+}
+
+impl Reply {
+    /// The session's `Set-Cookie`s (`session` and `session.k`), as
+    /// `(name, is_removal)`, sorted by name.
+    fn session_writes(&self) -> Vec<(String, bool)> {
+        let mut writes: Vec<(String, bool)> = self
+            .set_cookies()
+            .iter()
+            .filter(|c| c.name() == "session" || chunk_index(c.name()).is_some())
+            .map(|c| (c.name().to_owned(), is_removal(c)))
+            .collect();
+        writes.sort();
+        writes
+    }
+
+    /// The values of the chunk cookies this response sets (removals
+    /// excluded), in index order; panics unless they are exactly
+    /// `session.0` .. `session.(n-1)`, each once.
+    fn chunk_values(&self) -> Vec<String> {
+        let mut chunks: Vec<(usize, Cookie<'static>)> = self
+            .set_cookies()
+            .into_iter()
+            .filter(|c| !is_removal(c))
+            .filter_map(|c| Some((chunk_index(c.name())?, c)))
+            .collect();
+        chunks.sort_by_key(|(index, _)| *index);
+        let indexes: Vec<usize> = chunks.iter().map(|(index, _)| *index).collect();
+        assert_eq!(
+            indexes,
+            (0..chunks.len()).collect::<Vec<_>>(),
+            "chunks set by the response"
+        );
+        chunks
+            .into_iter()
+            .map(|(_, c)| c.value().to_owned())
+            .collect()
+    }
+
+    /// The home page's filler size, in bytes.
+    fn filler(&self) -> usize {
+        self.paragraph("blob")
+            .strip_prefix("Filler: ")
+            .and_then(|rest| rest.strip_suffix(" bytes"))
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+/// `(name, is_removal)` pairs, for comparing with [`Reply::session_writes`].
+fn writes(expected: &[(&str, bool)]) -> Vec<(String, bool)> {
+    let mut writes: Vec<(String, bool)> = expected
+        .iter()
+        .map(|&(name, removal)| (name.to_owned(), removal))
+        .collect();
+    writes.sort();
+    writes
+}
+
+/// Opens the joined text of chunk cookies with a codec on `secrets`. The
+/// chunks join to one token sealed under the plain name `session`; a codec
+/// with a large cookie limit opens it in one piece, as the app's
+/// configuration does after its own checks on each chunk.
+fn open_chunks(secrets: &[&str], chunks: &[String]) -> Opened<AppSession> {
+    Codec::builder(Keyring::new(secrets).unwrap())
+        .max_cookie_size(65_536)
+        .build()
+        .unwrap()
+        .open(&chunks.concat())
+        .unwrap()
+}
+
+/// A `Cookie` header with these `(name, value)` pairs.
+fn cookie_header(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 // ---------------------------------------------------------------------------
@@ -920,4 +1044,458 @@ fn bad_requests_are_refused_without_touching_the_session() {
     assert!(reply.set_cookies().is_empty(), "the good duplicate is used");
     let reply = get_with_cookie(&server, "/", &format!("theme=dark; session={cookie}"));
     assert_eq!(reply.user(), "Logged in as gina");
+}
+
+/// `SESSION_MAX_CHUNKS=4` with the default 8000-byte header budget: a
+/// session of about 6 KB moves from one cookie to two chunks, round-trips,
+/// is refused above the budget without losing anything, and moves back to
+/// one cookie. Every move removes the cookies it leaves behind.
+#[test]
+fn a_large_session_spreads_over_chunks_and_back_to_one_cookie() {
+    let server = Server::start(&[
+        ("SESSION_SECRETS", SECRET_A),
+        ("SESSION_ALLOW_PLAIN_HTTP", "1"),
+        ("SESSION_MAX_CHUNKS", "4"),
+    ]);
+    server.wait_for_log("SESSION_MAX_CHUNKS=4");
+    let browser = Browser::new();
+    browser.login(&server, "hana");
+    let home = browser.get(&server, "/");
+    assert_eq!(home.visits(), 1);
+    assert_eq!(home.filler(), 0);
+    assert_eq!(browser.session_cookie_names(&server), ["session"]);
+    let plain = open(&[SECRET_A], &browser.session_cookie(&server).unwrap()).unwrap();
+    let mut seen_values = vec![browser.session_cookie(&server).unwrap()];
+
+    // Too large for one cookie: two chunks, and the plain cookie removed.
+    let grow = browser.get(&server, "/big?bytes=4500");
+    assert_eq!(grow.status, StatusCode::OK, "{}", grow.body);
+    assert_eq!(grow.body.trim(), "stored 4500 bytes");
+    assert_eq!(
+        grow.session_writes(),
+        writes(&[
+            ("session", true),
+            ("session.0", false),
+            ("session.1", false)
+        ])
+    );
+    let removal = grow.session_set_cookie().unwrap();
+    assert_eq!(removal.path(), Some("/"));
+    assert_eq!(removal.domain(), None);
+    let chunk_cookies: Vec<Cookie<'static>> = grow
+        .set_cookies()
+        .into_iter()
+        .filter(|c| chunk_index(c.name()).is_some())
+        .collect();
+    for chunk in &chunk_cookies {
+        assert_eq!(chunk.path(), Some("/"), "{chunk}");
+        assert_eq!(chunk.domain(), None, "{chunk}");
+        assert_eq!(chunk.http_only(), Some(true), "{chunk}");
+        assert_eq!(chunk.same_site(), Some(cookie::SameSite::Lax), "{chunk}");
+        assert_eq!(chunk.secure(), None, "{chunk}");
+        assert!(chunk.name().len() + chunk.value().len() <= 4096, "{chunk}");
+        assert!(
+            (7 * DAY - 120..=7 * DAY).contains(&max_age(chunk)),
+            "{chunk}"
+        );
+        assert_eq!(chunk.max_age(), chunk_cookies[0].max_age());
+        assert_eq!(
+            chunk.expires_datetime(),
+            chunk_cookies[0].expires_datetime()
+        );
+    }
+    let chunks = grow.chunk_values();
+    // Chunk 0 is filled up to the 4096-byte cookie limit, chunk 1 has the
+    // rest.
+    assert_eq!("session.0".len() + chunks[0].len(), 4096);
+    // The filler is incompressible as far as the cookie goes: 4500 bytes
+    // take at least 6000 characters of base64.
+    let total: usize = chunks.iter().map(|c| "session.0".len() + c.len()).sum();
+    assert!(
+        chunks.concat().len() >= 4500 * 4 / 3 && total <= 8000,
+        "{total}"
+    );
+    assert_eq!(browser.chunks(&server), chunks, "the jar took both chunks");
+    assert_eq!(browser.session_cookie(&server), None);
+    let opened = open_chunks(&[SECRET_A], &chunks);
+    assert_eq!(opened.value().user.as_deref(), Some("hana"));
+    assert_eq!(opened.value().visits, 1);
+    assert_eq!(opened.value().blob, "x".repeat(4500));
+    assert_eq!(opened.id(), plain.id(), "the same session, now chunked");
+    // No chunk is a session by itself.
+    for chunk in &chunks {
+        assert!(open(&[SECRET_A], chunk).is_err());
+    }
+    seen_values.extend(chunks.iter().cloned());
+
+    // The next request carries both chunks and the app sees the session.
+    let home = browser.get(&server, "/");
+    home.assert_page();
+    assert_eq!(home.user(), "Logged in as hana");
+    assert_eq!(home.visits(), 2);
+    assert_eq!(home.filler(), 4500);
+    assert_eq!(
+        home.session_writes(),
+        writes(&[("session.0", false), ("session.1", false)]),
+        "re-sealed as two chunks, nothing to remove"
+    );
+    let chunks = browser.chunks(&server);
+    assert_eq!(chunks, home.chunk_values());
+    assert_eq!(open_chunks(&[SECRET_A], &chunks).value().visits, 2);
+    seen_values.extend(chunks.iter().cloned());
+    // A read-only page carries no Set-Cookie.
+    let cart = browser.get(&server, "/cart");
+    cart.assert_page();
+    assert!(cart.set_cookies().is_empty(), "{:?}", cart.set_cookies());
+
+    // Over the header budget: 413, and both chunks stay as they were.
+    let too_big = browser.get(&server, "/big?bytes=7000");
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(too_big.body.contains("8000"), "{}", too_big.body);
+    assert!(
+        too_big.body.contains("Nothing was changed"),
+        "{}",
+        too_big.body
+    );
+    assert!(
+        too_big.set_cookies().is_empty(),
+        "{:?}",
+        too_big.set_cookies()
+    );
+    assert_eq!(browser.chunks(&server), chunks);
+    let home = browser.get(&server, "/");
+    assert_eq!(home.user(), "Logged in as hana");
+    assert_eq!(home.visits(), 3);
+    assert_eq!(home.filler(), 4500);
+    seen_values.extend(browser.chunks(&server));
+
+    // Shrinking: one plain cookie again, and every chunk removed, with the
+    // cookies' path and domain.
+    let shrink = browser.get(&server, "/big?bytes=0");
+    assert_eq!(shrink.status, StatusCode::OK, "{}", shrink.body);
+    assert_eq!(
+        shrink.session_writes(),
+        writes(&[("session", false), ("session.0", true), ("session.1", true)])
+    );
+    for removal in shrink.set_cookies().iter().filter(|c| is_removal(c)) {
+        assert_eq!(removal.path(), Some("/"), "{removal}");
+        assert_eq!(removal.domain(), None, "{removal}");
+    }
+    assert_eq!(
+        browser.session_cookie_names(&server),
+        ["session"],
+        "no stale chunk in the jar"
+    );
+    let value = browser.session_cookie(&server).unwrap();
+    assert_eq!(value, shrink.session_set_cookie().unwrap().value());
+    let opened = open(&[SECRET_A], &value).unwrap();
+    assert_eq!(opened.value().user.as_deref(), Some("hana"));
+    assert_eq!(opened.value().visits, 3);
+    assert!(opened.value().blob.is_empty());
+    assert_eq!(opened.id(), plain.id());
+    seen_values.push(value);
+
+    // From now on one cookie, as without chunking.
+    let home = browser.get(&server, "/");
+    assert_eq!(home.visits(), 4);
+    assert_eq!(home.filler(), 0);
+    assert_eq!(home.session_writes(), writes(&[("session", false)]));
+
+    let log = server.log_text();
+    for value in &seen_values {
+        assert!(!log.contains(value.as_str()), "a cookie value in the log");
+    }
+}
+
+/// With a raised budget (`SESSION_HEADER_BUDGET=12000`) a session grows to
+/// three chunks; shrinking to two removes the third, growing adds it back,
+/// and logging out removes every chunk.
+#[test]
+fn chunks_grow_shrink_and_are_removed_on_logout() {
+    let server = Server::start(&[
+        ("SESSION_SECRETS", SECRET_A),
+        ("SESSION_ALLOW_PLAIN_HTTP", "1"),
+        ("SESSION_MAX_CHUNKS", "4"),
+        ("SESSION_HEADER_BUDGET", "12000"),
+    ]);
+    let browser = Browser::new();
+
+    // A new session straight into three chunks: nothing to remove.
+    let three = browser.get(&server, "/big?bytes=7000");
+    assert_eq!(three.status, StatusCode::OK, "{}", three.body);
+    assert_eq!(
+        three.session_writes(),
+        writes(&[
+            ("session.0", false),
+            ("session.1", false),
+            ("session.2", false)
+        ])
+    );
+    let chunks = browser.chunks(&server);
+    assert_eq!(chunks.len(), 3);
+    let total: usize = chunks.iter().map(|c| "session.0".len() + c.len()).sum();
+    assert!(total > 8000 && total <= 12000, "{total}");
+    let id = open_chunks(&[SECRET_A], &chunks).id();
+
+    // Two chunks: `session.2` goes.
+    let two = browser.get(&server, "/big?bytes=4500");
+    assert_eq!(two.status, StatusCode::OK, "{}", two.body);
+    assert_eq!(
+        two.session_writes(),
+        writes(&[
+            ("session.0", false),
+            ("session.1", false),
+            ("session.2", true)
+        ])
+    );
+    let chunks = browser.chunks(&server);
+    assert_eq!(chunks.len(), 2);
+    let opened = open_chunks(&[SECRET_A], &chunks);
+    assert_eq!(opened.value().blob.len(), 4500);
+    assert_eq!(opened.id(), id);
+
+    // Three again, then over the raised budget.
+    let three = browser.get(&server, "/big?bytes=7000");
+    assert_eq!(three.session_writes().len(), 3);
+    assert!(three.session_writes().iter().all(|(_, removal)| !removal));
+    assert_eq!(browser.chunks(&server).len(), 3);
+    let too_big = browser.get(&server, "/big?bytes=9500");
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(too_big.body.contains("12000"), "{}", too_big.body);
+    assert!(too_big.set_cookies().is_empty());
+    let home = browser.get(&server, "/");
+    assert_eq!(home.visits(), 1);
+    assert_eq!(home.filler(), 7000);
+
+    // Logout removes the plain name and all three chunks.
+    browser.login(&server, "ivo");
+    assert_eq!(browser.get(&server, "/").user(), "Logged in as ivo");
+    assert_eq!(browser.chunks(&server).len(), 3);
+    let logout = browser.post(&server, "/logout", &[]);
+    assert_eq!(logout.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        logout.session_writes(),
+        writes(&[
+            ("session", true),
+            ("session.0", true),
+            ("session.1", true),
+            ("session.2", true)
+        ])
+    );
+    assert!(browser.session_cookie_names(&server).is_empty());
+    let home = browser.get(&server, "/");
+    assert_eq!(home.user(), "Not logged in");
+    assert_eq!(home.visits(), 1);
+    assert_eq!(home.filler(), 0);
+}
+
+/// Without `SESSION_MAX_CHUNKS` the same session is refused as before, and
+/// chunk cookies are none of the app's business: not read, not removed.
+#[test]
+fn without_chunking_a_large_session_is_refused_and_chunks_are_ignored() {
+    // Chunks sealed by an app that allows them, under the same secret.
+    let chunks = {
+        let server = Server::start(&[
+            ("SESSION_SECRETS", SECRET_A),
+            ("SESSION_ALLOW_PLAIN_HTTP", "1"),
+            ("SESSION_MAX_CHUNKS", "4"),
+        ]);
+        let browser = Browser::new();
+        browser.login(&server, "jo");
+        assert_eq!(
+            browser.get(&server, "/big?bytes=4500").status,
+            StatusCode::OK
+        );
+        browser.chunks(&server)
+    };
+    assert_eq!(chunks.len(), 2);
+
+    let server = Server::with_secrets(SECRET_A);
+    let browser = Browser::new();
+    browser.login(&server, "jo");
+    let too_big = browser.get(&server, "/big?bytes=4500");
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(too_big.body.contains("4096"), "{}", too_big.body);
+    assert!(too_big.set_cookies().is_empty());
+    assert_eq!(browser.session_cookie_names(&server), ["session"]);
+    assert!(!server.log_text().contains("SESSION_MAX_CHUNKS"));
+
+    let header = cookie_header(&[("session.0", &chunks[0]), ("session.1", &chunks[1])]);
+    let home = get_with_cookie(&server, "/", &header);
+    assert_eq!(home.user(), "Not logged in");
+    assert_eq!(home.visits(), 1);
+    assert_eq!(home.session_writes(), writes(&[("session", false)]));
+    let cart = get_with_cookie(&server, "/cart", &header);
+    assert!(cart.cart().is_empty());
+    assert!(cart.set_cookies().is_empty(), "{:?}", cart.set_cookies());
+}
+
+/// One AEAD covers all chunks: a changed, missing, extra, repeated,
+/// swapped or foreign chunk is a fresh session, and the response removes
+/// every chunk the request carried.
+#[test]
+fn tampered_missing_or_foreign_chunks_give_a_fresh_session() {
+    let server = Server::start(&[
+        ("SESSION_SECRETS", SECRET_A),
+        ("SESSION_ALLOW_PLAIN_HTTP", "1"),
+        ("SESSION_MAX_CHUNKS", "4"),
+    ]);
+    let browser = Browser::new();
+    browser.login(&server, "kai");
+    let plain = browser.session_cookie(&server).unwrap();
+    assert_eq!(
+        browser.get(&server, "/big?bytes=4500").status,
+        StatusCode::OK
+    );
+    let chunks = browser.chunks(&server);
+    assert_eq!(chunks.len(), 2);
+    let (c0, c1) = (chunks[0].as_str(), chunks[1].as_str());
+    let flipped = flip_one_char(c1);
+    assert_ne!(flipped, c1);
+    // Another visitor's session, chunked the same way.
+    let other = Browser::new();
+    other.login(&server, "kai");
+    assert_eq!(other.get(&server, "/big?bytes=4500").status, StatusCode::OK);
+    let foreign = other.chunks(&server);
+    assert_eq!(foreign.len(), 2);
+
+    // The exact pair opens, in whichever order the header lists it.
+    for header in [
+        cookie_header(&[("session.0", c0), ("session.1", c1)]),
+        cookie_header(&[("session.1", c1), ("theme", "dark"), ("session.0", c0)]),
+    ] {
+        let home = get_with_cookie(&server, "/", &header);
+        assert_eq!(home.user(), "Logged in as kai", "{header:.40}");
+        assert_eq!(home.filler(), 4500);
+        assert_eq!(
+            home.session_writes(),
+            writes(&[("session.0", false), ("session.1", false)])
+        );
+    }
+
+    // A valid plain cookie next to valid chunks: the plain one is tried
+    // first and wins; even a read-only page rewrites it and removes the
+    // chunks, so the browser does not keep two forms of the session.
+    let header = cookie_header(&[("session.0", c0), ("session", &plain), ("session.1", c1)]);
+    let cart = get_with_cookie(&server, "/cart", &header);
+    cart.assert_page();
+    assert_eq!(
+        cart.session_writes(),
+        writes(&[("session", false), ("session.0", true), ("session.1", true)])
+    );
+    let rewritten = open(&[SECRET_A], cart.session_set_cookie().unwrap().value()).unwrap();
+    assert_eq!(rewritten.value().user.as_deref(), Some("kai"));
+    assert!(
+        rewritten.value().blob.is_empty(),
+        "the plain cookie's state"
+    );
+
+    let cases: [(&str, Vec<(&str, &str)>); 8] = [
+        (
+            "one character changed",
+            vec![("session.0", c0), ("session.1", &flipped)],
+        ),
+        ("chunk 0 missing", vec![("session.1", c1)]),
+        ("chunk 1 missing", vec![("session.0", c0)]),
+        ("values swapped", vec![("session.0", c1), ("session.1", c0)]),
+        (
+            "an extra chunk",
+            vec![("session.0", c0), ("session.1", c1), ("session.2", "AAAA")],
+        ),
+        (
+            "a chunk repeated",
+            vec![("session.0", c0), ("session.1", c1), ("session.1", c1)],
+        ),
+        (
+            "a chunk of another session",
+            vec![("session.0", c0), ("session.1", &foreign[1])],
+        ),
+        (
+            "an index past max_chunks",
+            vec![("session.0", c0), ("session.1", c1), ("session.4", "AAAA")],
+        ),
+    ];
+    for (case, pairs) in &cases {
+        let header = cookie_header(pairs);
+        let mut carried: Vec<&str> = pairs.iter().map(|(name, _)| *name).collect();
+        carried.sort_unstable();
+        carried.dedup();
+
+        // A read-only page removes the plain name and every carried chunk.
+        let cart = get_with_cookie(&server, "/cart", &header);
+        cart.assert_page();
+        assert!(cart.cart().is_empty(), "{case}");
+        let mut expected: Vec<(&str, bool)> = vec![("session", true)];
+        expected.extend(carried.iter().map(|name| (*name, true)));
+        assert_eq!(cart.session_writes(), writes(&expected), "{case}");
+
+        // The home page starts a new session in one plain cookie and
+        // removes the carried chunks.
+        let home = get_with_cookie(&server, "/", &header);
+        assert_eq!(home.user(), "Not logged in", "{case}");
+        assert_eq!(home.visits(), 1, "{case}");
+        assert_eq!(home.filler(), 0, "{case}");
+        let mut expected: Vec<(&str, bool)> = vec![("session", false)];
+        expected.extend(carried.iter().map(|name| (*name, true)));
+        assert_eq!(home.session_writes(), writes(&expected), "{case}");
+        let fresh = open(&[SECRET_A], home.session_set_cookie().unwrap().value()).unwrap();
+        assert_ne!(fresh.id(), open_chunks(&[SECRET_A], &chunks).id(), "{case}");
+    }
+
+    // The same through the jar: one changed character in `session.1`, and
+    // the next page leaves the jar with one fresh plain cookie.
+    browser.jar.add_cookie_str(
+        &format!("session.1={flipped}; Path=/"),
+        &server.base.parse().unwrap(),
+    );
+    assert_eq!(
+        browser.cookie_named(&server, "session.1").as_deref(),
+        Some(flipped.as_str())
+    );
+    let home = browser.get(&server, "/");
+    assert_eq!(home.user(), "Not logged in");
+    assert_eq!(home.visits(), 1);
+    assert_eq!(
+        home.session_writes(),
+        writes(&[("session", false), ("session.0", true), ("session.1", true)])
+    );
+    assert_eq!(browser.session_cookie_names(&server), ["session"]);
+
+    server.wait_for_log("authentication-failed");
+    server.wait_for_log("malformed");
+    let log = server.log_text();
+    for value in [c0, c1, flipped.as_str(), &foreign[0], &foreign[1]] {
+        assert!(!log.contains(value), "a cookie value in the log");
+    }
+}
+
+/// Bad chunking settings stop the app at start, naming the variable.
+#[test]
+fn bad_chunking_settings_are_refused_at_start() {
+    for (env, needle) in [
+        (vec![("SESSION_MAX_CHUNKS", "many")], "SESSION_MAX_CHUNKS"),
+        (vec![("SESSION_MAX_CHUNKS", "0")], "max_chunks"),
+        (vec![("SESSION_MAX_CHUNKS", "33")], "max_chunks"),
+        (
+            vec![("SESSION_HEADER_BUDGET", "8k")],
+            "SESSION_HEADER_BUDGET",
+        ),
+        (
+            vec![
+                ("SESSION_MAX_CHUNKS", "4"),
+                ("SESSION_HEADER_BUDGET", "4000"),
+            ],
+            "header budget",
+        ),
+    ] {
+        let mut env = env;
+        env.extend([
+            ("SESSION_SECRETS", SECRET_A),
+            ("SESSION_ALLOW_PLAIN_HTTP", "1"),
+        ]);
+        let log = Server::try_start(&env)
+            .err()
+            .unwrap_or_else(|| panic!("the app started with {env:?}"));
+        assert!(log.contains(needle), "{env:?}: {log}");
+    }
 }
