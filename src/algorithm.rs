@@ -157,6 +157,8 @@ impl AeadKeys {
         buffer: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), xaes_256_gcm::aead::Error> {
+        #[cfg(test)]
+        decrypt_calls::record();
         let nonce = (*nonce).into();
         let tag = (*tag).into();
         match algorithm {
@@ -175,5 +177,33 @@ impl AeadKeys {
 impl fmt::Debug for AeadKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AeadKeys(<redacted>)")
+    }
+}
+
+/// A per-thread count of [`AeadKeys::decrypt`] calls, for the unit tests
+/// that bound the AEAD attempts one request can cause
+/// (`src/http/work_bound_tests.rs`). Per thread, so tests running in
+/// parallel do not see each other's calls.
+#[cfg(test)]
+pub(crate) mod decrypt_calls {
+    use std::cell::Cell;
+
+    std::thread_local! {
+        static CALLS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Counts one call on this thread.
+    pub(super) fn record() {
+        CALLS.with(|calls| calls.set(calls.get().saturating_add(1)));
+    }
+
+    /// Sets this thread's count back to zero.
+    pub(crate) fn reset() {
+        CALLS.with(|calls| calls.set(0));
+    }
+
+    /// The calls on this thread since the last [`reset`].
+    pub(crate) fn read() -> usize {
+        CALLS.with(Cell::get)
     }
 }

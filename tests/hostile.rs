@@ -1,0 +1,780 @@
+//! Hostile inputs (issue 5, point 3), through `Codec::open*` and through
+//! `SessionConfig::load_at` + `Session::write_at`: a 1 MB value, 10 000
+//! cookies in one header, 5 000 duplicate session cookies, huge postcard
+//! lengths and deep nesting inside tokens (unauthenticated and
+//! authenticated), non-UTF-8 bytes and empty names; and, with chunking on,
+//! 10 000 chunk cookies and forged chunk sets.
+//!
+//! Each is rejected with a typed error (or ignored, where the input is not
+//! a session cookie at all), never panics, leaves the session empty, and
+//! writes what the response should: a removal for a bad cookie that was
+//! tried, nothing when duplicates were left untried (a removal could
+//! delete a valid one among them) or when nothing was a session cookie.
+//!
+//! "No large allocation" is measured with `allocation_counter::measure`
+//! (per thread, like `tests/allocations.rs`): loading a hostile header
+//! allocates exactly what loading an innocent one does, or a bounded amount
+//! that does not grow with the input. Work is bounded the same way: the
+//! allocations for 5 000 duplicates equal those for nine. The AEAD attempts
+//! per request are counted in `src/http/work_bound_tests.rs`, and the time
+//! in `benches/hostile.rs`; no test here asserts on time.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use allocation_counter::{AllocationInfo, measure};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cookie::Cookie;
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use sealed_session::{
+    Algorithm, Binding, Codec, DEFAULT_HEADER_BUDGET, DEFAULT_MAX_COOKIE_SIZE, Error, KeyId,
+    Keyring, MAX_SESSION_COOKIES_TRIED, Malformed, Session, SessionConfig, Written,
+};
+
+/// The only secret of these tests.
+const SECRET: &str = "a hostile-input test secret, longer than 32 bytes";
+
+/// One mebibyte.
+const MB: usize = 1 << 20;
+
+/// A fixed instant (2027-01-15) on a whole second.
+fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+/// A codec with every setting at its default.
+fn codec() -> Codec {
+    Codec::new(Keyring::new([SECRET]).expect("a valid secret"))
+}
+
+/// Every setting at its default: cookie name `session`, 4096 bytes.
+fn config() -> SessionConfig {
+    SessionConfig::new(codec())
+}
+
+/// The key id the codec seals under.
+fn key_id(codec: &Codec) -> KeyId {
+    codec
+        .keyring()
+        .key_ids()
+        .next()
+        .expect("a keyring has a key")
+}
+
+/// A small deterministic generator (xorshift64*), so that failures
+/// reproduce.
+struct Filler(u64);
+
+impl Filler {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn fill(&mut self, out: &mut [u8]) {
+        for byte in out {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            *byte = (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8;
+        }
+    }
+}
+
+/// A token with a valid header (version 1, a known algorithm, `key_id`), a
+/// nonce, `body` as the "ciphertext" and an arbitrary tag: it passes every
+/// check before the AEAD and fails that one.
+fn forged(key_id: KeyId, algorithm: Algorithm, body: &[u8], seed: u64) -> String {
+    let mut token = vec![1, algorithm.wire_id()];
+    token.extend_from_slice(&key_id.to_bytes());
+    let mut nonce_and_tag = [0u8; 24 + 16];
+    Filler::new(seed).fill(&mut nonce_and_tag);
+    token.extend_from_slice(&nonce_and_tag[..24]);
+    token.extend_from_slice(body);
+    token.extend_from_slice(&nonce_and_tag[24..]);
+    URL_SAFE_NO_PAD.encode(token)
+}
+
+/// A forged token whose body is `len` pseudo-random bytes.
+fn garbage(key_id: KeyId, len: usize, seed: u64) -> String {
+    let mut body = vec![0u8; len];
+    Filler::new(seed).fill(&mut body);
+    forged(key_id, Algorithm::ALL[seed as usize % 2], &body, seed)
+}
+
+/// A request with one `Cookie` header holding these bytes.
+fn request(bytes: &[u8]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        COOKIE,
+        HeaderValue::from_bytes(bytes).expect("a header value"),
+    );
+    headers
+}
+
+/// A request with one `Cookie` header per entry.
+fn request_split<S: AsRef<[u8]>>(headers: &[S]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for header in headers {
+        map.append(
+            COOKIE,
+            HeaderValue::from_bytes(header.as_ref()).expect("a header value"),
+        );
+    }
+    map
+}
+
+/// `pairs` joined into one `Cookie` header.
+fn joined(pairs: &[String]) -> HeaderMap {
+    request(pairs.join("; ").as_bytes())
+}
+
+/// Loads once uncounted (so that one-time initialisation is not charged),
+/// then once counting allocations on this thread.
+fn counted_load<T: DeserializeOwned>(
+    config: &SessionConfig,
+    headers: &HeaderMap,
+) -> (Session<T>, AllocationInfo) {
+    drop(config.load_at::<T>(headers, None, t0()));
+    let mut session = None;
+    let info = measure(|| session = Some(config.load_at::<T>(headers, None, t0())));
+    (session.expect("ran"), info)
+}
+
+/// What a load allocated: count, total bytes and peak bytes.
+fn footprint(info: &AllocationInfo) -> (u64, u64, u64) {
+    (info.count_total, info.bytes_total, info.bytes_max)
+}
+
+/// What loading a request without any cookie allocates: the session
+/// handle. Loads that reject or ignore their input before decoding
+/// anything must allocate exactly this.
+fn baseline<T: DeserializeOwned>(config: &SessionConfig) -> (u64, u64, u64) {
+    footprint(&counted_load::<T>(config, &HeaderMap::new()).1)
+}
+
+/// Writes the session's response headers.
+fn write<T: Serialize>(session: &Session<T>) -> (Written, HeaderMap) {
+    let mut headers = HeaderMap::new();
+    let written = session.write_at(&mut headers, t0()).expect("writes");
+    (written, headers)
+}
+
+/// The response removes the session cookie, and does nothing else.
+fn assert_removes<T: Serialize>(session: &Session<T>) {
+    let (written, headers) = write(session);
+    assert_eq!(written, Written::Removed);
+    let all: Vec<_> = headers.get_all(SET_COOKIE).iter().collect();
+    assert_eq!(all.len(), 1);
+    let text = all[0].to_str().expect("ASCII");
+    let cookie = Cookie::parse(text).expect("a Set-Cookie");
+    assert_eq!(cookie.name(), "session");
+    assert_eq!(cookie.value(), "");
+    assert_eq!(cookie.max_age(), Some(cookie::time::Duration::ZERO));
+}
+
+/// The response carries no `Set-Cookie`.
+fn assert_writes_nothing<T: Serialize>(session: &Session<T>) {
+    let (written, headers) = write(session);
+    assert_eq!(written, Written::Nothing);
+    assert!(headers.is_empty(), "{headers:?}");
+}
+
+/// Postcard's varint (LEB128) of `n`.
+fn varint(mut n: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Opens `value` as a `T` while counting allocations.
+fn counted_open<T: DeserializeOwned>(
+    codec: &Codec,
+    value: &str,
+) -> (Result<(), Error>, AllocationInfo) {
+    let mut result = None;
+    let info = measure(|| result = Some(codec.open_at::<T>(value, t0()).map(drop)));
+    (result.expect("ran"), info)
+}
+
+#[test]
+fn a_1_mb_value_is_rejected_by_the_size_check_before_decoding() {
+    let codec = codec();
+    let valid = codec.seal_at(&7u32, t0()).expect("seals");
+    let values = [
+        "A".repeat(MB),                                     // valid base64url
+        "!".repeat(MB),                                     // not base64url
+        format!("{valid}{}", "A".repeat(MB - valid.len())), // a valid prefix
+    ];
+    let too_large = Error::TooLarge {
+        size: "session".len() + MB,
+        limit: DEFAULT_MAX_COOKIE_SIZE,
+    };
+    for value in &values {
+        assert_eq!(value.len(), MB);
+        // Nothing at all is allocated: the size check comes before the
+        // base64 decoding, which would allocate about 768 KB.
+        let (result, info) = counted_open::<u32>(&codec, value);
+        assert_eq!(result, Err(too_large.clone()));
+        assert_eq!(info.count_total, 0, "{info:?}");
+        let mut others = Vec::with_capacity(2);
+        let info = measure(|| {
+            others.push(codec.open_bytes_at(value, t0()).map(drop));
+            others.push(
+                codec
+                    .open_bound_at::<u32>(value, &Binding::new(b"ctx"), t0())
+                    .map(drop),
+            );
+        });
+        assert_eq!(others, vec![Err(too_large.clone()); 2]);
+        assert_eq!(info.count_total, 0, "{info:?}");
+    }
+    // The limit is exact: one character less than the limit is decoded
+    // (and fails later), one more is not.
+    let limit = DEFAULT_MAX_COOKIE_SIZE - "session".len();
+    let fits = garbage(key_id(&codec), 3000, 1);
+    assert!(fits.len() < limit);
+    let at_limit = format!("{fits}{}", "A".repeat(limit - fits.len()));
+    let over = format!("{at_limit}A");
+    assert!(!matches!(
+        codec.open_at::<u32>(&at_limit, t0()),
+        Err(Error::TooLarge { .. })
+    ));
+    assert_eq!(
+        codec.open_at::<u32>(&over, t0()).map(drop),
+        Err(Error::TooLarge {
+            size: DEFAULT_MAX_COOKIE_SIZE + 1,
+            limit: DEFAULT_MAX_COOKIE_SIZE
+        })
+    );
+}
+
+#[test]
+fn a_1_mb_session_cookie_is_rejected_and_removed_without_allocating_for_it() {
+    let config = config();
+    let empty = baseline::<u32>(&config);
+    let headers = request(format!("session={}", "A".repeat(MB)).as_bytes());
+    let (session, info) = counted_load::<u32>(&config, &headers);
+    assert!(session.is_empty());
+    assert!(!session.was_loaded());
+    assert_eq!(
+        session.rejection(),
+        Some(Error::TooLarge {
+            size: "session".len() + MB,
+            limit: DEFAULT_MAX_COOKIE_SIZE
+        })
+    );
+    // Exactly what a request without cookies allocates (the handle).
+    assert_eq!(footprint(&info), empty);
+    assert!(info.bytes_max < 1024, "{info:?}");
+    assert_removes(&session);
+}
+
+#[test]
+fn a_1_mb_cookie_of_another_name_does_not_hide_the_session() {
+    let config = config();
+    let valid = config.codec().seal_at(&7u32, t0()).expect("seals");
+    let alone = request(format!("session={valid}").as_bytes());
+    let (_, expected) = counted_load::<u32>(&config, &alone);
+    for header in [
+        format!("big={}; session={valid}", "A".repeat(MB)),
+        format!("session={valid}; big={}", "!".repeat(MB)),
+        format!("sessionbig={}; session={valid}", "A".repeat(MB)),
+    ] {
+        let (session, info) = counted_load::<u32>(&config, &request(header.as_bytes()));
+        assert_eq!(session.get(), Some(7));
+        assert_eq!(session.rejection(), None);
+        assert_eq!(footprint(&info), footprint(&expected));
+        assert_writes_nothing(&session);
+    }
+}
+
+/// 10 000 cookies of other names, some sharing the session name's prefix
+/// or differing from it only in case.
+fn ten_thousand_other_cookies() -> Vec<String> {
+    (0..10_000)
+        .map(|i| match i % 4 {
+            0 => format!("c{i}=v{i}"),
+            1 => format!("session{i}={}", "A".repeat(60)),
+            2 => format!("SESSION=x{i}"),
+            _ => format!("sessio=y{i}"),
+        })
+        .collect()
+}
+
+#[test]
+fn ten_thousand_other_cookies_are_skipped_without_allocating() {
+    let config = config();
+    let empty = baseline::<u32>(&config);
+    let pairs = ten_thousand_other_cookies();
+    let (session, info) = counted_load::<u32>(&config, &joined(&pairs));
+    assert!(session.is_empty());
+    assert_eq!(session.rejection(), None);
+    assert_eq!(footprint(&info), empty);
+    assert_writes_nothing(&session);
+
+    // One per header: the same.
+    let (session, info) = counted_load::<u32>(&config, &request_split(&pairs));
+    assert_eq!(session.rejection(), None);
+    assert_eq!(footprint(&info), empty);
+
+    // With the session cookie last, it is found and opened, at the cost of
+    // opening it alone.
+    let valid = config.codec().seal_at(&7u32, t0()).expect("seals");
+    let (_, alone) = counted_load::<u32>(&config, &request(format!("session={valid}").as_bytes()));
+    let mut with_session = pairs;
+    with_session.push(format!("session={valid}"));
+    let (session, info) = counted_load::<u32>(&config, &joined(&with_session));
+    assert_eq!(session.get(), Some(7));
+    assert_eq!(footprint(&info), footprint(&alone));
+    assert_writes_nothing(&session);
+}
+
+#[test]
+fn ten_thousand_malformed_session_cookies_cost_as_much_as_nine() {
+    let config = config();
+    let pairs = |n: usize| -> Vec<String> { (0..n).map(|i| format!("session=*{i}*")).collect() };
+    let (session, many) = counted_load::<u32>(&config, &joined(&pairs(10_000)));
+    assert!(session.is_empty());
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Malformed(Malformed::Encoding))
+    );
+    // Untried duplicates: no removal, which could delete a valid one.
+    assert_writes_nothing(&session);
+    let (_, nine) = counted_load::<u32>(&config, &joined(&pairs(MAX_SESSION_COOKIES_TRIED + 1)));
+    assert_eq!(footprint(&many), footprint(&nine));
+}
+
+#[test]
+fn five_thousand_duplicates_are_rejected_with_bounded_work() {
+    let config = config();
+    let id = key_id(config.codec());
+    let pairs = |n: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| format!("session={}", garbage(id, 100, i as u64)))
+            .collect()
+    };
+    let empty = baseline::<u32>(&config);
+    let five_thousand = pairs(5_000);
+    for headers in [joined(&five_thousand), request_split(&five_thousand)] {
+        let (session, info) = counted_load::<u32>(&config, &headers);
+        assert!(session.is_empty());
+        assert!(!session.was_loaded());
+        assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+        // One decoded token per cookie tried, each freed before the next,
+        // whatever the number of duplicates.
+        assert_eq!(
+            info.count_total,
+            empty.0 + MAX_SESSION_COOKIES_TRIED as u64,
+            "{info:?}"
+        );
+        assert!(info.bytes_max < empty.2 + 1024, "{info:?}");
+        let (_, nine) =
+            counted_load::<u32>(&config, &joined(&pairs(MAX_SESSION_COOKIES_TRIED + 1)));
+        assert_eq!(footprint(&info), footprint(&nine));
+        assert_writes_nothing(&session);
+    }
+
+    // Exactly the limit: every one was tried, so the cookie is removed.
+    let (session, _) = counted_load::<u32>(&config, &joined(&pairs(MAX_SESSION_COOKIES_TRIED)));
+    assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+    assert_removes(&session);
+
+    // A valid cookie in front of the 5 000 wins.
+    let valid = config.codec().seal_at(&7u32, t0()).expect("seals");
+    let mut with_valid = vec![format!("session={valid}")];
+    with_valid.extend(five_thousand);
+    let (session, _) = counted_load::<u32>(&config, &joined(&with_valid));
+    assert_eq!(session.get(), Some(7));
+    assert_eq!(session.rejection(), None);
+    assert_writes_nothing(&session);
+}
+
+/// A plausible plaintext: an envelope (three varint times, a 16-byte id)
+/// followed by `payload`.
+fn plaintext(payload: &[u8]) -> Vec<u8> {
+    let mut out = varint(1_800_000_000);
+    out.extend(varint(1_800_000_000 + 7 * 24 * 3600));
+    out.extend(varint(0));
+    out.extend([0x5a; 16]);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Payloads whose postcard claims a length far beyond the cookie.
+fn huge_length_payloads() -> Vec<Vec<u8>> {
+    [1u64 << 32, 1 << 60, u64::MAX]
+        .into_iter()
+        .flat_map(|n| {
+            let mut trailing = varint(n);
+            trailing.extend([0xff; 32]);
+            [varint(n), trailing]
+        })
+        .collect()
+}
+
+#[test]
+fn an_unauthenticated_huge_length_is_never_read() {
+    let codec = codec();
+    let config = SessionConfig::new(codec.clone());
+    for (i, payload) in huge_length_payloads().iter().enumerate() {
+        for algorithm in Algorithm::ALL {
+            let value = forged(key_id(&codec), algorithm, &plaintext(payload), i as u64);
+            // Authentication fails before the payload is looked at, so the
+            // only allocation is the decoded token, whatever type it is
+            // opened as.
+            let results = [
+                counted_open::<Vec<u8>>(&codec, &value),
+                counted_open::<String>(&codec, &value),
+                counted_open::<HashMap<u64, u64>>(&codec, &value),
+                counted_open::<Vec<Vec<u64>>>(&codec, &value),
+            ];
+            for (result, info) in results {
+                assert_eq!(result, Err(Error::AuthenticationFailed));
+                assert_eq!((info.count_total, info.count_current), (1, 0));
+                assert!(info.bytes_total <= value.len() as u64, "{info:?}");
+            }
+            let (session, info) = counted_load::<HashMap<u64, u64>>(
+                &config,
+                &request(format!("session={value}").as_bytes()),
+            );
+            assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+            assert!(session.is_empty());
+            assert!(info.bytes_max < 1024, "{info:?}");
+            assert_removes(&session);
+        }
+    }
+}
+
+/// Opens an authenticated `payload` as a `T`: it must fail to deserialize,
+/// allocating nothing beyond the size of the cookie.
+fn assert_authenticated_payload_rejected<T: DeserializeOwned>(codec: &Codec, payload: &[u8]) {
+    let envelope = codec.new_envelope_at(t0()).expect("random id");
+    let value = codec
+        .seal_bytes_with_at(payload, &envelope, t0())
+        .expect("fits");
+    let (result, info) = counted_open::<T>(codec, &value);
+    let ty = std::any::type_name::<T>();
+    assert_eq!(result, Err(Error::Deserialize), "{ty}, {payload:02x?}");
+    assert!(
+        info.bytes_max <= 2 * value.len() as u64,
+        "{ty}, {payload:02x?}: {info:?}"
+    );
+    assert_eq!(info.count_current, 0);
+}
+
+#[test]
+fn an_authenticated_huge_length_fails_to_deserialize_without_a_large_allocation() {
+    let codec = codec();
+    for payload in huge_length_payloads() {
+        assert_authenticated_payload_rejected::<Vec<u8>>(&codec, &payload);
+        assert_authenticated_payload_rejected::<Vec<u64>>(&codec, &payload);
+        assert_authenticated_payload_rejected::<String>(&codec, &payload);
+        assert_authenticated_payload_rejected::<Box<[u8]>>(&codec, &payload);
+        assert_authenticated_payload_rejected::<Vec<String>>(&codec, &payload);
+        assert_authenticated_payload_rejected::<Vec<Vec<u8>>>(&codec, &payload);
+        assert_authenticated_payload_rejected::<HashSet<u64>>(&codec, &payload);
+        assert_authenticated_payload_rejected::<VecDeque<u64>>(&codec, &payload);
+        assert_authenticated_payload_rejected::<BTreeMap<u64, u64>>(&codec, &payload);
+        // Inside a struct-like tuple, after a first field.
+        let mut nested = vec![7];
+        nested.extend_from_slice(&payload);
+        assert_authenticated_payload_rejected::<(u8, Vec<u32>)>(&codec, &nested);
+        assert_authenticated_payload_rejected::<(u8, String)>(&codec, &nested);
+    }
+
+    // Through the http helper: rejected, empty, removed.
+    let config = SessionConfig::new(codec.clone());
+    let envelope = codec.new_envelope_at(t0()).expect("random id");
+    let value = codec
+        .seal_bytes_with_at(&varint(1 << 60), &envelope, t0())
+        .expect("fits");
+    let (session, info) =
+        counted_load::<Vec<String>>(&config, &request(format!("session={value}").as_bytes()));
+    assert_eq!(session.rejection(), Some(Error::Deserialize));
+    assert!(session.is_empty());
+    assert!(info.bytes_max < 1024, "{info:?}");
+    assert_removes(&session);
+}
+
+/// serde sizes a `HashMap` from the length postcard reports for a map,
+/// capped at 1 MiB worth of entries, and postcard reports the claimed
+/// length even when the input is far too short for it (it does not for
+/// sequences). So an authenticated map length of 2^60 makes opening
+/// allocate about 2.2 MB before failing. Only a holder of the secret can
+/// seal such a payload; the fix belongs in the codec's open path or in
+/// postcard.
+#[test]
+#[ignore = "known: an authenticated postcard map length makes serde preallocate ~2.2 MB \
+            for a HashMap; reported to the lead (issue 5)"]
+fn an_authenticated_huge_map_length_does_not_preallocate() {
+    let codec = codec();
+    for payload in huge_length_payloads() {
+        assert_authenticated_payload_rejected::<HashMap<u64, u64>>(&codec, &payload);
+    }
+}
+
+/// A recursive session type: each `Branch` costs one byte of postcard.
+#[derive(Debug, Serialize, Deserialize)]
+enum Node {
+    Leaf,
+    Branch(Box<Node>),
+}
+
+impl Node {
+    fn depth(&self) -> usize {
+        let mut depth = 0;
+        let mut node = self;
+        while let Node::Branch(inner) = node {
+            depth += 1;
+            node = inner;
+        }
+        depth
+    }
+}
+
+/// The deepest `Node` a default cookie holds (2 986 levels, one byte each)
+/// decodes on the test thread's stack. postcard has no depth limit: the
+/// same type overflows a 2 MiB stack at about 5 400 levels in a debug build
+/// and 43 500 in a release build, depths that a larger `max_cookie_size`
+/// (up to 49 066 levels at 65 536 bytes) or chunked sessions (about 5 900
+/// levels with the default 8000-byte budget) can hold. Reported to the lead
+/// (issue 5); not testable here, since an overflow aborts the process.
+#[test]
+fn the_deepest_nesting_a_cookie_holds_is_decoded_on_the_test_thread() {
+    let codec = codec();
+    let deepest = codec.max_payload_len();
+    assert_eq!(deepest, 2986);
+    let envelope = codec.new_envelope_at(t0()).expect("random id");
+    // Never terminated: the input ends inside the deepest branch.
+    let unterminated = vec![1u8; deepest];
+    assert_authenticated_payload_rejected::<Node>(&codec, &unterminated);
+    // Terminated by a leaf: it opens, as deep as it was sealed.
+    let mut terminated = vec![1u8; deepest - 1];
+    terminated.push(0);
+    let value = codec
+        .seal_bytes_with_at(&terminated, &envelope, t0())
+        .expect("fits");
+    let opened = codec.open_at::<Node>(&value, t0()).expect("opens");
+    assert_eq!(opened.value().depth(), deepest - 1);
+    // An unknown variant index at the bottom.
+    let mut bad_variant = vec![1u8; deepest - 1];
+    bad_variant.push(2);
+    assert_authenticated_payload_rejected::<Node>(&codec, &bad_variant);
+
+    // Through the http helper.
+    let config = SessionConfig::new(codec.clone());
+    let value = codec
+        .seal_bytes_with_at(&unterminated, &envelope, t0())
+        .expect("fits");
+    let session =
+        config.load_at::<Node>(&request(format!("session={value}").as_bytes()), None, t0());
+    assert_eq!(session.rejection(), Some(Error::Deserialize));
+    assert_removes(&session);
+}
+
+/// Pairs that are not UTF-8, have an empty name, no `=`, or are empty.
+const JUNK: [&[u8]; 12] = [
+    b"\xff\xfe=\x80",
+    b"bin=\xc3\x28",
+    b"\x80\x81",
+    b"=v",
+    b"=",
+    b"",
+    b" ",
+    b"novalue",
+    b"session",
+    b"=session",
+    b"session\xff=x",
+    b"session=\xff\xfe",
+];
+
+#[test]
+fn non_utf8_bytes_and_empty_names_do_not_hide_a_valid_session() {
+    let config = config();
+    let valid = config.codec().seal_at(&7u32, t0()).expect("seals");
+    let session_pair = format!("session={valid}");
+    for junk in JUNK {
+        let before: Vec<u8> = [junk, b"; ", session_pair.as_bytes()].concat();
+        let after: Vec<u8> = [session_pair.as_bytes(), b";", junk, b";"].concat();
+        for headers in [
+            request(&before),
+            request(&after),
+            request_split(&[junk, session_pair.as_bytes()]),
+        ] {
+            let session = config.load_at::<u32>(&headers, None, t0());
+            assert_eq!(session.get(), Some(7), "{junk:02x?}");
+            assert!(session.was_loaded());
+            assert_eq!(session.rejection(), None, "{junk:02x?}");
+            assert_writes_nothing(&session);
+        }
+    }
+    // All the junk at once, and a megabyte of bytes that are not UTF-8.
+    let mut all = JUNK.join(&b';');
+    all.extend_from_slice(b"; ");
+    all.extend_from_slice(session_pair.as_bytes());
+    all.extend_from_slice(b"; ");
+    all.extend(std::iter::repeat_n(0xa0u8, MB));
+    let (_, alone) = counted_load::<u32>(&config, &request(session_pair.as_bytes()));
+    let (session, info) = counted_load::<u32>(&config, &request(&all));
+    assert_eq!(session.get(), Some(7));
+    assert_eq!(footprint(&info), footprint(&alone));
+}
+
+#[test]
+fn junk_alone_is_no_session_cookie() {
+    let config = config();
+    let empty = baseline::<u32>(&config);
+    // None of these is a well-formed pair named `session`, so the request
+    // has no session cookie: nothing to reject, nothing to remove. (A
+    // session cookie whose value is not UTF-8 is skipped like any pair that
+    // is not UTF-8.)
+    for junk in JUNK {
+        let (session, info) = counted_load::<u32>(&config, &request(junk));
+        assert!(session.is_empty());
+        assert_eq!(session.rejection(), None, "{junk:02x?}");
+        assert_eq!(footprint(&info), empty, "{junk:02x?}");
+        assert_writes_nothing(&session);
+    }
+    // Separators only, many of them.
+    for header in [";".repeat(100_000), "; ".repeat(100_000), " ".repeat(MB)] {
+        let (session, info) = counted_load::<u32>(&config, &request(header.as_bytes()));
+        assert_eq!(session.rejection(), None);
+        assert_eq!(footprint(&info), empty);
+        assert_writes_nothing(&session);
+    }
+    // A session cookie with an empty value is a session cookie: rejected
+    // as truncated and removed.
+    let session = config.load_at::<u32>(&request(b"session="), None, t0());
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Malformed(Malformed::Truncated))
+    );
+    assert_removes(&session);
+    // A valid token under an empty name is not the session.
+    let valid = config.codec().seal_at(&7u32, t0()).expect("seals");
+    let session = config.load_at::<u32>(&request(format!("={valid}").as_bytes()), None, t0());
+    assert!(session.is_empty());
+    assert_eq!(session.rejection(), None);
+}
+
+/// Sessions spread over up to four cookies, default header budget.
+fn chunked_config() -> SessionConfig {
+    SessionConfig::builder(codec())
+        .max_chunks(4)
+        .build()
+        .expect("valid chunking settings")
+}
+
+/// The response only removes cookies: at least one, at most the plain
+/// cookie and the 64 chunk indexes a request can make it remove.
+fn assert_removes_chunks<T: Serialize>(session: &Session<T>) {
+    let (written, headers) = write(session);
+    assert_eq!(written, Written::Removed);
+    let removals: Vec<Cookie<'static>> = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| Cookie::parse(v.to_str().expect("ASCII").to_owned()).expect("a Set-Cookie"))
+        .collect();
+    assert!((1..=65).contains(&removals.len()), "{}", removals.len());
+    for cookie in &removals {
+        let name = cookie.name();
+        let chunk = name
+            .strip_prefix("session.")
+            .map(|k| k.parse::<u32>().expect("a chunk index"));
+        assert!(name == "session" || chunk.is_some_and(|k| k < 64), "{name}");
+        assert_eq!(cookie.value(), "");
+        assert_eq!(cookie.max_age(), Some(cookie::time::Duration::ZERO));
+    }
+}
+
+#[test]
+fn ten_thousand_chunk_cookies_are_refused_without_allocating() {
+    let plain = config();
+    let config = chunked_config();
+    let empty = baseline::<u32>(&config);
+    let id = key_id(config.codec());
+    let many: Vec<String> = (0..10_000)
+        .map(|i| format!("session.{i}={}", garbage(id, 40, i as u64)))
+        .collect();
+    let (session, info) = counted_load::<u32>(&config, &joined(&many));
+    assert!(session.is_empty());
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Malformed(Malformed::Chunks))
+    );
+    // The chunk values are remembered in a fixed array: nothing is
+    // allocated for them, and nothing is joined or decoded.
+    assert_eq!(footprint(&info), empty);
+    assert_removes_chunks(&session);
+
+    // Chunk cookies of a configuration without chunking are other cookies.
+    let (session, info) = counted_load::<u32>(&plain, &joined(&many));
+    assert_eq!(session.rejection(), None);
+    assert_eq!(footprint(&info), baseline::<u32>(&plain));
+    assert_writes_nothing(&session);
+}
+
+#[test]
+fn a_forged_chunk_set_costs_at_most_the_budget() {
+    let config = chunked_config();
+    let id = key_id(config.codec());
+    // Two chunks that join into a token too long for one cookie.
+    let long = garbage(id, 4_500, 9);
+    let chunks = vec![
+        format!("session.0={}", &long[..4_000]),
+        format!("session.1={}", &long[4_000..]),
+    ];
+    let (session, info) = counted_load::<u32>(&config, &joined(&chunks));
+    assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+    // The handle, the joined text and its decoded token; the joined text
+    // is within the header budget.
+    assert!(info.count_total <= 3, "{info:?}");
+    assert!(
+        info.bytes_max <= (2 * DEFAULT_HEADER_BUDGET) as u64,
+        "{info:?}"
+    );
+    assert_removes_chunks(&session);
+
+    // Behind 5 000 plain duplicates: the same as behind nine.
+    let pairs = |n: usize| -> Vec<String> {
+        let mut pairs: Vec<String> = (0..n)
+            .map(|i| format!("session={}", garbage(id, 100, i as u64)))
+            .collect();
+        pairs.extend(chunks.iter().cloned());
+        pairs
+    };
+    let (session, many) = counted_load::<u32>(&config, &joined(&pairs(5_000)));
+    assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+    let (_, nine) = counted_load::<u32>(&config, &joined(&pairs(MAX_SESSION_COOKIES_TRIED + 1)));
+    assert_eq!(footprint(&many), footprint(&nine));
+
+    // A chunk set larger than the budget is refused before it is joined.
+    let huge = garbage(id, 9_000, 10);
+    let over: Vec<String> = huge
+        .as_bytes()
+        .chunks(4_000)
+        .enumerate()
+        .map(|(i, part)| format!("session.{i}={}", std::str::from_utf8(part).expect("ASCII")))
+        .collect();
+    assert_eq!(over.len(), 4);
+    let (session, info) = counted_load::<u32>(&config, &joined(&over));
+    assert!(
+        matches!(session.rejection(), Some(Error::TooLarge { limit, .. }) if limit == DEFAULT_HEADER_BUDGET),
+        "{:?}",
+        session.rejection()
+    );
+    assert_eq!(footprint(&info), baseline::<u32>(&config));
+}

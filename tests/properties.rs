@@ -1,0 +1,745 @@
+//! Property tests (proptest): for random payloads, cookie names, keyrings,
+//! algorithms and bindings, sealing and opening round-trip, and every change
+//! to a sealed value, its name, its secret, its algorithm byte or its binding
+//! makes it fail to open.
+//!
+//! Inputs:
+//! * payloads: unicode strings, byte vectors, a small record and a unit
+//!   variant, up to about 1.5 KB of postcard;
+//! * cookie names: 1 to 64 RFC 6265 token characters, half of them with the
+//!   `__Host-` prefix;
+//! * keyrings: 1 to 4 distinct secrets of 32 to 64 random bytes, both
+//!   algorithms;
+//! * bindings: none, or 0 to 64 random context bytes.
+//!
+//! A mutation that happens to leave the value unchanged (swapping two equal
+//! characters, say) is asserted to open rather than skipped, so no case is
+//! thrown away. Every test sets its case count; the counts are listed in
+//! `CASES_*` below and the whole file runs in a few seconds in a debug build.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cookie::Cookie;
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use serde::{Deserialize, Serialize};
+
+use sealed_session::{
+    Algorithm, Binding, Codec, DEFAULT_MAX_COOKIE_SIZE, Error, KeyId, Keyring, Malformed,
+    SessionConfig, Written,
+};
+
+/// Cases for the round-trip properties (codec and http helper).
+const CASES_ROUND_TRIP: u32 = 256;
+/// Cases for each mutation of the value string or the token.
+const CASES_MUTATION: u32 = 256;
+/// Cases for the properties that build two keyrings per case.
+const CASES_KEYRINGS: u32 = 128;
+/// Cases for name, algorithm and binding swaps.
+const CASES_SWAP: u32 = 256;
+
+/// A fixed instant (2027-01-15) on a whole second; values are opened one
+/// second later.
+fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+/// When values are opened: one second after sealing.
+fn t1() -> SystemTime {
+    t0() + Duration::from_secs(1)
+}
+
+/// The base64url alphabet, for insertions that keep the value looking valid.
+const URL_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The separators RFC 6265 (via RFC 2616) excludes from cookie names.
+const SEPARATORS: &[u8] = b"()<>@,;:\\\"/[]?={}";
+
+/// Every RFC 6265 token character: visible ASCII except separators.
+fn token_chars() -> Vec<char> {
+    (0x21u8..0x7f)
+        .filter(|b| !SEPARATORS.contains(b))
+        .map(char::from)
+        .collect()
+}
+
+/// A small struct, as an application's session type might be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Record {
+    user_id: u64,
+    name: String,
+    roles: Vec<String>,
+    cart: Vec<(u32, u16)>,
+    admin: bool,
+    score: Option<i64>,
+}
+
+/// The session values: what applications put in a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum Payload {
+    Text(String),
+    Bytes(Vec<u8>),
+    Record(Record),
+    Unit,
+}
+
+/// Any of the payload variants, up to about 1.5 KB of postcard.
+fn payload() -> impl Strategy<Value = Payload> {
+    let record = (
+        any::<u64>(),
+        "\\PC{0,40}",
+        prop::collection::vec("[a-z_]{0,20}", 0..5),
+        prop::collection::vec(any::<(u32, u16)>(), 0..30),
+        any::<bool>(),
+        any::<Option<i64>>(),
+    )
+        .prop_map(|(user_id, name, roles, cart, admin, score)| Record {
+            user_id,
+            name,
+            roles,
+            cart,
+            admin,
+            score,
+        });
+    prop_oneof![
+        "\\PC{0,200}".prop_map(Payload::Text),
+        prop::collection::vec(any::<u8>(), 0..1_000).prop_map(Payload::Bytes),
+        record.prop_map(Payload::Record),
+        Just(Payload::Unit),
+    ]
+}
+
+/// A valid cookie name: 1 to 64 token characters, maybe after `__Host-`.
+fn cookie_name() -> impl Strategy<Value = String> {
+    (
+        any::<bool>(),
+        prop::collection::vec(prop::sample::select(token_chars()), 1..=64),
+    )
+        .prop_map(|(host, chars)| {
+            let name: String = chars.into_iter().collect();
+            if host { format!("__Host-{name}") } else { name }
+        })
+}
+
+/// 1 to 4 distinct secrets of 32 to 64 bytes.
+fn secrets() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    prop::collection::vec(prop::collection::vec(any::<u8>(), 32..=64), 1..=4)
+        .prop_filter("secrets must be distinct", |secrets| {
+            secrets.iter().collect::<HashSet<_>>().len() == secrets.len()
+        })
+}
+
+/// Either algorithm.
+fn algorithm() -> impl Strategy<Value = Algorithm> {
+    prop::sample::select(Algorithm::ALL.to_vec())
+}
+
+/// No binding, or a context of 0 to 64 bytes.
+fn context() -> impl Strategy<Value = Option<Vec<u8>>> {
+    prop::option::of(prop::collection::vec(any::<u8>(), 0..=64))
+}
+
+/// A keyring of raw secrets, the first sealing.
+fn keyring(secrets: &[Vec<u8>]) -> Keyring {
+    Keyring::from_bytes(secrets).expect("distinct secrets of at least 32 bytes")
+}
+
+/// A codec for this name and algorithm, other settings at their defaults.
+fn codec(keyring: Keyring, name: &str, algorithm: Algorithm) -> Codec {
+    Codec::builder(keyring)
+        .cookie_name(name)
+        .algorithm(algorithm)
+        .build()
+        .expect("valid settings")
+}
+
+/// What a property seals: a payload under a name, a keyring (the first
+/// secret seals), an algorithm and an optional binding.
+#[derive(Debug, Clone)]
+struct Input {
+    payload: Payload,
+    name: String,
+    secrets: Vec<Vec<u8>>,
+    algorithm: Algorithm,
+    context: Option<Vec<u8>>,
+}
+
+/// A random [`Input`].
+fn input() -> impl Strategy<Value = Input> {
+    (payload(), cookie_name(), secrets(), algorithm(), context()).prop_map(
+        |(payload, name, secrets, algorithm, context)| Input {
+            payload,
+            name,
+            secrets,
+            algorithm,
+            context,
+        },
+    )
+}
+
+/// A sealed value and what it takes to open it.
+struct Sealed {
+    codec: Codec,
+    binding: Option<Binding>,
+    value: String,
+}
+
+impl Sealed {
+    fn new(input: &Input) -> Self {
+        let codec = codec(keyring(&input.secrets), &input.name, input.algorithm);
+        let binding = input.context.as_deref().map(Binding::new);
+        let value = seal(&codec, &input.payload, binding.as_ref());
+        Self {
+            codec,
+            binding,
+            value,
+        }
+    }
+
+    fn open(&self, value: &str) -> Result<Payload, Error> {
+        open(&self.codec, value, self.binding.as_ref())
+    }
+
+    fn key_id(&self) -> KeyId {
+        first_key_id(self.codec.keyring())
+    }
+}
+
+/// Seals `payload` as a new session at `t0`, bound if a binding is given.
+fn seal(codec: &Codec, payload: &Payload, binding: Option<&Binding>) -> String {
+    match binding {
+        None => codec.seal_at(payload, t0()),
+        Some(binding) => {
+            let envelope = codec.new_envelope_at(t0()).expect("random id");
+            codec.seal_bound_at(payload, &envelope, binding, t0())
+        }
+    }
+    .expect("a payload of this size fits")
+}
+
+/// Opens `value` at `t1`, bound if a binding is given.
+fn open(codec: &Codec, value: &str, binding: Option<&Binding>) -> Result<Payload, Error> {
+    match binding {
+        None => codec.open_at::<Payload>(value, t1()),
+        Some(binding) => codec.open_bound_at::<Payload>(value, binding, t1()),
+    }
+    .map(|opened| opened.into_value())
+}
+
+/// The key id of the sealing secret.
+fn first_key_id(keyring: &Keyring) -> KeyId {
+    keyring.key_ids().next().expect("a keyring has a key")
+}
+
+/// A changed value must fail at or before the AEAD check: nothing behind
+/// the authentication (envelope, clock, payload) may ever be reached.
+fn assert_rejected_before_trust(result: &Result<Payload, Error>) -> Result<(), TestCaseError> {
+    match result {
+        Err(
+            Error::TooLarge { .. }
+            | Error::Malformed(Malformed::Encoding | Malformed::Truncated)
+            | Error::UnsupportedVersion(_)
+            | Error::UnknownAlgorithm(_)
+            | Error::UnknownKey(_)
+            | Error::AuthenticationFailed,
+        ) => Ok(()),
+        other => Err(TestCaseError::fail(format!(
+            "a changed value gave {other:?}"
+        ))),
+    }
+}
+
+/// Checks a mutated value: unchanged, it opens to the payload; changed, it
+/// is rejected before anything authenticated is trusted.
+fn check_mutation(input: &Input, sealed: &Sealed, mutated: &str) -> Result<(), TestCaseError> {
+    let result = sealed.open(mutated);
+    if mutated == sealed.value {
+        prop_assert_eq!(&result, &Ok(input.payload.clone()));
+    } else {
+        assert_rejected_before_trust(&result)?;
+    }
+    Ok(())
+}
+
+/// The token of a sealed value.
+fn decode(value: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD
+        .decode(value)
+        .expect("a sealed value decodes")
+}
+
+/// A token as a cookie value.
+fn encode(token: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(token)
+}
+
+/// The value's character at `index`, replaced by `with`.
+fn replace_char(value: &str, index: usize, with: char) -> String {
+    let mut chars: Vec<char> = value.chars().collect();
+    chars[index] = with;
+    chars.into_iter().collect()
+}
+
+/// The ways a base64url value can be re-encoded that a lenient decoder
+/// would accept as the same bytes.
+#[derive(Debug, Clone, Copy)]
+enum Base64Variant {
+    /// `-` and `_` replaced by the standard alphabet's `+` and `/`.
+    StandardAlphabet,
+    /// `=` padding appended (one `=` even when the length needs none).
+    Padding,
+    /// The unused low bits of the last character set (lenient decoders
+    /// ignore them).
+    TrailingBits(u8),
+    /// A space, tab, CR or LF inserted (MIME decoders skip them).
+    Whitespace(char, Index),
+}
+
+fn base64_variant() -> impl Strategy<Value = Base64Variant> {
+    prop_oneof![
+        Just(Base64Variant::StandardAlphabet),
+        Just(Base64Variant::Padding),
+        (1u8..16).prop_map(Base64Variant::TrailingBits),
+        (
+            prop::sample::select(vec![' ', '\t', '\r', '\n']),
+            any::<Index>()
+        )
+            .prop_map(|(c, i)| Base64Variant::Whitespace(c, i)),
+    ]
+}
+
+fn apply_base64_variant(value: &str, variant: Base64Variant) -> String {
+    match variant {
+        Base64Variant::StandardAlphabet => value.replace('-', "+").replace('_', "/"),
+        Base64Variant::Padding => {
+            // What a padded encoder writes, or one stray `=`.
+            let padding = if value.len() % 4 == 2 { "==" } else { "=" };
+            format!("{value}{padding}")
+        }
+        Base64Variant::TrailingBits(bits) => {
+            // A final group of 2 characters carries 8 bits in 12 (4 unused),
+            // one of 3 carries 16 in 18 (2 unused); a full group has none.
+            let unused_mask = match value.len() % 4 {
+                2 => 0b1111,
+                3 => 0b11,
+                _ => 0,
+            };
+            let last = value.len() - 1;
+            let sextet = URL_ALPHABET
+                .iter()
+                .position(|&c| c == value.as_bytes()[last])
+                .expect("a base64url character") as u8;
+            let changed = sextet | (bits & unused_mask);
+            replace_char(value, last, char::from(URL_ALPHABET[usize::from(changed)]))
+        }
+        Base64Variant::Whitespace(c, at) => {
+            let mut out = value.to_string();
+            out.insert(at.index(value.len() + 1), c);
+            out
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES_ROUND_TRIP))]
+
+    /// Sealed, then opened by a keyring holding the sealing secret at any
+    /// position (a rotation in progress): the payload comes back, the old
+    /// secret is reported, and the value is strict base64url within the
+    /// cookie size limit.
+    #[test]
+    fn round_trip(input in input(), rotation in any::<Index>()) {
+        let sealed = Sealed::new(&input);
+        prop_assert!(input.name.len() + sealed.value.len() <= DEFAULT_MAX_COOKIE_SIZE);
+        prop_assert!(sealed.value.bytes().all(|b| URL_ALPHABET.contains(&b)));
+        prop_assert_eq!(sealed.open(&sealed.value), Ok(input.payload.clone()));
+
+        let n = input.secrets.len();
+        let shift = rotation.index(n);
+        let mut rotated = input.secrets.clone();
+        rotated.rotate_left(shift);
+        let position = (n - shift) % n;
+        let opener = codec(keyring(&rotated), &input.name, input.algorithm);
+        let opened = match &sealed.binding {
+            None => opener.open_at::<Payload>(&sealed.value, t1()),
+            Some(binding) => opener.open_bound_at::<Payload>(&sealed.value, binding, t1()),
+        }
+        .map_err(|e| TestCaseError::fail(format!("rotated keyring: {e:?}")))?;
+        prop_assert_eq!(opened.value(), &input.payload);
+        prop_assert_eq!(opened.key_id(), sealed.key_id());
+        prop_assert_eq!(opened.algorithm(), input.algorithm);
+        prop_assert_eq!(opened.sealed_with_old_secret(), position != 0);
+        prop_assert_eq!(opened.needs_reseal(), position != 0);
+        prop_assert_eq!(opened.created_at(), t0());
+    }
+
+    /// Raw payload bytes round-trip through `seal_bytes_with_at` and
+    /// `open_bytes_at`, and the serde path reads what the bytes path sealed.
+    #[test]
+    fn bytes_round_trip(input in input()) {
+        let sealed = Sealed::new(&input);
+        let bytes = postcard::to_allocvec(&input.payload).expect("serializes");
+        let envelope = sealed.codec.new_envelope_at(t0()).expect("random id");
+        let value = sealed.codec.seal_bytes_with_at(&bytes, &envelope, t0()).expect("fits");
+        let opened = sealed.codec.open_bytes_at(&value, t1()).expect("opens");
+        prop_assert_eq!(opened.value().as_slice(), bytes.as_slice());
+        prop_assert_eq!(opened.id(), envelope.id());
+        let typed = sealed.codec.open_at::<Payload>(&value, t1()).expect("opens typed");
+        prop_assert_eq!(typed.value(), &input.payload);
+    }
+
+    /// Through the http helper: a session written into `Set-Cookie` under a
+    /// random name, sent back among other cookies, loads the same payload.
+    #[test]
+    fn http_round_trip(input in input(), others in prop::collection::vec(cookie_name(), 0..4)) {
+        let sealed = Sealed::new(&input);
+        let config = SessionConfig::new(sealed.codec.clone());
+        let session = config.load_at::<Payload>(&HeaderMap::new(), sealed.binding, t0());
+        prop_assert!(session.insert(input.payload.clone()).is_none());
+        let mut response = HeaderMap::new();
+        prop_assert_eq!(session.write_at(&mut response, t0()), Ok(Written::Set));
+        let set_cookie = response
+            .get(SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("one ASCII Set-Cookie");
+        let cookie = Cookie::parse(set_cookie).expect("Set-Cookie parses");
+        prop_assert_eq!(cookie.name(), input.name.as_str());
+
+        let mut pairs: Vec<String> = others
+            .iter()
+            .filter(|other| **other != input.name)
+            .map(|other| format!("{other}=x"))
+            .collect();
+        pairs.insert(pairs.len() / 2, format!("{}={}", cookie.name(), cookie.value()));
+        let mut request = HeaderMap::new();
+        request.insert(COOKIE, HeaderValue::from_str(&pairs.join("; ")).expect("ASCII"));
+        let loaded = config.load_at::<Payload>(&request, sealed.binding, t1());
+        prop_assert_eq!(loaded.rejection(), None);
+        prop_assert_eq!(loaded.get(), Some(input.payload.clone()));
+        prop_assert_eq!(loaded.id(), session.id());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES_MUTATION))]
+
+    /// One bit of one character flipped (staying ASCII).
+    #[test]
+    fn flipped_bit_in_the_value_fails(input in input(), at in any::<Index>(), bit in 0u8..7) {
+        let sealed = Sealed::new(&input);
+        let i = at.index(sealed.value.len());
+        let flipped = char::from(sealed.value.as_bytes()[i] ^ (1 << bit));
+        let mutated = replace_char(&sealed.value, i, flipped);
+        prop_assert_ne!(&mutated, &sealed.value);
+        check_mutation(&input, &sealed, &mutated)?;
+    }
+
+    /// One bit of the decoded token flipped and re-encoded: the error names
+    /// the part that was hit.
+    #[test]
+    fn flipped_bit_in_the_token_fails_where_it_lands(
+        input in input(),
+        at in any::<Index>(),
+        bit in 0u8..8,
+    ) {
+        let sealed = Sealed::new(&input);
+        let mut token = decode(&sealed.value);
+        let i = at.index(token.len());
+        token[i] ^= 1 << bit;
+        let result = sealed.open(&encode(&token));
+        let known = sealed
+            .codec
+            .keyring()
+            .key_ids()
+            .any(|id| id.to_bytes() == token[2..6]);
+        match (i, result) {
+            (0, Err(Error::UnsupportedVersion(v))) => prop_assert_eq!(v, token[0]),
+            // One bit never turns 0x01 into 0x02 or back.
+            (1, Err(Error::UnknownAlgorithm(a))) => prop_assert_eq!(a, token[1]),
+            (2..=5, Err(Error::UnknownKey(id))) if !known => {
+                prop_assert_eq!(&id.to_bytes()[..], &token[2..6]);
+            }
+            (2..=5, Err(Error::AuthenticationFailed)) if known => {}
+            (6.., Err(Error::AuthenticationFailed)) => {}
+            (i, other) => {
+                return Err(TestCaseError::fail(format!("bit flip at byte {i} gave {other:?}")));
+            }
+        }
+    }
+
+    /// One character inserted anywhere: from the base64url alphabet (the
+    /// value still looks valid) or any visible ASCII.
+    #[test]
+    fn inserted_character_fails(
+        input in input(),
+        at in any::<Index>(),
+        c in prop_oneof![
+            prop::sample::select(URL_ALPHABET.to_vec()),
+            0x20u8..0x7f,
+        ],
+    ) {
+        let sealed = Sealed::new(&input);
+        let mut mutated = sealed.value.clone();
+        mutated.insert(at.index(sealed.value.len() + 1), char::from(c));
+        check_mutation(&input, &sealed, &mutated)?;
+    }
+
+    /// One character deleted anywhere.
+    #[test]
+    fn deleted_character_fails(input in input(), at in any::<Index>()) {
+        let sealed = Sealed::new(&input);
+        let mut mutated = sealed.value.clone();
+        mutated.remove(at.index(sealed.value.len()));
+        check_mutation(&input, &sealed, &mutated)?;
+    }
+
+    /// Truncated to any shorter prefix, or extended by base64url characters.
+    #[test]
+    fn truncated_or_extended_value_fails(
+        input in input(),
+        at in any::<Index>(),
+        tail in "[A-Za-z0-9_-]{1,8}",
+    ) {
+        let sealed = Sealed::new(&input);
+        let prefix = &sealed.value[..at.index(sealed.value.len())];
+        check_mutation(&input, &sealed, prefix)?;
+        check_mutation(&input, &sealed, &format!("{}{tail}", sealed.value))?;
+    }
+
+    /// Two characters swapped (unchanged if they are equal).
+    #[test]
+    fn swapped_characters_fail(input in input(), a in any::<Index>(), b in any::<Index>()) {
+        let sealed = Sealed::new(&input);
+        let mut bytes = sealed.value.clone().into_bytes();
+        let (i, j) = (a.index(bytes.len()), b.index(bytes.len()));
+        bytes.swap(i, j);
+        let mutated = String::from_utf8(bytes).expect("ASCII");
+        check_mutation(&input, &sealed, &mutated)?;
+    }
+
+    /// The case of one letter changed; and of the whole value.
+    #[test]
+    fn case_change_fails(input in input(), at in any::<Index>()) {
+        let sealed = Sealed::new(&input);
+        let letters: Vec<usize> = sealed
+            .value
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| b.is_ascii_alphabetic())
+            .map(|(i, _)| i)
+            .collect();
+        prop_assert!(!letters.is_empty(), "a sealed value has 62+ characters");
+        let i = letters[at.index(letters.len())];
+        let c = char::from(sealed.value.as_bytes()[i]);
+        let swapped = if c.is_ascii_uppercase() {
+            c.to_ascii_lowercase()
+        } else {
+            c.to_ascii_uppercase()
+        };
+        let mutated = replace_char(&sealed.value, i, swapped);
+        prop_assert_ne!(&mutated, &sealed.value);
+        check_mutation(&input, &sealed, &mutated)?;
+        check_mutation(&input, &sealed, &sealed.value.to_ascii_uppercase())?;
+        check_mutation(&input, &sealed, &sealed.value.to_ascii_lowercase())?;
+    }
+
+    /// Re-encodings a lenient base64 decoder would read as the same token
+    /// are refused as malformed (unless the variant changes nothing).
+    #[test]
+    fn base64_variant_fails(input in input(), variant in base64_variant()) {
+        let sealed = Sealed::new(&input);
+        let mutated = apply_base64_variant(&sealed.value, variant);
+        check_mutation(&input, &sealed, &mutated)?;
+        if mutated != sealed.value {
+            prop_assert_eq!(sealed.open(&mutated), Err(Error::Malformed(Malformed::Encoding)));
+            // The variant really is the same token to a lenient decoder, so
+            // only strictness stops it.
+            let lenient = mutated.trim_end_matches('=').replace('+', "-").replace('/', "_");
+            let lenient: String = lenient.chars().filter(|c| !c.is_whitespace()).collect();
+            let len = lenient.len();
+            let token = decode(&sealed.value);
+            if let Base64Variant::TrailingBits(_) = variant {
+                prop_assert_eq!(&lenient[..len - 1], &sealed.value[..len - 1]);
+            } else {
+                prop_assert_eq!(decode(&lenient), token);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES_SWAP))]
+
+    /// A value sealed under one cookie name does not open under another:
+    /// a random one, the same in another case, with a `__Host-` prefix or
+    /// with a character appended.
+    #[test]
+    fn another_cookie_name_fails(
+        input in input(),
+        other in cookie_name(),
+        variant in 0usize..4,
+    ) {
+        let sealed = Sealed::new(&input);
+        let other = match variant {
+            0 => other,
+            1 => input.name.to_ascii_uppercase(),
+            2 => format!("__Host-{}", input.name),
+            _ => format!("{}x", input.name),
+        };
+        let opener = codec(keyring(&input.secrets), &other, input.algorithm);
+        let result = open(&opener, &sealed.value, sealed.binding.as_ref());
+        if other == input.name {
+            prop_assert_eq!(result, Ok(input.payload.clone()));
+        } else {
+            prop_assert_eq!(result, Err(Error::AuthenticationFailed));
+        }
+    }
+
+    /// The algorithm byte switched to the other algorithm: the AEAD check
+    /// fails (the byte is associated data), not a decryption with the
+    /// other cipher.
+    #[test]
+    fn swapped_algorithm_byte_fails(input in input()) {
+        let sealed = Sealed::new(&input);
+        let mut token = decode(&sealed.value);
+        prop_assert_eq!(token[1], input.algorithm.wire_id());
+        let other = Algorithm::ALL
+            .into_iter()
+            .find(|a| *a != input.algorithm)
+            .expect("two algorithms");
+        token[1] = other.wire_id();
+        prop_assert_eq!(sealed.open(&encode(&token)), Err(Error::AuthenticationFailed));
+        // A codec configured for the other algorithm opens the original.
+        let opener = codec(keyring(&input.secrets), &input.name, other);
+        let opened = match &sealed.binding {
+            None => opener.open_at::<Payload>(&sealed.value, t1()),
+            Some(binding) => opener.open_bound_at::<Payload>(&sealed.value, binding, t1()),
+        };
+        prop_assert_eq!(opened.map(|o| o.needs_reseal()), Ok(true));
+    }
+
+    /// Bound to one context, a value opens only with that context: not
+    /// with another, not unbound; an unbound value does not open bound.
+    #[test]
+    fn binding_mismatch_fails(
+        input in input(),
+        a in prop::collection::vec(any::<u8>(), 0..=64),
+        b in prop::collection::vec(any::<u8>(), 0..=64),
+    ) {
+        let codec = codec(keyring(&input.secrets), &input.name, input.algorithm);
+        let (ba, bb) = (Binding::new(&a), Binding::new(&b));
+        let bound = seal(&codec, &input.payload, Some(&ba));
+        prop_assert_eq!(open(&codec, &bound, Some(&ba)), Ok(input.payload.clone()));
+        let with_b = open(&codec, &bound, Some(&bb));
+        if a == b {
+            prop_assert_eq!(with_b, Ok(input.payload.clone()));
+        } else {
+            prop_assert_eq!(with_b, Err(Error::AuthenticationFailed));
+        }
+        prop_assert_eq!(open(&codec, &bound, None), Err(Error::AuthenticationFailed));
+
+        let unbound = seal(&codec, &input.payload, None);
+        prop_assert_eq!(open(&codec, &unbound, None), Ok(input.payload.clone()));
+        prop_assert_eq!(open(&codec, &unbound, Some(&ba)), Err(Error::AuthenticationFailed));
+        // An empty context is a binding, not the absence of one.
+        prop_assert_eq!(
+            open(&codec, &unbound, Some(&Binding::new([]))),
+            Err(Error::AuthenticationFailed)
+        );
+    }
+}
+
+/// Secrets for an opening keyring that lacks the sealing secret `x`: fresh
+/// random ones, and near misses of `x` (one bit flipped, one byte longer,
+/// one byte shorter).
+fn opener_secrets(x: &[u8], fresh: Vec<Vec<u8>>, near: usize, bit: usize) -> Vec<Vec<u8>> {
+    let mut near_miss = x.to_vec();
+    match near % 3 {
+        0 => near_miss[bit % x.len()] ^= 1 << (bit % 8),
+        1 => near_miss.push(0),
+        // One byte shorter; a 32-byte secret cannot be, so it gets a zero
+        // byte in front instead.
+        _ if near_miss.len() > 32 => drop(near_miss.pop()),
+        _ => near_miss.insert(0, 0),
+    }
+    let mut secrets = vec![near_miss];
+    for secret in fresh {
+        if secret != x && !secrets.contains(&secret) {
+            secrets.push(secret);
+        }
+    }
+    secrets
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES_KEYRINGS))]
+
+    /// Sealed under secret X, the value never opens with a keyring lacking
+    /// X (other secrets, near misses of X): the key id is unknown, and a
+    /// value relabelled with a key id that keyring holds fails the AEAD.
+    /// Tokens of different keyrings never cross.
+    #[test]
+    fn a_keyring_lacking_the_sealing_secret_fails(
+        input in input(),
+        fresh in secrets(),
+        near in 0usize..3,
+        bit in any::<usize>(),
+        pick in any::<Index>(),
+    ) {
+        let sealed = Sealed::new(&input);
+        let x = &input.secrets[0];
+        let others = opener_secrets(x, fresh, near, bit);
+        prop_assert!(!others.contains(x));
+        let opener = codec(keyring(&others), &input.name, input.algorithm);
+        let opener_ids: Vec<KeyId> = opener.keyring().key_ids().collect();
+        prop_assert!(!opener_ids.contains(&sealed.key_id()));
+        prop_assert_eq!(
+            open(&opener, &sealed.value, sealed.binding.as_ref()),
+            Err(Error::UnknownKey(sealed.key_id()))
+        );
+
+        // Relabelled to a key the opener holds.
+        let mut token = decode(&sealed.value);
+        let target = opener_ids[pick.index(opener_ids.len())];
+        token[2..6].copy_from_slice(&target.to_bytes());
+        prop_assert_eq!(
+            open(&opener, &encode(&token), sealed.binding.as_ref()),
+            Err(Error::AuthenticationFailed)
+        );
+
+        // And the other way round: the opener's own values do not open
+        // under the sealing keyring without their secret.
+        let theirs = seal(&opener, &input.payload, sealed.binding.as_ref());
+        let sealer_holds_theirs = input.secrets.contains(&others[0]);
+        let result = sealed.open(&theirs);
+        if sealer_holds_theirs {
+            prop_assert_eq!(result, Ok(input.payload.clone()));
+        } else {
+            prop_assert_eq!(result, Err(Error::UnknownKey(first_key_id(opener.keyring()))));
+        }
+    }
+}
+
+/// The token characters are the 77 RFC 6265 allows, and the name strategy
+/// only produces names the codec accepts.
+#[test]
+fn the_name_alphabet_is_rfc_6265_tokens() {
+    let chars = token_chars();
+    assert_eq!(chars.len(), 77);
+    let name: String = chars.iter().collect();
+    let codec = Codec::builder(Keyring::new(["a property test secret, over 32 bytes"]).unwrap())
+        .cookie_name(name.as_str())
+        .build();
+    assert!(codec.is_ok(), "{codec:?}");
+    for separator in SEPARATORS {
+        let bad = Codec::builder(Keyring::new(["a property test secret, over 32 bytes"]).unwrap())
+            .cookie_name(format!("a{}b", char::from(*separator)))
+            .build();
+        assert!(bad.is_err(), "{}", char::from(*separator));
+    }
+}
