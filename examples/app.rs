@@ -140,7 +140,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .header_read_timeout(Duration::from_secs(10))
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
-            if let Err(error) = served {
+            // A keep-alive connection left idle past the header timeout is
+            // closed on purpose (browsers leave them open): not worth a line.
+            if let Err(error) = served
+                && !error.is_timeout()
+            {
                 eprintln!("connection from {peer}: {error}");
             }
         });
