@@ -261,6 +261,8 @@ impl<'a> Found<'a> {
         if self.irregular {
             return Err(Error::Malformed(Malformed::Chunks));
         }
+        // Empty chunks count as present here and are refused below: the
+        // sealer never writes one.
         let count = self.slots.iter().take_while(|slot| slot.is_some()).count();
         if count == 0 || self.slots.iter().skip(count).any(Option::is_some) {
             return Err(Error::Malformed(Malformed::Chunks));
@@ -268,6 +270,9 @@ impl<'a> Found<'a> {
         let mut size = 0usize;
         let mut chars = 0usize;
         for (index, chunk) in self.slots.iter().take(count).flatten().enumerate() {
+            if chunk.is_empty() {
+                return Err(Error::Malformed(Malformed::Chunks));
+            }
             let cookie = chunk_name_len(name_len, index).saturating_add(chunk.len());
             if cookie > max_cookie_size {
                 return Err(Error::TooLarge {
@@ -512,6 +517,8 @@ mod tests {
             "session.0=aa; session.0=aa",                      // a repeat
             "session.0=aa; session.1=bb; session.1=b",         // a repeat
             "session.0=aa; session.4=ee",                      // beyond max_chunks
+            "session.0=aa; session.1=; session.2=cc",          // an empty chunk
+            "session.0=aa; session.1=",                        // an empty last chunk
             "session.0=aa; session.99999999999999999999999=x", // beyond usize
         ] {
             let h = headers(cookie);

@@ -95,8 +95,9 @@ pub enum Malformed {
     /// so it points at a foreign implementation with a bug.
     Envelope,
     /// The chunk cookies of a [chunked](crate::SessionConfigBuilder::max_chunks)
-    /// session are not exactly `name.0` through `name.(n-1)`, each once: one
-    /// is missing, one is repeated, or one is at or beyond `max_chunks`.
+    /// session are not exactly `name.0` through `name.(n-1)`, each once and
+    /// none empty: one is missing, repeated, empty, or at or beyond
+    /// `max_chunks`.
     Chunks,
 }
 

@@ -20,10 +20,35 @@
 //! `sealed_session::Binding`): a valid one was sealed with it and opens only
 //! with it, an invalid one is opened with it. Without `context`, a vector is
 //! unbound.
+//!
+//! Chunked cookies (`SessionConfigBuilder::max_chunks`) have two sections of
+//! their own; `valid` and `invalid` are unchanged by them.
+//!
+//! * `chunked`: a value too long for one cookie under the vector's own
+//!   `max_cookie_size`, with every field of a `valid` vector (the token is
+//!   sealed exactly as a single cookie would be), plus `max_cookie_size` and
+//!   `chunks`, the chunk cookies as `{ "name", "value" }` in index order.
+//!   `value` is the joined text: the chunk values concatenated in index
+//!   order. Chunk `k` is named `cookie_name.k` (decimal, no leading zeros)
+//!   and holds the next `max_cookie_size - len("cookie_name.k")` characters
+//!   of `value`, the last chunk the rest.
+//! * `chunked_invalid`: chunk cookies in the order a request carries them,
+//!   read with `max_cookie_size`, `max_chunks` and `header_budget` (the most
+//!   all chunk cookies may take together, names plus values), that must fail
+//!   with `error`: `malformed` unless the indexes are exactly `0..n`, each
+//!   once, with `n <= max_chunks`; `too-large` for a chunk over
+//!   `max_cookie_size` or a set over the budget; otherwise the error of
+//!   opening the joined text as a single value (without the single-cookie
+//!   size check).
+//!
+//! The tests check both with the reference and with the crate
+//! (`SessionConfig::load_at` with chunking on).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sealed_session::{Algorithm, Binding, Codec, Keyring, Opened};
+use http::header::COOKIE;
+use http::{HeaderMap, HeaderValue};
+use sealed_session::{Algorithm, Binding, Codec, Keyring, Opened, SessionConfig};
 use serde::{Deserialize, Serialize};
 
 /// A small, separate implementation of wire format v1.
@@ -281,6 +306,86 @@ mod reference {
         if cookie_name.len() + value.len() > MAX_COOKIE_SIZE {
             return Err("too-large");
         }
+        open_joined(
+            secrets,
+            cookie_name,
+            context,
+            value,
+            now,
+            reject_created_before,
+        )
+    }
+
+    /// The chunk cookies of a value under `cookie_name`: chunk `k` is named
+    /// `cookie_name.k` (decimal, no leading zeros) and takes the next
+    /// `max_cookie_size - len(name)` characters, the last chunk the rest.
+    pub fn split(cookie_name: &str, value: &str, max_cookie_size: usize) -> Vec<(String, String)> {
+        let mut chunks = Vec::new();
+        let mut rest = value;
+        while !rest.is_empty() {
+            let name = format!("{cookie_name}.{}", chunks.len());
+            let take = (max_cookie_size - name.len()).min(rest.len());
+            let (chunk, tail) = rest.split_at(take);
+            chunks.push((name, chunk.to_string()));
+            rest = tail;
+        }
+        chunks
+    }
+
+    /// Reads the chunk cookies of `cookie_name` out of a request's cookies
+    /// (in request order) and joins them, or gives the error code. Only
+    /// names `cookie_name.` + a decimal index without sign or leading zero
+    /// are chunks; `None` when there are none.
+    pub fn join(
+        cookie_name: &str,
+        cookies: &[(String, String)],
+        max_cookie_size: usize,
+        max_chunks: usize,
+        header_budget: usize,
+    ) -> Option<Result<String, &'static str>> {
+        let prefix = format!("{cookie_name}.");
+        let mut chunks: Vec<(Option<usize>, &str, usize)> = Vec::new();
+        for (name, value) in cookies {
+            let Some(digits) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            let canonical = !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && (digits == "0" || !digits.starts_with('0'));
+            if canonical {
+                chunks.push((digits.parse().ok(), value, name.len() + value.len()));
+            }
+        }
+        if chunks.is_empty() {
+            return None;
+        }
+        chunks.sort_by_key(|&(index, _, _)| index.unwrap_or(usize::MAX));
+        // Exactly 0..n, each once, n <= max_chunks.
+        let exact = chunks
+            .iter()
+            .enumerate()
+            .all(|(i, &(index, _, _))| index == Some(i));
+        if !exact || chunks.len() > max_chunks {
+            return Some(Err("malformed"));
+        }
+        if chunks.iter().any(|&(_, _, size)| size > max_cookie_size)
+            || chunks.iter().map(|&(_, _, size)| size).sum::<usize>() > header_budget
+        {
+            return Some(Err("too-large"));
+        }
+        Some(Ok(chunks.iter().map(|&(_, value, _)| value).collect()))
+    }
+
+    /// [`open`] without the single-cookie size check: for the joined text
+    /// of chunk cookies, whose sizes [`join`] checked.
+    pub fn open_joined(
+        secrets: &[String],
+        cookie_name: &str,
+        context: Option<&[u8]>,
+        value: &str,
+        now: u64,
+        reject_created_before: Option<u64>,
+    ) -> Result<(Session, usize), &'static str> {
         let token = decode(value).ok_or("malformed")?;
         if token.len() < MIN_TOKEN_LEN {
             return Err("malformed");
@@ -364,6 +469,101 @@ struct Vectors {
     comment: String,
     valid: Vec<Valid>,
     invalid: Vec<Invalid>,
+    chunked: Vec<Chunked>,
+    chunked_invalid: Vec<ChunkedInvalid>,
+}
+
+/// One chunk cookie.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChunkCookie {
+    name: String,
+    value: String,
+}
+
+/// A value too long for one cookie, as the chunk cookies it is written to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Chunked {
+    description: String,
+    secrets: Vec<String>,
+    cookie_name: String,
+    /// Hex of the context bytes the value is bound to; absent = unbound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context: Option<String>,
+    algorithm: String,
+    nonce: String,
+    session_id: String,
+    created_at: u64,
+    absolute_deadline: u64,
+    idle_deadline: u64,
+    payload: String,
+    now: u64,
+    /// The maximum cookie size (name plus value) the value was split for.
+    max_cookie_size: usize,
+    /// The chunk cookies, in index order.
+    chunks: Vec<ChunkCookie>,
+    /// The joined text: the chunk values in index order.
+    value: String,
+}
+
+/// Chunk cookies that must not open.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChunkedInvalid {
+    description: String,
+    secrets: Vec<String>,
+    cookie_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context: Option<String>,
+    max_cookie_size: usize,
+    max_chunks: usize,
+    header_budget: usize,
+    now: u64,
+    /// The chunk cookies in request order.
+    chunks: Vec<ChunkCookie>,
+    error: String,
+}
+
+impl Chunked {
+    /// The fields a single-cookie vector of the same token has.
+    fn as_valid(&self) -> Valid {
+        Valid {
+            description: self.description.clone(),
+            secrets: self.secrets.clone(),
+            cookie_name: self.cookie_name.clone(),
+            context: self.context.clone(),
+            algorithm: self.algorithm.clone(),
+            nonce: self.nonce.clone(),
+            session_id: self.session_id.clone(),
+            created_at: self.created_at,
+            absolute_deadline: self.absolute_deadline,
+            idle_deadline: self.idle_deadline,
+            payload: self.payload.clone(),
+            now: self.now,
+            value: self.value.clone(),
+        }
+    }
+
+    /// (name, value) of each chunk, in index order.
+    fn pairs(&self) -> Vec<(String, String)> {
+        pairs(&self.chunks)
+    }
+
+    /// The bytes all chunk cookies take together.
+    fn total(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| c.name.len() + c.value.len())
+            .sum()
+    }
+}
+
+fn pairs(chunks: &[ChunkCookie]) -> Vec<(String, String)> {
+    chunks
+        .iter()
+        .map(|c| (c.name.clone(), c.value.clone()))
+        .collect()
 }
 
 /// A value that opens, with every field it carries.
@@ -929,4 +1129,300 @@ fn the_vectors_cover_what_they_must() {
         }),
         "no unbound value opened with a context"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Chunked cookies
+// ---------------------------------------------------------------------------
+
+/// A chunking configuration for a chunked vector's settings.
+fn chunk_config(
+    secrets: &[String],
+    cookie_name: &str,
+    max_cookie_size: usize,
+    max_chunks: usize,
+    header_budget: usize,
+) -> Result<SessionConfig, sealed_session::Error> {
+    let codec = Codec::builder(Keyring::new(secrets).expect("valid secrets"))
+        .cookie_name(cookie_name)
+        .max_cookie_size(max_cookie_size)
+        .build()
+        .expect("valid settings");
+    SessionConfig::builder(codec)
+        .max_chunks(max_chunks)
+        .header_budget(header_budget)
+        .build()
+}
+
+/// Request headers with one `Cookie` header holding `pairs` in order.
+fn cookie_header(pairs: &[(String, String)]) -> HeaderMap {
+    let line = pairs
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut headers = HeaderMap::new();
+    headers.insert(COOKIE, HeaderValue::try_from(line).expect("valid header"));
+    headers
+}
+
+/// The reference seals every chunked vector's value from its fields, and
+/// cuts it into exactly the listed chunks; the listed chunks join back to
+/// the value and open to the vector's session.
+#[test]
+fn reference_reproduces_every_chunked_vector() {
+    for c in vectors().chunked {
+        let d = &c.description;
+        let v = c.as_valid();
+        let (session, index) = expected_session(&v);
+        let context = context_bytes(c.context.as_ref());
+        let keys = reference::derive(&c.secrets[index]);
+        let value = reference::seal(&keys, &c.cookie_name, context.as_deref(), &session);
+        assert_eq!(value, c.value, "{d}");
+        assert!(
+            c.cookie_name.len() + c.value.len() > c.max_cookie_size,
+            "{d}: the value would fit in one cookie"
+        );
+        assert_eq!(
+            reference::split(&c.cookie_name, &c.value, c.max_cookie_size),
+            c.pairs(),
+            "{d}"
+        );
+        for (k, chunk) in c.chunks.iter().enumerate() {
+            assert_eq!(chunk.name, format!("{}.{k}", c.cookie_name), "{d}");
+            assert!(
+                chunk.name.len() + chunk.value.len() <= c.max_cookie_size,
+                "{d}: {} is too large",
+                chunk.name
+            );
+            assert!(!chunk.value.is_empty(), "{d}: an empty chunk");
+        }
+        let joined: String = c.chunks.iter().map(|chunk| chunk.value.as_str()).collect();
+        assert_eq!(joined, c.value, "{d}");
+        // Read back in any order, with exactly as many chunks and bytes as
+        // they need.
+        let mut reversed = c.pairs();
+        reversed.reverse();
+        for cookies in [c.pairs(), reversed] {
+            let joined = reference::join(
+                &c.cookie_name,
+                &cookies,
+                c.max_cookie_size,
+                c.chunks.len(),
+                c.total(),
+            );
+            assert_eq!(joined, Some(Ok(c.value.clone())), "{d}");
+        }
+        let opened = reference::open_joined(
+            &c.secrets,
+            &c.cookie_name,
+            context.as_deref(),
+            &c.value,
+            c.now,
+            None,
+        );
+        assert_eq!(opened, Ok((session, index)), "{d}");
+    }
+}
+
+/// The crate reads every chunked vector's chunk cookies, in index order
+/// and reversed, to the vector's session, with `max_chunks` and the header
+/// budget at exactly what the chunks need; one chunk fewer allowed or one
+/// byte less of budget refuses them. The joined value is also an ordinary
+/// single-cookie value for a codec with room for it.
+#[test]
+fn crate_opens_every_chunked_vector() {
+    let vectors = vectors();
+    for c in &vectors.chunked {
+        let d = &c.description;
+        let n = c.chunks.len();
+        let total = c.total();
+        let binding = context_bytes(c.context.as_ref()).map(Binding::new);
+        let config = chunk_config(&c.secrets, &c.cookie_name, c.max_cookie_size, n, total)
+            .unwrap_or_else(|e| panic!("{d}: {e}"));
+        let expected = Fields::expected(&c.as_valid());
+        let mut reversed = c.pairs();
+        reversed.reverse();
+        for cookies in [c.pairs(), reversed] {
+            let session = config.load_at::<String>(&cookie_header(&cookies), binding, at(c.now));
+            assert_eq!(session.rejection(), None, "{d}");
+            let value = session.get().unwrap_or_else(|| panic!("{d}: no session"));
+            let envelope = session.envelope().expect("an envelope");
+            let fields = Fields {
+                payload: postcard::to_allocvec(&value).expect("serializes"),
+                session_id: envelope.id().to_bytes(),
+                created_at: envelope.created_at(),
+                absolute_deadline: envelope.absolute_deadline(),
+                idle_deadline: envelope.idle_deadline(),
+                ..Fields::expected(&c.as_valid())
+            };
+            assert_eq!(fields, expected, "{d}");
+            // Nothing to rewrite, unless sealed with an algorithm other
+            // than the codec's (the default, XAES-256-GCM).
+            assert_eq!(
+                session.needs_write_at(at(c.now)),
+                c.algorithm != Algorithm::default().name(),
+                "{d}"
+            );
+        }
+
+        let headers = cookie_header(&c.pairs());
+        if n > 2 {
+            let fewer = chunk_config(&c.secrets, &c.cookie_name, c.max_cookie_size, n - 1, total)
+                .expect("valid settings");
+            let session = fewer.load_at::<String>(&headers, binding, at(c.now));
+            assert_eq!(
+                session.rejection().map(|e| e.code()),
+                Some("malformed"),
+                "{d}"
+            );
+        }
+        let tight = chunk_config(&c.secrets, &c.cookie_name, c.max_cookie_size, n, total - 1)
+            .expect("valid settings");
+        let session = tight.load_at::<String>(&headers, binding, at(c.now));
+        assert_eq!(
+            session.rejection(),
+            Some(sealed_session::Error::TooLarge {
+                size: total,
+                limit: total - 1
+            }),
+            "{d}"
+        );
+
+        // The joined text is the single-cookie value of the same session.
+        let wide = codec(&c.secrets, &c.cookie_name);
+        let opened = match &binding {
+            Some(binding) => wide.open_bound_at::<String>(&c.value, binding, at(c.now)),
+            None => wide.open_at::<String>(&c.value, at(c.now)),
+        }
+        .unwrap_or_else(|e| panic!("{d}: {e}"));
+        let payload = postcard::to_allocvec(opened.value()).expect("serializes");
+        assert_eq!(Fields::opened(&opened, payload), expected, "{d}");
+    }
+}
+
+#[test]
+fn reference_rejects_every_invalid_chunk_set_with_its_code() {
+    for v in vectors().chunked_invalid {
+        let d = &v.description;
+        let context = context_bytes(v.context.as_ref());
+        let code = match reference::join(
+            &v.cookie_name,
+            &pairs(&v.chunks),
+            v.max_cookie_size,
+            v.max_chunks,
+            v.header_budget,
+        ) {
+            None => "no chunks",
+            Some(Err(code)) => code,
+            Some(Ok(joined)) => match reference::open_joined(
+                &v.secrets,
+                &v.cookie_name,
+                context.as_deref(),
+                &joined,
+                v.now,
+                None,
+            ) {
+                Ok(_) => "opened",
+                Err(code) => code,
+            },
+        };
+        assert_eq!(code, v.error, "{d}");
+    }
+}
+
+#[test]
+fn crate_rejects_every_invalid_chunk_set_with_its_code() {
+    for v in vectors().chunked_invalid {
+        let d = &v.description;
+        let config = chunk_config(
+            &v.secrets,
+            &v.cookie_name,
+            v.max_cookie_size,
+            v.max_chunks,
+            v.header_budget,
+        )
+        .unwrap_or_else(|e| panic!("{d}: {e}"));
+        let binding = context_bytes(v.context.as_ref()).map(Binding::new);
+        let session =
+            config.load_at::<String>(&cookie_header(&pairs(&v.chunks)), binding, at(v.now));
+        assert!(session.is_empty(), "{d}");
+        assert_eq!(
+            session.rejection().map(|e| e.code()),
+            Some(v.error.as_str()),
+            "{d}"
+        );
+    }
+}
+
+#[test]
+fn the_chunked_vectors_cover_what_they_must() {
+    let vectors = vectors();
+    assert!(vectors.comment.contains("`chunked`"));
+    assert!(vectors.comment.contains("`chunked_invalid`"));
+    let chunked = &vectors.chunked;
+    assert!(chunked.len() >= 2);
+    let counts: Vec<usize> = chunked.iter().map(|c| c.chunks.len()).collect();
+    assert!(counts.contains(&2), "no two-chunk vector: {counts:?}");
+    assert!(counts.contains(&3), "no three-chunk vector");
+    assert!(counts.iter().any(|&n| n > 10), "no two-digit chunk index");
+    assert!(
+        chunked.iter().any(|c| c.context.is_some()),
+        "no bound chunked vector"
+    );
+    assert!(
+        chunked.iter().any(|c| c.context.is_none()),
+        "no unbound chunked vector"
+    );
+    for name in ["xaes-256-gcm", "xchacha20-poly1305"] {
+        assert!(
+            chunked.iter().any(|c| c.algorithm == name),
+            "no chunked {name} vector"
+        );
+    }
+    // One vector whose last chunk is full (no empty chunk after it), one
+    // whose last chunk is partial.
+    let last_full = |c: &Chunked| {
+        let last = c.chunks.last().expect("chunks");
+        last.name.len() + last.value.len() == c.max_cookie_size
+    };
+    assert!(chunked.iter().any(last_full));
+    assert!(chunked.iter().any(|c| !last_full(c)));
+    // Fixed nonces and session ids, distinct from every other vector's.
+    let mut nonces: Vec<&str> = vectors.valid.iter().map(|v| v.nonce.as_str()).collect();
+    nonces.extend(chunked.iter().map(|c| c.nonce.as_str()));
+    let mut ids: Vec<&str> = vectors
+        .valid
+        .iter()
+        .map(|v| v.session_id.as_str())
+        .collect();
+    ids.extend(chunked.iter().map(|c| c.session_id.as_str()));
+    for list in [nonces, ids] {
+        let distinct: std::collections::BTreeSet<&str> = list.iter().copied().collect();
+        assert_eq!(distinct.len(), list.len(), "a nonce or session id reused");
+    }
+
+    let invalid = &vectors.chunked_invalid;
+    for code in [
+        "malformed",
+        "too-large",
+        "authentication-failed",
+        "unsupported-version",
+    ] {
+        assert!(
+            invalid.iter().any(|v| v.error == code),
+            "no invalid chunk set for {code}"
+        );
+    }
+    // Each invalid set is made of pieces of the valid chunked vectors' text
+    // (and one filler chunk, "AAAA").
+    for v in invalid {
+        for chunk in &v.chunks {
+            assert!(
+                chunk.value == "AAAA" || chunked.iter().any(|c| c.value.contains(&chunk.value)),
+                "{}",
+                v.description
+            );
+        }
+    }
 }

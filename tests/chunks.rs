@@ -1,0 +1,1963 @@
+//! Chunked sessions (issue 6) through the public API: a session too long for
+//! one cookie is written to `name.0`, `name.1`, … by
+//! `SessionConfigBuilder::max_chunks`, read back only as one exact,
+//! contiguous set, and every write removes the session cookies the browser
+//! holds that it does not set.
+//!
+//! Multi-step scenarios go through [`Jar`], a small model of a browser's
+//! cookie store: it applies each response's `Set-Cookie` headers (a cookie is
+//! identified by name, path and domain, as browsers do, so a removal with
+//! another path or domain does not remove anything) and builds the next
+//! request's `Cookie` header. After every step the tests assert that the jar
+//! holds exactly the cookies the new layout uses.
+//!
+//! Most tests use a maximum cookie size of [`MAX`] = 300 bytes, so that
+//! sessions of a few hundred bytes already need chunks and every boundary is
+//! easy to reach. The expected layout of a value comes from [`plan`], an
+//! independent statement of the split rule, and the expected value length
+//! from [`value_len`], the README's length formula; both are checked against
+//! what the crate writes. All tests run at explicit instants from [`t0`].
+
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cookie::Cookie;
+use cookie::time::OffsetDateTime;
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue};
+use proptest::prelude::*;
+use sealed_session::{
+    Algorithm, Binding, Codec, ConfigError, DEFAULT_HEADER_BUDGET, Deadline, Error, Keyring,
+    MAX_CHUNKS, Malformed, Session, SessionConfig, SessionId, Written,
+};
+
+const SECRET: &str = "chunk test secret, which is longer than 32 bytes";
+const OTHER_SECRET: &str = "another deployment's secret, also 32+ bytes long";
+/// The cookie name of every test (the codec's default).
+const NAME: &str = "session";
+/// The maximum cookie size (name plus value) of most tests.
+const MAX: usize = 300;
+/// Token bytes besides the payload, for a session sealed around [`t0`]
+/// without an idle timeout: header, nonce and tag (46), then the envelope:
+/// two 5-byte varints (times around 2027), a 1-byte zero idle deadline and
+/// the 16-byte session id (27).
+const FIXED: usize = 46 + 27;
+
+/// A fixed instant (2027-01-15), on a whole second.
+fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+/// `secs` seconds after [`t0`].
+fn later(secs: u64) -> SystemTime {
+    t0() + Duration::from_secs(secs)
+}
+
+fn keyring(secret: &str) -> Keyring {
+    Keyring::new([secret]).expect("valid secret")
+}
+
+/// A codec over [`SECRET`] with the given maximum cookie size.
+fn codec_with(max_cookie_size: usize) -> Codec {
+    Codec::builder(keyring(SECRET))
+        .max_cookie_size(max_cookie_size)
+        .build()
+        .expect("valid codec settings")
+}
+
+/// A chunking configuration over [`SECRET`].
+fn chunked(max_cookie_size: usize, max_chunks: usize, budget: usize) -> SessionConfig {
+    SessionConfig::builder(codec_with(max_cookie_size))
+        .max_chunks(max_chunks)
+        .header_budget(budget)
+        .build()
+        .expect("valid chunking settings")
+}
+
+/// [`MAX`]-byte cookies, `max_chunks` of them, the default budget.
+fn config(max_chunks: usize) -> SessionConfig {
+    chunked(MAX, max_chunks, DEFAULT_HEADER_BUDGET)
+}
+
+/// A session value of `n` characters (its content does not matter: the
+/// cookie is ciphertext).
+fn text(n: usize) -> String {
+    (0..n)
+        .map(|i| char::from(b'a' + u8::try_from(i % 26).expect("below 26")))
+        .collect()
+}
+
+/// Bytes of the LEB128 length prefix postcard writes before `n` bytes.
+fn varint_len(n: usize) -> usize {
+    let mut len = 1;
+    let mut rest = n >> 7;
+    while rest > 0 {
+        len += 1;
+        rest >>= 7;
+    }
+    len
+}
+
+/// The postcard payload length of [`text`]`(n)`.
+fn payload_len(n: usize) -> usize {
+    varint_len(n) + n
+}
+
+/// The cookie value length of [`text`]`(n)` sealed around [`t0`]: the
+/// README's `ceil(4 * (46 + plaintext) / 3)`.
+fn value_len(n: usize) -> usize {
+    (4 * (FIXED + payload_len(n))).div_ceil(3)
+}
+
+fn chunk_name(index: usize) -> String {
+    format!("{NAME}.{index}")
+}
+
+/// The session cookie names of a layout: the plain name for one cookie,
+/// `name.0` through `name.(k-1)` for `k` chunks.
+fn layout_names(chunks: usize) -> BTreeSet<String> {
+    if chunks == 0 {
+        BTreeSet::from([NAME.to_string()])
+    } else {
+        (0..chunks).map(chunk_name).collect()
+    }
+}
+
+/// What a value of `value_len` characters should become, stated from the
+/// issue's rules without the crate's arithmetic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Plan {
+    /// One cookie under the plain name.
+    One,
+    /// Chunks `0..len`, with these value lengths.
+    Chunks(Vec<usize>),
+    /// Too large: the chunk cookies would take `size` bytes, over `limit`.
+    TooLarge { size: usize, limit: usize },
+}
+
+fn plan(value_len: usize, max_cookie_size: usize, max_chunks: usize, budget: usize) -> Plan {
+    if NAME.len() + value_len <= max_cookie_size {
+        return Plan::One;
+    }
+    if max_chunks == 1 {
+        return Plan::TooLarge {
+            size: NAME.len() + value_len,
+            limit: max_cookie_size,
+        };
+    }
+    // Greedy: every chunk as full as its own name allows.
+    let mut lengths = Vec::new();
+    let mut size = 0;
+    let mut rest = value_len;
+    while rest > 0 {
+        let name = chunk_name(lengths.len()).len();
+        let take = rest.min(max_cookie_size - name);
+        lengths.push(take);
+        size += name + take;
+        rest -= take;
+    }
+    let limit = budget.min(max_chunks * max_cookie_size);
+    if lengths.len() > max_chunks || size > limit {
+        Plan::TooLarge { size, limit }
+    } else {
+        Plan::Chunks(lengths)
+    }
+}
+
+/// The smallest and largest `n` for which [`text`]`(n)` becomes exactly
+/// `chunks` chunks under `max_cookie_size` (and enough room otherwise).
+fn n_range(max_cookie_size: usize, chunks: usize) -> (usize, usize) {
+    let fits = |n: usize| match plan(value_len(n), max_cookie_size, MAX_CHUNKS, usize::MAX) {
+        Plan::Chunks(lengths) => lengths.len() == chunks,
+        _ => false,
+    };
+    let low = (0..100_000).find(|&n| fits(n)).expect("reachable");
+    let high = (low..100_000)
+        .take_while(|&n| fits(n))
+        .last()
+        .expect("low fits");
+    (low, high)
+}
+
+/// A payload length in the middle of the `chunks`-chunk range for [`MAX`].
+fn n_for(chunks: usize) -> usize {
+    let (low, high) = n_range(MAX, chunks);
+    low + (high - low) / 2
+}
+
+// ---------------------------------------------------------------------------
+// Responses and the browser model
+// ---------------------------------------------------------------------------
+
+/// Every `Set-Cookie` of a response, parsed.
+fn set_cookies(response: &HeaderMap) -> Vec<Cookie<'static>> {
+    response
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|header| {
+            let text = header.to_str().expect("Set-Cookie is ASCII").to_owned();
+            Cookie::parse(text).expect("Set-Cookie parses")
+        })
+        .collect()
+}
+
+fn is_removal(cookie: &Cookie<'_>) -> bool {
+    cookie.max_age() == Some(cookie::time::Duration::ZERO)
+}
+
+/// The cookies a response sets (not removals), as (name, value), in order.
+fn sets(response: &HeaderMap) -> Vec<(String, String)> {
+    set_cookies(response)
+        .iter()
+        .filter(|c| !is_removal(c))
+        .map(|c| (c.name().to_string(), c.value().to_string()))
+        .collect()
+}
+
+/// The names of the cookies a response removes. Each is removed once.
+fn removals(response: &HeaderMap) -> BTreeSet<String> {
+    let names: Vec<String> = set_cookies(response)
+        .iter()
+        .filter(|c| is_removal(c))
+        .map(|c| c.name().to_string())
+        .collect();
+    let set: BTreeSet<String> = names.iter().cloned().collect();
+    assert_eq!(set.len(), names.len(), "a cookie removed twice: {names:?}");
+    set
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| (*s).to_string()).collect()
+}
+
+/// Every `Set-Cookie` carries the configuration's path and domain, the sets
+/// a positive `Max-Age` and the removals an empty value, `Max-Age=0` and an
+/// `Expires` in 1970; and every cookie is within `max_cookie_size`.
+fn check_attributes(
+    response: &HeaderMap,
+    path: &str,
+    domain: Option<&str>,
+    max_cookie_size: usize,
+) {
+    for cookie in set_cookies(response) {
+        let name = cookie.name();
+        assert_eq!(cookie.path(), Some(path), "{name}: path");
+        assert_eq!(cookie.domain(), domain, "{name}: domain");
+        assert_eq!(cookie.secure(), Some(true), "{name}: Secure");
+        assert_eq!(cookie.http_only(), Some(true), "{name}: HttpOnly");
+        assert!(
+            name.len() + cookie.value().len() <= max_cookie_size,
+            "{name}: {} bytes",
+            name.len() + cookie.value().len()
+        );
+        let max_age = cookie.max_age().expect("every Set-Cookie has Max-Age");
+        if is_removal(&cookie) {
+            assert_eq!(cookie.value(), "", "{name}: a removal has no value");
+            assert_eq!(
+                cookie.expires_datetime(),
+                Some(OffsetDateTime::UNIX_EPOCH),
+                "{name}: a removal expires in 1970"
+            );
+        } else {
+            assert!(max_age.is_positive(), "{name}: Max-Age {max_age}");
+        }
+    }
+}
+
+/// One cookie in the browser model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stored {
+    name: String,
+    value: String,
+    path: String,
+    /// The `Domain` attribute without a leading dot, lowercase; empty for a
+    /// host-only cookie.
+    domain: String,
+}
+
+/// A browser's cookie store for one site, reduced to what matters here:
+/// cookies are identified by (name, path, domain); a `Set-Cookie` with
+/// `Max-Age` of 0 or less deletes the matching cookie, any other replaces
+/// its value or adds it. Every request carries every cookie.
+#[derive(Debug, Clone, Default)]
+struct Jar {
+    cookies: Vec<Stored>,
+}
+
+impl Jar {
+    /// A jar holding one unrelated cookie, which must survive every step.
+    fn with_other() -> Self {
+        let mut jar = Self::default();
+        jar.cookies.push(Stored {
+            name: "other".into(),
+            value: "1".into(),
+            path: "/".into(),
+            domain: String::new(),
+        });
+        jar
+    }
+
+    fn apply(&mut self, response: &HeaderMap) {
+        for cookie in set_cookies(response) {
+            let path = cookie.path().unwrap_or("/").to_string();
+            let domain = cookie
+                .domain()
+                .unwrap_or("")
+                .trim_start_matches('.')
+                .to_ascii_lowercase();
+            let max_age = cookie.max_age().expect("every Set-Cookie has Max-Age");
+            let position = self
+                .cookies
+                .iter()
+                .position(|s| s.name == cookie.name() && s.path == path && s.domain == domain);
+            match (max_age.is_positive(), position) {
+                (false, Some(index)) => {
+                    self.cookies.remove(index);
+                }
+                (false, None) => {}
+                (true, Some(index)) => self.cookies[index].value = cookie.value().to_string(),
+                (true, None) => self.cookies.push(Stored {
+                    name: cookie.name().to_string(),
+                    value: cookie.value().to_string(),
+                    path,
+                    domain,
+                }),
+            }
+        }
+    }
+
+    /// The next request's headers: one `Cookie` header with every cookie.
+    fn request(&self) -> HeaderMap {
+        let pairs: Vec<(String, String)> = self
+            .cookies
+            .iter()
+            .map(|s| (s.name.clone(), s.value.clone()))
+            .collect();
+        request(&pairs)
+    }
+
+    /// The names of the session's cookies in the jar: the plain name and
+    /// anything that looks like a chunk of it.
+    fn session_names(&self) -> BTreeSet<String> {
+        self.cookies
+            .iter()
+            .filter(|s| s.name == NAME || s.name.starts_with(&format!("{NAME}.")))
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    fn value(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.value.as_str())
+    }
+
+    fn has_other(&self) -> bool {
+        self.value("other") == Some("1")
+    }
+}
+
+/// Request headers with one `Cookie` header holding `pairs` in order.
+fn request(pairs: &[(String, String)]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if !pairs.is_empty() {
+        let line = pairs
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        headers.insert(COOKIE, HeaderValue::try_from(line).expect("valid header"));
+    }
+    headers
+}
+
+/// Writes the session at `now` into a fresh response.
+fn respond(session: &Session<String>, now: SystemTime) -> (Written, HeaderMap) {
+    let mut response = HeaderMap::new();
+    let written = session.write_at(&mut response, now).expect("writes");
+    (written, response)
+}
+
+/// A new session holding [`text`]`(n)`, written at `now`: the response.
+fn new_session(config: &SessionConfig, n: usize, now: SystemTime) -> (SessionId, HeaderMap) {
+    let session = config.load_at::<String>(&HeaderMap::new(), None, now);
+    session.insert(text(n));
+    let (written, response) = respond(&session, now);
+    assert_eq!(written, Written::Set);
+    (session.id().expect("sealed"), response)
+}
+
+/// The chunk values a fresh session of [`text`]`(n)` is written to, in
+/// index order (asserting the response is exactly `name.0..name.(k-1)`).
+fn sealed_chunks(config: &SessionConfig, n: usize, now: SystemTime) -> Vec<String> {
+    let (_, response) = new_session(config, n, now);
+    chunk_values(&response)
+}
+
+/// The values of a response that sets chunks, in index order.
+fn chunk_values(response: &HeaderMap) -> Vec<String> {
+    let set = sets(response);
+    for (index, (name, _)) in set.iter().enumerate() {
+        assert_eq!(name, &chunk_name(index));
+    }
+    set.into_iter().map(|(_, value)| value).collect()
+}
+
+/// (name.k, value) for each chunk value, in index order.
+fn as_chunks(values: &[String]) -> Vec<(String, String)> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| (chunk_name(index), value.clone()))
+        .collect()
+}
+
+/// The key id of [`SECRET`].
+fn key_id() -> [u8; 4] {
+    keyring(SECRET)
+        .key_ids()
+        .next()
+        .expect("one key")
+        .to_bytes()
+}
+
+/// The error the format's checks before the AEAD give for `joined` (strict
+/// base64url, length, version, algorithm, key id, in that order), or
+/// `AuthenticationFailed` when it passes them all: what a modified cookie
+/// under [`SECRET`] must be rejected with.
+fn predicted(joined: &str) -> Error {
+    let Ok(token) = URL_SAFE_NO_PAD.decode(joined) else {
+        return Error::Malformed(Malformed::Encoding);
+    };
+    if token.len() < 46 {
+        return Error::Malformed(Malformed::Truncated);
+    }
+    if token[0] != 0x01 {
+        return Error::UnsupportedVersion(token[0]);
+    }
+    if Algorithm::from_wire_id(token[1]).is_none() {
+        return Error::UnknownAlgorithm(token[1]);
+    }
+    if token[2..6] != key_id() {
+        // `KeyId` has no public constructor; the caller compares codes.
+        return Error::UnknownKey(keyring(OTHER_SECRET).key_ids().next().expect("one key"));
+    }
+    Error::AuthenticationFailed
+}
+
+/// Asserts that `actual` is the error `predicted` states (for an unknown
+/// key, the same code and the key id in the token).
+fn assert_predicted(actual: &Error, joined: &str, context: &str) {
+    match predicted(joined) {
+        Error::UnknownKey(_) => {
+            let token = URL_SAFE_NO_PAD.decode(joined).expect("decodes");
+            match actual {
+                Error::UnknownKey(id) => assert_eq!(id.to_bytes()[..], token[2..6], "{context}"),
+                other => panic!("{context}: {other:?}, expected unknown-key"),
+            }
+        }
+        expected => assert_eq!(actual, &expected, "{context}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Layout
+// ---------------------------------------------------------------------------
+
+/// Checks one fresh session of [`text`]`(n)` against `expected`: the
+/// cookies written, the joined text as a single-cookie value, and the round
+/// trip through the browser model.
+fn check_layout(config: &SessionConfig, wide: &Codec, n: usize, expected: &Plan) {
+    let max = config.codec().max_cookie_size();
+    let context = format!("max {max}, n {n}, value length {}", value_len(n));
+    let session = config.load_at::<String>(&HeaderMap::new(), None, t0());
+    session.insert(text(n));
+    let mut response = HeaderMap::new();
+    let written = session.write_at(&mut response, t0());
+    if let Plan::TooLarge { size, limit } = *expected {
+        assert_eq!(written, Err(Error::TooLarge { size, limit }), "{context}");
+        assert!(response.is_empty(), "{context}: nothing appended");
+        return;
+    }
+    assert_eq!(written, Ok(Written::Set), "{context}");
+    check_attributes(&response, "/", None, max);
+    assert!(
+        removals(&response).is_empty(),
+        "{context}: nothing to remove"
+    );
+    let set = sets(&response);
+    let names: Vec<&str> = set.iter().map(|(name, _)| name.as_str()).collect();
+    let lengths: Vec<usize> = set.iter().map(|(_, value)| value.len()).collect();
+    match expected {
+        Plan::One => {
+            assert_eq!(names, [NAME], "{context}");
+            assert_eq!(lengths, [value_len(n)], "{context}");
+        }
+        Plan::Chunks(expected_lengths) => {
+            let expected_names: Vec<String> = (0..expected_lengths.len()).map(chunk_name).collect();
+            assert_eq!(names, expected_names, "{context}");
+            assert_eq!(&lengths, expected_lengths, "{context}");
+        }
+        Plan::TooLarge { .. } => unreachable!(),
+    }
+
+    // The joined chunks are exactly a single-cookie value: strict base64url
+    // of version 1, XAES-256-GCM, the key id, and as long as the format
+    // says; a codec with room for it opens it as one cookie.
+    let joined: String = set.iter().map(|(_, value)| value.as_str()).collect();
+    assert_eq!(joined.len(), value_len(n), "{context}");
+    let token = URL_SAFE_NO_PAD.decode(&joined).expect("strict base64url");
+    assert_eq!(token[0], 0x01, "{context}: version");
+    assert_eq!(token[1], Algorithm::XAes256Gcm.wire_id(), "{context}");
+    assert_eq!(token[2..6], key_id(), "{context}: key id");
+    assert_eq!(token.len(), FIXED + payload_len(n), "{context}");
+    let opened = wide
+        .open_at::<String>(&joined, t0())
+        .unwrap_or_else(|e| panic!("{context}: {e}"));
+    assert_eq!(opened.value(), &text(n), "{context}");
+    assert_eq!(Some(opened.id()), session.id(), "{context}");
+
+    // Round trip: the browser sends the cookies back.
+    let mut jar = Jar::default();
+    jar.apply(&response);
+    let again = config.load_at::<String>(&jar.request(), None, later(1));
+    assert_eq!(again.rejection(), None, "{context}");
+    assert_eq!(again.get(), Some(text(n)), "{context}");
+    assert_eq!(again.id(), session.id(), "{context}: id kept");
+    assert!(!again.needs_write_at(later(1)), "{context}");
+}
+
+/// For four cookie sizes and every payload length from empty to just past
+/// three full chunks, the crate writes exactly the layout the split rule
+/// gives, and each one round trips. Between them, the four sizes hit every
+/// boundary exactly (a value that fills one cookie, two chunks, three
+/// chunks) and one character past it: base64 lengths skip every fourth
+/// number, so one size alone cannot.
+#[test]
+fn every_payload_length_gets_the_layout_of_the_split_rule() {
+    let wide = codec_with(4096);
+    let mut hits = BTreeSet::new();
+    for max in [299, 300, 301, 302] {
+        let config = chunked(max, 3, DEFAULT_HEADER_BUDGET);
+        let one = max - NAME.len();
+        let per_chunk = max - "session.0".len();
+        let boundaries = [
+            ("one", one),
+            ("two", 2 * per_chunk),
+            ("three", 3 * per_chunk),
+        ];
+        for n in 0..10_000 {
+            let len = value_len(n);
+            if len > 3 * per_chunk + 4 {
+                break;
+            }
+            let expected = plan(len, max, 3, DEFAULT_HEADER_BUDGET);
+            check_layout(&config, &wide, n, &expected);
+            for (boundary, capacity) in boundaries {
+                if len == capacity {
+                    hits.insert((boundary, "exact"));
+                }
+                if len == capacity + 1 {
+                    hits.insert((boundary, "one more"));
+                }
+            }
+        }
+    }
+    for boundary in ["one", "two", "three"] {
+        for which in ["exact", "one more"] {
+            assert!(
+                hits.contains(&(boundary, which)),
+                "{boundary} {which} not hit"
+            );
+        }
+    }
+}
+
+/// The boundaries spelled out for one cookie size each.
+#[test]
+fn exact_boundaries_one_cookie_two_chunks_three_chunks() {
+    let wide = codec_with(4096);
+    // 299 - 7 = 292 characters fill one cookie; 290 fill a chunk.
+    let config = chunked(299, 3, DEFAULT_HEADER_BUDGET);
+    let n = (0..10_000)
+        .find(|&n| value_len(n) == 292)
+        .expect("reachable");
+    check_layout(&config, &wide, n, &Plan::One);
+    // One byte of payload more: 294 characters, 290 + 4.
+    assert_eq!(value_len(n + 1), 294);
+    check_layout(&config, &wide, n + 1, &Plan::Chunks(vec![290, 4]));
+
+    // 300: chunks hold 291; two full chunks are 582 characters.
+    let config = chunked(300, 3, DEFAULT_HEADER_BUDGET);
+    let n = (0..10_000)
+        .find(|&n| value_len(n) == 582)
+        .expect("reachable");
+    check_layout(&config, &wide, n, &Plan::Chunks(vec![291, 291]));
+    assert_eq!(value_len(n + 1), 583);
+    check_layout(&config, &wide, n + 1, &Plan::Chunks(vec![291, 291, 1]));
+
+    // 302: chunks hold 293; three full chunks (906 bytes, the limit of
+    // three 302-byte cookies) fit, one character more does not.
+    let config = chunked(302, 3, DEFAULT_HEADER_BUDGET);
+    let n = (0..10_000)
+        .find(|&n| value_len(n) == 879)
+        .expect("reachable");
+    check_layout(&config, &wide, n, &Plan::Chunks(vec![293, 293, 293]));
+    assert_eq!(value_len(n + 1), 880);
+    check_layout(
+        &config,
+        &wide,
+        n + 1,
+        &Plan::TooLarge {
+            size: 906 + "session.3".len() + 1,
+            limit: 906,
+        },
+    );
+}
+
+/// Chunk names get longer at index 10, so chunks 10 and up hold one
+/// character less.
+#[test]
+fn two_digit_chunk_indexes_hold_one_character_less() {
+    let wide = codec_with(4096);
+    // The smallest cookie size the codec accepts for `session` is 114; with
+    // 150, chunks 0..=9 hold 141 characters and chunks 10.. hold 140.
+    let config = chunked(150, 12, DEFAULT_HEADER_BUDGET);
+    let n = (0..10_000)
+        .find(|&n| value_len(n) > 10 * 141 + 140 + 4)
+        .expect("reachable");
+    let expected = plan(value_len(n), 150, 12, DEFAULT_HEADER_BUDGET);
+    let Plan::Chunks(lengths) = &expected else {
+        panic!("{expected:?}");
+    };
+    assert_eq!(lengths.len(), 12);
+    assert_eq!(lengths[9], 141);
+    assert_eq!(lengths[10], 140);
+    check_layout(&config, &wide, n, &expected);
+}
+
+/// With browser-sized cookies (4096 bytes) and the default budget of 8000
+/// bytes, a session spreads over two chunks at most: two full chunks would
+/// take 8192 bytes. The largest value that fits takes exactly the budget or
+/// just under it; one byte of payload more is refused with the budget as
+/// the limit.
+#[test]
+fn default_cookie_size_and_budget_allow_two_chunks() {
+    let config = SessionConfig::builder(Codec::new(keyring(SECRET)))
+        .max_chunks(3)
+        .build()
+        .expect("valid settings");
+    assert_eq!(config.header_budget(), DEFAULT_HEADER_BUDGET);
+    let wide = Codec::builder(keyring(SECRET))
+        .max_cookie_size(65_536)
+        .build()
+        .expect("valid settings");
+    let fits = |n: usize| {
+        matches!(
+            plan(value_len(n), 4096, 3, DEFAULT_HEADER_BUDGET),
+            Plan::Chunks(_)
+        )
+    };
+    let largest = (0..10_000).filter(|&n| fits(n)).max().expect("some fit");
+    let expected = plan(value_len(largest), 4096, 3, DEFAULT_HEADER_BUDGET);
+    assert_eq!(
+        expected,
+        Plan::Chunks(vec![4087, value_len(largest) - 4087])
+    );
+    let size = value_len(largest) + 2 * "session.0".len();
+    assert!(size <= DEFAULT_HEADER_BUDGET && size > DEFAULT_HEADER_BUDGET - 3);
+    check_layout(&config, &wide, largest, &expected);
+    check_layout(
+        &config,
+        &wide,
+        largest + 1,
+        &Plan::TooLarge {
+            size: value_len(largest + 1) + 2 * "session.0".len(),
+            limit: DEFAULT_HEADER_BUDGET,
+        },
+    );
+}
+
+/// Without chunking, a value too long for one cookie is refused with the
+/// single-cookie numbers.
+#[test]
+fn without_chunking_the_single_cookie_limit_applies() {
+    let config = SessionConfig::new(codec_with(MAX));
+    assert_eq!(config.max_chunks(), 1);
+    assert_eq!(config.header_budget(), DEFAULT_HEADER_BUDGET);
+    assert_eq!(DEFAULT_HEADER_BUDGET, 8000);
+    let n = (0..10_000)
+        .find(|&n| value_len(n) > MAX - NAME.len())
+        .expect("reachable");
+    check_layout(
+        &config,
+        &codec_with(4096),
+        n,
+        &Plan::TooLarge {
+            size: NAME.len() + value_len(n),
+            limit: MAX,
+        },
+    );
+    check_layout(&config, &codec_with(4096), n - 1, &Plan::One);
+}
+
+// ---------------------------------------------------------------------------
+// Cleanup
+// ---------------------------------------------------------------------------
+
+/// One request: load from the jar at `now`, let `handle` act on the
+/// session, write the response and apply it to the jar.
+fn step(
+    config: &SessionConfig,
+    jar: &mut Jar,
+    now: SystemTime,
+    handle: impl FnOnce(&Session<String>),
+) -> (Session<String>, Written, HeaderMap) {
+    let session = config.load_at::<String>(&jar.request(), None, now);
+    handle(&session);
+    let (written, response) = respond(&session, now);
+    jar.apply(&response);
+    (session, written, response)
+}
+
+/// Grows a plain session to three chunks, shrinks it to two, back to one
+/// cookie, grows it again, regenerates it, and destroys it; after every
+/// step the jar holds exactly the cookies of the new layout, every removal
+/// carries the configuration's path and domain, and the unrelated cookie
+/// survives.
+fn cleanup_sequence(config: &SessionConfig, path: &str, domain: Option<&str>) {
+    let check = |response: &HeaderMap| check_attributes(response, path, domain, MAX);
+    let (small, two, three) = (10, n_for(2), n_for(3));
+    let mut jar = Jar::with_other();
+
+    // 1. A new session in one cookie.
+    let (first, written, response) = step(config, &mut jar, t0(), |s| {
+        s.insert(text(small));
+    });
+    assert_eq!(written, Written::Set);
+    check(&response);
+    assert_eq!(jar.session_names(), layout_names(0));
+    let id = first.id();
+
+    // 2. Grows to three chunks: the plain cookie is removed.
+    let (session, written, response) = step(config, &mut jar, later(10), |s| {
+        assert_eq!(s.get(), Some(text(small)));
+        s.insert(text(three));
+    });
+    assert_eq!(written, Written::Set);
+    check(&response);
+    assert_eq!(removals(&response), names(&[NAME]));
+    assert_eq!(jar.session_names(), layout_names(3));
+    assert_eq!(session.id(), id);
+
+    // 3. Shrinks to two chunks: chunk 2 is removed.
+    let (session, written, response) = step(config, &mut jar, later(20), |s| {
+        assert_eq!(s.get(), Some(text(three)));
+        s.insert(text(two));
+    });
+    assert_eq!(written, Written::Set);
+    check(&response);
+    assert_eq!(removals(&response), names(&["session.2"]));
+    assert_eq!(jar.session_names(), layout_names(2));
+    assert_eq!(session.id(), id);
+
+    // 4. Back to one cookie: every chunk is removed.
+    let (_, written, response) = step(config, &mut jar, later(30), |s| {
+        assert_eq!(s.get(), Some(text(two)));
+        s.insert(text(small));
+    });
+    assert_eq!(written, Written::Set);
+    check(&response);
+    assert_eq!(removals(&response), names(&["session.0", "session.1"]));
+    assert_eq!(jar.session_names(), layout_names(0));
+
+    // 5. Three chunks again.
+    let (_, _, response) = step(config, &mut jar, later(40), |s| {
+        assert_eq!(s.get(), Some(text(small)));
+        s.insert(text(three));
+    });
+    check(&response);
+    assert_eq!(jar.session_names(), layout_names(3));
+    let before: Vec<String> = (0..3)
+        .map(|k| jar.value(&chunk_name(k)).expect("chunk").to_string())
+        .collect();
+
+    // 6. Regenerate: a new id, the same layout, every chunk replaced,
+    // nothing removed.
+    let (session, written, response) = step(config, &mut jar, later(50), |s| {
+        s.regenerate_at(later(50));
+    });
+    assert_eq!(written, Written::Set);
+    check(&response);
+    assert!(removals(&response).is_empty());
+    assert_eq!(jar.session_names(), layout_names(3));
+    let new_id = session.id();
+    assert_ne!(new_id, id);
+    for (k, old) in before.iter().enumerate() {
+        assert_ne!(jar.value(&chunk_name(k)), Some(old.as_str()), "chunk {k}");
+    }
+    let (session, written, _) = step(config, &mut jar, later(60), |_| {});
+    assert_eq!(written, Written::Nothing);
+    assert_eq!(session.get(), Some(text(three)));
+    assert_eq!(session.id(), new_id);
+
+    // 7. Destroy: the plain name and every chunk are removed.
+    let (_, written, response) = step(config, &mut jar, later(70), Session::destroy);
+    assert_eq!(written, Written::Removed);
+    check(&response);
+    assert!(sets(&response).is_empty());
+    assert_eq!(
+        removals(&response),
+        names(&[NAME, "session.0", "session.1", "session.2"])
+    );
+    assert!(jar.session_names().is_empty());
+    assert!(jar.has_other());
+
+    // 8. Nothing left: the next request has no session and writes nothing.
+    let (session, written, _) = step(config, &mut jar, later(80), |_| {});
+    assert!(session.is_empty());
+    assert_eq!(session.rejection(), None);
+    assert_eq!(written, Written::Nothing);
+}
+
+#[test]
+fn every_write_leaves_exactly_the_cookies_of_its_layout() {
+    cleanup_sequence(&config(4), "/", None);
+}
+
+/// The same sequence with a custom path and domain: a removal with any
+/// other path or domain would not remove the browser's cookie, and the jar
+/// would keep it.
+#[test]
+fn removals_carry_the_path_and_domain_of_the_sets() {
+    let config = SessionConfig::builder(codec_with(MAX))
+        .path("/app")
+        .domain("example.com")
+        .max_chunks(4)
+        .build()
+        .expect("valid settings");
+    cleanup_sequence(&config, "/app", Some("example.com"));
+}
+
+/// `remove` and an expired chunked session remove every chunk too.
+#[test]
+fn remove_and_expiry_remove_every_chunk() {
+    let config = config(4);
+    let mut jar = Jar::with_other();
+    step(&config, &mut jar, t0(), |s| {
+        s.insert(text(n_for(3)));
+    });
+    assert_eq!(jar.session_names(), layout_names(3));
+    let stored = jar.clone();
+
+    let (_, written, response) = step(&config, &mut jar, later(1), |s| {
+        assert_eq!(s.remove(), Some(text(n_for(3))));
+    });
+    assert_eq!(written, Written::Removed);
+    check_attributes(&response, "/", None, MAX);
+    assert_eq!(
+        removals(&response),
+        names(&[NAME, "session.0", "session.1", "session.2"])
+    );
+    assert!(jar.session_names().is_empty());
+
+    // The same cookies after the 7-day lifetime.
+    let mut jar = stored;
+    let (session, written, response) = step(&config, &mut jar, later(7 * 24 * 3600), |_| {});
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Expired {
+            deadline: Deadline::Absolute
+        })
+    );
+    assert_eq!(written, Written::Removed);
+    assert_eq!(
+        removals(&response),
+        names(&[NAME, "session.0", "session.1", "session.2"])
+    );
+    assert!(jar.session_names().is_empty());
+    assert!(jar.has_other());
+}
+
+/// A second write in the same request cleans up relative to the first one:
+/// the chunks it wrote are removed, the ones the request carried and the
+/// first write already removed are not removed again.
+#[test]
+fn a_second_write_in_the_same_request_cleans_up_after_the_first() {
+    let config = config(4);
+    let mut jar = Jar::with_other();
+    step(&config, &mut jar, t0(), |s| {
+        s.insert(text(n_for(3)));
+    });
+    let session = config.load_at::<String>(&jar.request(), None, later(1));
+    session.insert(text(n_for(2)));
+    let (written, first) = respond(&session, later(1));
+    assert_eq!(written, Written::Set);
+    assert_eq!(removals(&first), names(&["session.2"]));
+    assert_eq!(sets(&first).len(), 2);
+
+    session.insert(text(10));
+    let (written, second) = respond(&session, later(1));
+    assert_eq!(written, Written::Set);
+    assert_eq!(removals(&second), names(&["session.0", "session.1"]));
+    assert_eq!(
+        sets(&second)
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>(),
+        [NAME]
+    );
+
+    jar.apply(&first);
+    jar.apply(&second);
+    assert_eq!(jar.session_names(), layout_names(0));
+    let again = config.load_at::<String>(&jar.request(), None, later(2));
+    assert_eq!(again.get(), Some(text(10)));
+    assert_eq!(again.id(), session.id());
+
+    // And a destroy after a write removes what that write set.
+    let session = config.load_at::<String>(&jar.request(), None, later(3));
+    session.insert(text(n_for(3)));
+    let (_, set) = respond(&session, later(3));
+    assert_eq!(removals(&set), names(&[NAME]));
+    session.destroy();
+    let (written, removed) = respond(&session, later(3));
+    assert_eq!(written, Written::Removed);
+    assert_eq!(
+        removals(&removed),
+        names(&[NAME, "session.0", "session.1", "session.2"])
+    );
+    jar.apply(&set);
+    jar.apply(&removed);
+    assert!(jar.session_names().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Bounded reading
+// ---------------------------------------------------------------------------
+
+/// Loads `cookies` (plus an unrelated one) at `later(1)`: the session must
+/// be empty with `rejection`, and its response must remove exactly
+/// `removed` and set nothing.
+fn assert_rejected(
+    config: &SessionConfig,
+    cookies: &[(String, String)],
+    rejection: &Error,
+    removed: &BTreeSet<String>,
+) {
+    let mut pairs = vec![("other".to_string(), "1".to_string())];
+    pairs.extend_from_slice(cookies);
+    let session = config.load_at::<String>(&request(&pairs), None, later(1));
+    assert!(session.is_empty());
+    assert!(!session.was_loaded());
+    assert_eq!(session.rejection().as_ref(), Some(rejection));
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Removed);
+    assert!(sets(&response).is_empty());
+    assert_eq!(&removals(&response), removed);
+    check_attributes(&response, "/", None, config.codec().max_cookie_size());
+}
+
+/// The session's removal names for the plain name and chunk `indexes`.
+fn removed(indexes: impl IntoIterator<Item = usize>) -> BTreeSet<String> {
+    std::iter::once(NAME.to_string())
+        .chain(indexes.into_iter().map(chunk_name))
+        .collect()
+}
+
+#[test]
+fn chunk_sets_that_are_not_contiguous_from_zero_are_malformed() {
+    let config = config(4);
+    let chunks = as_chunks(&sealed_chunks(&config, n_for(3), t0()));
+    assert_eq!(chunks.len(), 3);
+    let bad = Error::Malformed(Malformed::Chunks);
+    let pick = |indexes: &[usize]| -> Vec<(String, String)> {
+        indexes.iter().map(|&k| chunks[k].clone()).collect()
+    };
+    // A gap.
+    assert_rejected(&config, &pick(&[0, 2]), &bad, &removed([0, 2]));
+    // No chunk 0.
+    assert_rejected(&config, &pick(&[1, 2]), &bad, &removed([1, 2]));
+    // A repeated index, with the same value and with another one.
+    assert_rejected(&config, &pick(&[0, 1, 1, 2]), &bad, &removed([0, 1, 2]));
+    let mut other = pick(&[0, 1, 2]);
+    other.push(("session.1".into(), chunks[0].1.clone()));
+    assert_rejected(&config, &other, &bad, &removed([0, 1, 2]));
+    // An index at max_chunks (4), and one far beyond.
+    let mut beyond = pick(&[0, 1, 2]);
+    beyond.push(("session.4".into(), "AAAA".into()));
+    assert_rejected(&config, &beyond, &bad, &removed([0, 1, 2, 4]));
+    let mut far = pick(&[0, 1, 2]);
+    far.push(("session.99999999999999999999999".into(), "AAAA".into()));
+    assert_rejected(&config, &far, &bad, &removed([0, 1, 2]));
+
+    // The exact set in any header order opens.
+    for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+        let session = config.load_at::<String>(&request(&pick(&order)), None, later(1));
+        assert_eq!(session.get(), Some(text(n_for(3))), "{order:?}");
+    }
+    // Also spread over two `Cookie` headers (HTTP/2 clients split them).
+    let mut split = request(&pick(&[2]));
+    split.append(
+        COOKIE,
+        HeaderValue::try_from(format!(
+            "other=1; {}={}; {}={}",
+            chunks[0].0, chunks[0].1, chunks[1].0, chunks[1].1
+        ))
+        .expect("valid header"),
+    );
+    let session = config.load_at::<String>(&split, None, later(1));
+    assert_eq!(session.get(), Some(text(n_for(3))));
+}
+
+/// A contiguous set with more chunks than `max_chunks` is malformed,
+/// whatever its size: a session written under a larger `max_chunks`, and a
+/// valid set with one small chunk appended.
+#[test]
+fn a_contiguous_set_longer_than_max_chunks_is_malformed() {
+    let bad = Error::Malformed(Malformed::Chunks);
+    let four = sealed_chunks(&config(4), n_for(4), t0());
+    assert_eq!(four.len(), 4);
+    assert_rejected(&config(3), &as_chunks(&four), &bad, &removed(0..4));
+
+    let two = sealed_chunks(&config(2), n_for(2), t0());
+    let mut three = as_chunks(&two);
+    three.push((chunk_name(2), "AAAA".to_string()));
+    assert_rejected(&config(2), &three, &bad, &removed(0..3));
+}
+
+/// The budget counts the chunk cookies as the request carries them, not as
+/// this crate would have cut the same text: the same session cut into more
+/// pieces takes more bytes (one more name per piece), and over the budget
+/// it is too large even though the greedy cut of its text would fit.
+#[test]
+fn the_budget_counts_the_chunks_as_sent() {
+    let n = n_for(2);
+    let greedy = value_len(n) + 2 * "session.0".len();
+    let budget = greedy + 10;
+    let config = chunked(MAX, 8, budget);
+    let joined = sealed_chunks(&config, n, t0()).concat();
+    let cut = |pieces: usize| -> Vec<String> {
+        joined
+            .as_bytes()
+            .chunks(joined.len().div_ceil(pieces))
+            .map(|piece| String::from_utf8(piece.to_vec()).expect("ASCII"))
+            .collect()
+    };
+    // Three pieces: 9 bytes more than the greedy cut, within the budget.
+    let three = cut(3);
+    assert_eq!(three.len(), 3);
+    let session = config.load_at::<String>(&request(&as_chunks(&three)), None, later(1));
+    assert_eq!(session.get(), Some(text(n)));
+    // Four pieces: 18 bytes more, over it.
+    let four = cut(4);
+    assert_eq!(four.len(), 4);
+    let size = joined.len() + 4 * "session.0".len();
+    assert!(size > budget);
+    assert_rejected(
+        &config,
+        &as_chunks(&four),
+        &Error::TooLarge {
+            size,
+            limit: budget,
+        },
+        &removed(0..4),
+    );
+}
+
+/// Ten thousand chunk-shaped cookies: one pass, rejected as malformed, and
+/// the response removes the plain name and the indexes up to 63 (the ones a
+/// session tracks), however many more there were.
+#[test]
+fn ten_thousand_chunk_cookies_are_rejected_with_bounded_removals() {
+    let config = config(MAX_CHUNKS);
+    let many: Vec<(String, String)> = (0..10_000)
+        .map(|k| (chunk_name(k), "AAAA".to_string()))
+        .collect();
+    assert_rejected(
+        &config,
+        &many,
+        &Error::Malformed(Malformed::Chunks),
+        &removed(0..=63),
+    );
+    // The same index ten thousand times.
+    let same: Vec<(String, String)> = (0..10_000)
+        .map(|_| (chunk_name(0), "AAAA".to_string()))
+        .collect();
+    assert_rejected(
+        &config,
+        &same,
+        &Error::Malformed(Malformed::Chunks),
+        &removed([0]),
+    );
+}
+
+/// A chunk whose cookie is over the size limit is refused before joining,
+/// even when the joined text would open (here the first chunk took one
+/// character of the second); so is a set over the header budget.
+#[test]
+fn oversized_chunks_and_sets_over_the_budget_are_too_large() {
+    let config = config(4);
+    let values = sealed_chunks(&config, n_for(2), t0());
+    let mut moved = values.clone();
+    let first = moved[1].remove(0);
+    moved[0].push(first);
+    assert_rejected(
+        &config,
+        &as_chunks(&moved),
+        &Error::TooLarge {
+            size: MAX + 1,
+            limit: MAX,
+        },
+        &removed([0, 1]),
+    );
+
+    // Three chunks sealed under a budget of 1200 bytes, read by a
+    // configuration whose budget was lowered to 700.
+    let generous = chunked(MAX, 4, 1200);
+    let n = n_for(3);
+    let values = sealed_chunks(&generous, n, t0());
+    let size = value_len(n) + 3 * "session.0".len();
+    assert!(size > 700);
+    assert_eq!(
+        values.iter().map(String::len).sum::<usize>() + 27,
+        size,
+        "the chunk cookies take the bytes the split rule says"
+    );
+    let lowered = chunked(MAX, 4, 700);
+    assert_rejected(
+        &lowered,
+        &as_chunks(&values),
+        &Error::TooLarge { size, limit: 700 },
+        &removed([0, 1, 2]),
+    );
+    // With max_chunks 3 and the default budget, the limit is 3 * 300.
+    let opens = chunked(MAX, 3, DEFAULT_HEADER_BUDGET).load_at::<String>(
+        &request(&as_chunks(&values)),
+        None,
+        later(1),
+    );
+    assert_eq!(opens.get(), Some(text(n)));
+}
+
+/// Only `name.k` with a canonical decimal `k` is a chunk: other names are
+/// other cookies, neither read nor removed.
+#[test]
+fn only_canonical_chunk_names_are_chunks() {
+    let config = config(4);
+    let lookalikes: Vec<(String, String)> = [
+        "session.00",
+        "session.01",
+        "session.+1",
+        "session.-0",
+        "session.",
+        "session.x",
+        "session.0x",
+        "session.1e1",
+        "sessions.0",
+        "session0",
+        "Session.0",
+    ]
+    .iter()
+    .map(|name| ((*name).to_string(), "AAAA".to_string()))
+    .collect();
+
+    // Alone: no session, nothing rejected, nothing written.
+    let session = config.load_at::<String>(&request(&lookalikes), None, later(1));
+    assert!(session.is_empty());
+    assert_eq!(session.rejection(), None);
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Nothing);
+    assert!(response.is_empty());
+
+    // Next to a valid plain session: it loads, needs no write, and its
+    // removal touches only the plain name.
+    let (_, set) = new_session(&config, 10, t0());
+    let mut pairs = lookalikes.clone();
+    pairs.extend(sets(&set));
+    let session = config.load_at::<String>(&request(&pairs), None, later(1));
+    assert_eq!(session.get(), Some(text(10)));
+    assert!(!session.needs_write_at(later(1)));
+    session.destroy();
+    let (_, response) = respond(&session, later(1));
+    assert_eq!(removals(&response), names(&[NAME]));
+}
+
+/// A valid plain cookie next to chunks (left by a lost removal) loads and
+/// the response removes the chunks; valid chunks next to a plain cookie
+/// that does not open load and the response removes the plain cookie.
+#[test]
+fn the_stale_form_is_removed_on_the_next_response() {
+    let config = config(4);
+    // The same session written first as three chunks, then as one cookie.
+    let mut jar = Jar::with_other();
+    step(&config, &mut jar, t0(), |s| {
+        s.insert(text(n_for(3)));
+    });
+    let stale_chunks: Vec<Stored> = jar
+        .cookies
+        .iter()
+        .filter(|s| s.name.starts_with("session."))
+        .cloned()
+        .collect();
+    let (first, _, _) = step(&config, &mut jar, later(1), |s| {
+        s.insert(text(10));
+    });
+    assert_eq!(jar.session_names(), layout_names(0));
+    // A browser that missed the removals.
+    jar.cookies.extend(stale_chunks);
+    assert_eq!(
+        jar.session_names(),
+        names(&[NAME, "session.0", "session.1", "session.2"])
+    );
+
+    let session = config.load_at::<String>(&jar.request(), None, later(2));
+    assert_eq!(
+        session.get(),
+        Some(text(10)),
+        "the plain cookie is tried first"
+    );
+    assert_eq!(session.id(), first.id());
+    assert_eq!(session.rejection(), None);
+    assert!(session.needs_write_at(later(2)));
+    let (written, response) = respond(&session, later(2));
+    assert_eq!(written, Written::Set);
+    assert_eq!(
+        removals(&response),
+        names(&["session.0", "session.1", "session.2"])
+    );
+    jar.apply(&response);
+    assert_eq!(jar.session_names(), layout_names(0));
+    assert!(jar.has_other());
+
+    // The reverse: three valid chunks and a plain cookie from another
+    // deployment (unknown key).
+    let mut jar = Jar::with_other();
+    let (id, response) = new_session(&config, n_for(3), t0());
+    jar.apply(&response);
+    let foreign = SessionConfig::new(Codec::new(keyring(OTHER_SECRET)));
+    let (_, foreign_response) = new_session(&foreign, 10, t0());
+    jar.apply(&foreign_response);
+    assert_eq!(
+        jar.session_names(),
+        names(&[NAME, "session.0", "session.1", "session.2"])
+    );
+
+    let session = config.load_at::<String>(&jar.request(), None, later(1));
+    assert_eq!(session.get(), Some(text(n_for(3))));
+    assert_eq!(session.id(), Some(id));
+    assert!(session.needs_write_at(later(1)));
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Set);
+    assert_eq!(removals(&response), names(&[NAME]));
+    assert_eq!(sets(&response).len(), 3);
+    jar.apply(&response);
+    assert_eq!(jar.session_names(), layout_names(3));
+    let again = config.load_at::<String>(&jar.request(), None, later(2));
+    assert_eq!(again.get(), Some(text(n_for(3))));
+    assert!(!again.needs_write_at(later(2)));
+}
+
+// ---------------------------------------------------------------------------
+// Header budget and configuration
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_session_over_the_budget_is_refused_and_left_unchanged() {
+    // Three chunks of the same value take `size` bytes; a budget of exactly
+    // that fits, one byte less does not.
+    let n = n_for(3);
+    let size = value_len(n) + 3 * "session.0".len();
+    assert_eq!(
+        plan(value_len(n), MAX, 4, size),
+        Plan::Chunks(vec![291, 291, value_len(n) - 582])
+    );
+    let exact = chunked(MAX, 4, size);
+    let tight = chunked(MAX, 4, size - 1);
+
+    let session = exact.load_at::<String>(&HeaderMap::new(), None, t0());
+    assert_eq!(session.try_insert_at(text(n), t0()), Ok(None));
+    let (written, response) = respond(&session, t0());
+    assert_eq!(written, Written::Set);
+    assert_eq!(sets(&response).len(), 3);
+
+    // Loaded under the tight budget, the same cookies are too large...
+    let mut jar = Jar::default();
+    jar.apply(&response);
+    let refused = tight.load_at::<String>(&jar.request(), None, later(1));
+    assert_eq!(
+        refused.rejection(),
+        Some(Error::TooLarge {
+            size,
+            limit: size - 1
+        })
+    );
+
+    // ...and a session holding a small value refuses to grow past it.
+    let (_, small) = new_session(&tight, 10, t0());
+    let mut jar = Jar::default();
+    jar.apply(&small);
+    let session = tight.load_at::<String>(&jar.request(), None, later(1));
+    let id = session.id();
+    assert_eq!(
+        session.try_insert_at(text(n), later(1)),
+        Err(Error::TooLarge {
+            size,
+            limit: size - 1
+        })
+    );
+    assert_eq!(session.get(), Some(text(10)), "the value is unchanged");
+    assert_eq!(session.id(), id);
+    assert!(!session.needs_write_at(later(1)), "nothing to write");
+    assert_eq!(
+        session.try_update_at(|value| *value = text(n), later(1)),
+        Err(Error::TooLarge {
+            size,
+            limit: size - 1
+        })
+    );
+    assert_eq!(session.get(), Some(text(10)));
+    assert!(!session.needs_write_at(later(1)));
+
+    // An unchecked insert fails at write time and appends nothing: the
+    // browser keeps its cookie.
+    session.insert(text(n));
+    let mut response = HeaderMap::new();
+    assert_eq!(
+        session.write_at(&mut response, later(1)),
+        Err(Error::TooLarge {
+            size,
+            limit: size - 1
+        })
+    );
+    assert!(response.is_empty());
+}
+
+/// A chunked session that would outgrow `max_chunks` full cookies is
+/// refused with that limit when it is below the budget, and writing it
+/// appends nothing (the browser keeps its chunks).
+#[test]
+fn max_chunks_full_cookies_bound_the_size_below_the_budget() {
+    let config = config(2);
+    let n = n_for(3);
+    let size = value_len(n) + 3 * "session.0".len();
+    let mut jar = Jar::with_other();
+    step(&config, &mut jar, t0(), |s| {
+        s.insert(text(n_for(2)));
+    });
+    assert_eq!(jar.session_names(), layout_names(2));
+    let session = config.load_at::<String>(&jar.request(), None, later(1));
+    assert_eq!(
+        session.try_insert_at(text(n), later(1)),
+        Err(Error::TooLarge {
+            size,
+            limit: 2 * MAX
+        })
+    );
+    session.insert(text(n));
+    let mut response = HeaderMap::new();
+    assert_eq!(
+        session.write_at(&mut response, later(1)),
+        Err(Error::TooLarge {
+            size,
+            limit: 2 * MAX
+        })
+    );
+    assert!(response.is_empty());
+}
+
+#[test]
+fn chunking_settings_out_of_range_are_refused() {
+    let build = |max_chunks: usize, budget: usize| {
+        SessionConfig::builder(codec_with(MAX))
+            .max_chunks(max_chunks)
+            .header_budget(budget)
+            .build()
+    };
+    let chunking_error = |result: Result<SessionConfig, Error>| {
+        matches!(result, Err(Error::Config(ConfigError::Chunking { .. })))
+    };
+    assert_eq!(MAX_CHUNKS, 32);
+    assert!(chunking_error(build(0, DEFAULT_HEADER_BUDGET)));
+    assert!(chunking_error(build(MAX_CHUNKS + 1, DEFAULT_HEADER_BUDGET)));
+    assert!(chunking_error(build(2, MAX - 1)));
+    assert!(chunking_error(build(MAX_CHUNKS, MAX - 1)));
+    // In range.
+    for (max_chunks, budget) in [(1, 0), (1, MAX - 1), (2, MAX), (MAX_CHUNKS, usize::MAX)] {
+        let config = build(max_chunks, budget).expect("in range");
+        assert_eq!(config.max_chunks(), max_chunks);
+        assert_eq!(config.header_budget(), budget);
+    }
+    // The budget is checked against the codec's own cookie size.
+    let result = SessionConfig::builder(Codec::new(keyring(SECRET)))
+        .max_chunks(2)
+        .header_budget(4095)
+        .build();
+    assert!(chunking_error(result));
+}
+
+/// With `max_chunks(1)` cookies named `name.k` are none of the session's
+/// business: not read, not rejected, not removed.
+#[test]
+fn without_chunking_chunk_cookies_are_ignored() {
+    let one = SessionConfig::new(codec_with(MAX));
+    let chunks = as_chunks(&sealed_chunks(&config(4), n_for(3), t0()));
+
+    // A valid chunk set alone: no session, no rejection, nothing written.
+    let session = one.load_at::<String>(&request(&chunks), None, later(1));
+    assert!(session.is_empty());
+    assert_eq!(session.rejection(), None);
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Nothing);
+    assert!(response.is_empty());
+
+    // Next to a valid plain cookie: loads, needs no write; a change or a
+    // destroy touches only the plain name.
+    let (_, plain) = new_session(&one, 10, t0());
+    let mut pairs = chunks.clone();
+    pairs.extend(sets(&plain));
+    let session = one.load_at::<String>(&request(&pairs), None, later(1));
+    assert_eq!(session.get(), Some(text(10)));
+    assert!(!session.needs_write_at(later(1)));
+    session.insert(text(20));
+    let (_, response) = respond(&session, later(1));
+    assert!(removals(&response).is_empty());
+    assert_eq!(
+        sets(&response)
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>(),
+        [NAME]
+    );
+    session.destroy();
+    let (_, response) = respond(&session, later(1));
+    assert_eq!(removals(&response), names(&[NAME]));
+
+    // Next to an invalid plain cookie: only the plain name is rejected and
+    // removed.
+    let mut pairs = chunks;
+    pairs.push((NAME.to_string(), "forged".to_string()));
+    let session = one.load_at::<String>(&request(&pairs), None, later(1));
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Malformed(Malformed::Encoding))
+    );
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Removed);
+    assert_eq!(removals(&response), names(&[NAME]));
+}
+
+// ---------------------------------------------------------------------------
+// Tampering, per chunk
+// ---------------------------------------------------------------------------
+
+/// Replaces the character at `at` with another base64url character.
+fn flip(value: &str, at: usize) -> String {
+    let mut chars: Vec<char> = value.chars().collect();
+    chars[at] = if chars[at] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
+/// Every way of changing one chunk of a four-chunk session fails, with the
+/// error the format's order of checks predicts, and the response removes
+/// every session cookie the request carried.
+#[test]
+fn tampering_with_any_chunk_fails_and_is_removed() {
+    // Six chunks allowed, so that an extra chunk after the last is
+    // contiguous and reaches the AEAD.
+    let config = config(6);
+    let n = n_for(4);
+    let (id, response) = new_session(&config, n, t0());
+    let original = chunk_values(&response);
+    assert_eq!(original.len(), 4);
+    // Another session under the same keyring and of the same length, and
+    // an older write of the same session (same id, same value length).
+    let other = sealed_chunks(&config, n, t0());
+    let mut jar = Jar::default();
+    jar.apply(&response);
+    let (_, _, rewritten) = step(&config, &mut jar, later(5), |s| {
+        s.insert(text(n).to_uppercase());
+    });
+    let newer = chunk_values(&rewritten);
+    assert_eq!(
+        config
+            .load_at::<String>(&request(&as_chunks(&newer)), None, later(6))
+            .id(),
+        Some(id)
+    );
+
+    let mut seen = BTreeSet::new();
+    for k in 0..4 {
+        let mut cases: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        let replaced = |value: String| {
+            let mut values = newer.clone();
+            values[k] = value;
+            as_chunks(&values)
+        };
+        cases.push((
+            "flip the middle character".into(),
+            replaced(flip(&newer[k], newer[k].len() / 2)),
+        ));
+        cases.push((
+            "flip the first character".into(),
+            replaced(flip(&newer[k], 0)),
+        ));
+        cases.push((
+            "flip the last character".into(),
+            replaced(flip(&newer[k], newer[k].len() - 1)),
+        ));
+        let mut dropped = as_chunks(&newer);
+        dropped.remove(k);
+        cases.push(("drop it".into(), dropped));
+        let mut duplicated = as_chunks(&newer);
+        duplicated.push(duplicated[k].clone());
+        cases.push(("send it twice".into(), duplicated));
+        let mut appended = newer.clone();
+        appended.push(newer[k].clone());
+        cases.push(("repeat its value as chunk 4".into(), as_chunks(&appended)));
+        let mut swapped = newer.clone();
+        swapped.swap(k, (k + 1) % 4);
+        cases.push(("swap it with the next".into(), as_chunks(&swapped)));
+        cases.push((
+            "take it from another session".into(),
+            replaced(other[k].clone()),
+        ));
+        cases.push((
+            "take it from an older write".into(),
+            replaced(original[k].clone()),
+        ));
+
+        for (what, cookies) in cases {
+            let context = format!("chunk {k}: {what}");
+            let session = config.load_at::<String>(&request(&cookies), None, later(6));
+            assert!(session.is_empty(), "{context}");
+            let error = session
+                .rejection()
+                .unwrap_or_else(|| panic!("{context}: no rejection"));
+            let indexes: Vec<usize> = cookies
+                .iter()
+                .map(|(name, _)| name["session.".len()..].parse().expect("index"))
+                .collect();
+            let contiguous = {
+                let mut sorted = indexes.clone();
+                sorted.sort_unstable();
+                sorted == (0..indexes.len()).collect::<Vec<_>>()
+            };
+            if contiguous {
+                let mut ordered: Vec<(usize, &str)> = indexes
+                    .iter()
+                    .zip(&cookies)
+                    .map(|(&index, (_, value))| (index, value.as_str()))
+                    .collect();
+                ordered.sort_unstable_by_key(|&(index, _)| index);
+                let joined: String = ordered.iter().map(|&(_, value)| value).collect();
+                assert_predicted(&error, &joined, &context);
+            } else {
+                assert_eq!(error, Error::Malformed(Malformed::Chunks), "{context}");
+            }
+            seen.insert(error.code());
+            if let Error::Malformed(kind) = &error {
+                seen.insert(match kind {
+                    Malformed::Chunks => "malformed: chunks",
+                    Malformed::Encoding => "malformed: encoding",
+                    _ => "malformed: other",
+                });
+            }
+            let (written, response) = respond(&session, later(6));
+            assert_eq!(written, Written::Removed, "{context}");
+            assert_eq!(removals(&response), removed(indexes), "{context}");
+            let mut jar = Jar::default();
+            for (name, value) in &cookies {
+                jar.apply(&request_as_set(name, value));
+            }
+            jar.apply(&response);
+            assert!(jar.session_names().is_empty(), "{context}");
+        }
+    }
+    // Each kind of failure the cases are built for did occur.
+    for code in [
+        "authentication-failed",
+        "malformed: chunks",
+        "unsupported-version",
+    ] {
+        assert!(seen.contains(code), "no {code} among {seen:?}");
+    }
+}
+
+/// A `Set-Cookie` as the crate writes it for `name=value`, to seed a jar.
+fn request_as_set(name: &str, value: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        SET_COOKIE,
+        HeaderValue::try_from(format!(
+            "{name}={value}; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=3600"
+        ))
+        .expect("valid header"),
+    );
+    headers
+}
+
+// ---------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------
+
+/// Cases per property (proptest's default is 256).
+const CASES_RELABEL: u32 = 256;
+const CASES_RECUT: u32 = 128;
+
+/// The configuration of the properties: up to 16 chunks, so that
+/// re-cutting into smaller pieces stays within `max_chunks`.
+fn property_config() -> SessionConfig {
+    config(16)
+}
+
+/// A payload length giving `chunks` chunks, at `fraction` (0..=100) of the
+/// way through that range.
+fn n_at(chunks: usize, fraction: usize) -> usize {
+    let (low, high) = n_range(MAX, chunks);
+    low + (high - low) * fraction / 100
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES_RELABEL))]
+
+    /// For a session of `k` chunks, any non-empty list of (source chunk,
+    /// index) pairs opens exactly when it is the original set (each chunk
+    /// under its own index, once), in whatever header order; anything else
+    /// (a subset, a repeat, a permutation, a relabelling) fails: as
+    /// malformed when the indexes are not `0..m` each once, else as the
+    /// format's checks predict for the joined text.
+    #[test]
+    fn only_the_exact_set_of_chunks_opens(
+        (k, fraction, pairs, order) in (2usize..=6).prop_flat_map(|k| (
+            Just(k),
+            0usize..=100,
+            proptest::collection::vec((0..k, 0..k + 2), 1..=k + 2),
+            Just((0..k).collect::<Vec<usize>>()).prop_shuffle(),
+        ))
+    ) {
+        let config = property_config();
+        let n = n_at(k, fraction);
+        let (id, response) = new_session(&config, n, t0());
+        let values = chunk_values(&response);
+        prop_assert_eq!(values.len(), k);
+
+        // The exact set in a random header order opens.
+        let exact: Vec<(String, String)> =
+            order.iter().map(|&i| (chunk_name(i), values[i].clone())).collect();
+        let session = config.load_at::<String>(&request(&exact), None, later(1));
+        prop_assert_eq!(session.get(), Some(text(n)));
+        prop_assert_eq!(session.id(), Some(id));
+
+        let cookies: Vec<(String, String)> = pairs
+            .iter()
+            .map(|&(source, index)| (chunk_name(index), values[source].clone()))
+            .collect();
+        let mut sorted = pairs.clone();
+        sorted.sort_unstable_by_key(|&(_, index)| index);
+        let is_exact = sorted == (0..k).map(|i| (i, i)).collect::<Vec<_>>();
+        let session = config.load_at::<String>(&request(&cookies), None, later(1));
+        if is_exact {
+            prop_assert_eq!(session.get(), Some(text(n)));
+        } else {
+            prop_assert!(session.is_empty());
+            let error = session.rejection().expect("a rejection");
+            let contiguous = sorted.iter().map(|&(_, index)| index).eq(0..sorted.len());
+            if contiguous {
+                let joined: String = sorted.iter().map(|&(source, _)| values[source].as_str()).collect();
+                assert_predicted(&error, &joined, &format!("{pairs:?}"));
+            } else {
+                prop_assert_eq!(error, Error::Malformed(Malformed::Chunks));
+            }
+            let (written, response) = respond(&session, later(1));
+            prop_assert_eq!(written, Written::Removed);
+            prop_assert_eq!(removals(&response), removed(pairs.iter().map(|&(_, index)| index)));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES_RECUT))]
+
+    /// The cut points are not authenticated: the joined text cut anywhere
+    /// else into chunks that each fit a cookie, numbered from 0, opens to
+    /// the same session. What is authenticated is the joined text.
+    #[test]
+    fn recutting_the_joined_text_opens_the_same_session(
+        k in 2usize..=6,
+        fraction in 0usize..=100,
+        pieces in proptest::collection::vec(146usize..=290, 14),
+    ) {
+        let config = property_config();
+        let n = n_at(k, fraction);
+        let (id, response) = new_session(&config, n, t0());
+        let joined: String = chunk_values(&response).concat();
+
+        let mut recut = Vec::new();
+        let mut rest = joined.as_str();
+        for &len in pieces.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, tail) = rest.split_at(len.min(rest.len()));
+            recut.push(piece.to_string());
+            rest = tail;
+        }
+        prop_assert!(recut.len() <= 14);
+        prop_assert_eq!(recut.concat(), joined.clone());
+        let session = config.load_at::<String>(&request(&as_chunks(&recut)), None, later(1));
+        prop_assert_eq!(session.rejection(), None);
+        prop_assert_eq!(session.get(), Some(text(n)));
+        prop_assert_eq!(session.id(), Some(id));
+        // A re-cut set was not written by this configuration's greedy
+        // split, but it is a valid session: only the layout is refreshed
+        // when the session is written for another reason.
+        prop_assert!(!session.needs_write_at(later(1)));
+    }
+}
+
+/// An empty chunk would leave the joined text unchanged, but the sealer
+/// never writes one, so a set with an empty chunk inserted (in the middle or
+/// at the end) is not a set this crate wrote: it is refused as malformed
+/// before any decoding, and the response removes what was sent.
+#[test]
+fn an_empty_chunk_is_refused() {
+    let config = config(4);
+    let n = n_for(2);
+    let values = sealed_chunks(&config, n, t0());
+    assert_eq!(values.len(), 2);
+    for empty_at in [0, 1, 2] {
+        let mut with_empty = values.clone();
+        with_empty.insert(empty_at, String::new());
+        let session = config.load_at::<String>(&request(&as_chunks(&with_empty)), None, later(1));
+        assert!(session.is_empty(), "empty chunk at {empty_at}");
+        assert_eq!(
+            session.rejection(),
+            Some(Error::Malformed(Malformed::Chunks)),
+            "empty chunk at {empty_at}"
+        );
+        let (written, _) = respond(&session, later(1));
+        assert_eq!(written, Written::Removed, "empty chunk at {empty_at}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Binding
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_bound_chunked_session_opens_only_with_its_binding() {
+    let config = config(4);
+    let binding = Binding::new(b"203.0.113.7");
+    let session = config.load_at::<String>(&HeaderMap::new(), Some(binding), t0());
+    session.insert(text(n_for(3)));
+    let (written, response) = respond(&session, t0());
+    assert_eq!(written, Written::Set);
+    let values = chunk_values(&response);
+    assert_eq!(values.len(), 3);
+    let headers = request(&as_chunks(&values));
+
+    let same = config.load_at::<String>(&headers, Some(Binding::new(b"203.0.113.7")), later(1));
+    assert_eq!(same.get(), Some(text(n_for(3))));
+    assert_eq!(same.id(), session.id());
+
+    for (what, other) in [
+        ("another binding", Some(Binding::new(b"203.0.113.8"))),
+        ("the empty binding", Some(Binding::new(b""))),
+        ("unbound", None),
+    ] {
+        let loaded = config.load_at::<String>(&headers, other, later(1));
+        assert!(loaded.is_empty(), "{what}");
+        assert_eq!(
+            loaded.rejection(),
+            Some(Error::AuthenticationFailed),
+            "{what}"
+        );
+        let (written, response) = respond(&loaded, later(1));
+        assert_eq!(written, Written::Removed, "{what}");
+        assert_eq!(removals(&response), removed(0..3), "{what}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Bound on work (with `--features tracing`)
+// ---------------------------------------------------------------------------
+
+#[cfg(feature = "tracing")]
+mod work {
+    //! The work one request can cause, as the public API shows it: with the
+    //! `tracing` feature, `load` logs one event per session cookie (or chunk
+    //! set) it rejects, at WARN for an AEAD failure. The garbage cookies
+    //! here pass every check before the AEAD (strict base64url, version 1,
+    //! a known algorithm, the keyring's key id), so each rejection is one
+    //! AEAD attempt.
+
+    use std::io;
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use sealed_session::MAX_SESSION_COOKIES_TRIED;
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    use super::*;
+
+    /// A writer appending to a shared buffer.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Runs `f` with a DEBUG-level subscriber on this thread and returns
+    /// the lines it logged.
+    fn captured(f: impl FnOnce()) -> Vec<String> {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(LevelFilter::DEBUG)
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        let guard = subscriber.set_default();
+        f();
+        drop(guard);
+        let bytes = buffer.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8(bytes.clone())
+            .expect("UTF-8")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A cookie value that reaches the AEAD under [`SECRET`] and fails it:
+    /// version 1, XAES-256-GCM, the key id, then `body` pseudo-random bytes
+    /// (nonce, ciphertext and tag) varied by `seed`.
+    fn garbage(seed: u64, body: usize) -> String {
+        let mut token = vec![0x01, Algorithm::XAes256Gcm.wire_id()];
+        token.extend_from_slice(&key_id());
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        for _ in 0..body {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            token.push(state.to_le_bytes()[0]);
+        }
+        URL_SAFE_NO_PAD.encode(token)
+    }
+
+    fn rejected(lines: &[String]) -> Vec<&String> {
+        lines
+            .iter()
+            .filter(|line| line.contains("treating as no session"))
+            .collect()
+    }
+
+    /// Garbage plain cookies and a garbage chunk set: at most
+    /// `MAX_SESSION_COOKIES_TRIED` plain attempts plus one for the joined
+    /// chunks, however many cookies the request carries.
+    #[test]
+    fn garbage_costs_at_most_the_plain_bound_plus_one() {
+        let config = config(4);
+        let chunk_set = garbage(1, 600);
+        assert!(chunk_set.len() > 2 * 291 && chunk_set.len() <= 3 * 291);
+        let chunks: Vec<(String, String)> = chunk_set
+            .as_bytes()
+            .chunks(291)
+            .enumerate()
+            .map(|(k, piece)| {
+                (
+                    chunk_name(k),
+                    String::from_utf8(piece.to_vec()).expect("ASCII"),
+                )
+            })
+            .collect();
+        assert_eq!(chunks.len(), 3);
+
+        for plain_count in [
+            0,
+            1,
+            MAX_SESSION_COOKIES_TRIED,
+            MAX_SESSION_COOKIES_TRIED + 1,
+            1000,
+        ] {
+            let mut cookies: Vec<(String, String)> = (0..plain_count)
+                .map(|i| (NAME.to_string(), garbage(100 + i as u64, 120)))
+                .collect();
+            cookies.extend(chunks.iter().cloned());
+            let headers = request(&cookies);
+            let mut session = None;
+            let lines = captured(|| {
+                session = Some(config.load_at::<String>(&headers, None, later(1)));
+            });
+            let session = session.expect("loaded");
+            let tried = plain_count.min(MAX_SESSION_COOKIES_TRIED);
+            let rejected = rejected(&lines);
+            assert_eq!(rejected.len(), tried + 1, "{plain_count} plain: {lines:#?}");
+            assert!(
+                rejected
+                    .iter()
+                    .all(|l| l.contains("WARN") && l.contains("reason=\"authentication-failed\"")),
+                "{lines:#?}"
+            );
+            assert!(rejected.len() <= MAX_SESSION_COOKIES_TRIED + 1);
+            assert!(session.is_empty());
+            assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+            let (written, response) = respond(&session, later(1));
+            if plain_count > MAX_SESSION_COOKIES_TRIED {
+                // Untried duplicates: nothing is removed, since a valid
+                // cookie might be among them.
+                assert_eq!(written, Written::Nothing);
+                assert!(response.is_empty());
+            } else {
+                assert_eq!(written, Written::Removed);
+                assert_eq!(removals(&response), removed(0..3));
+            }
+        }
+    }
+
+    /// Ten thousand plain and ten thousand chunk cookies: eight plain
+    /// attempts, then the chunk set is malformed before any AEAD.
+    #[test]
+    fn thousands_of_cookies_cost_no_more() {
+        let config = config(MAX_CHUNKS);
+        let mut cookies: Vec<(String, String)> = (0..10_000)
+            .map(|i| (NAME.to_string(), garbage(i, 80)))
+            .collect();
+        cookies.extend((0..10_000).map(|k| (chunk_name(k), garbage(k as u64, 80))));
+        let headers = request(&cookies);
+        let mut session = None;
+        let lines = captured(|| {
+            session = Some(config.load_at::<String>(&headers, None, later(1)));
+        });
+        let rejected = rejected(&lines);
+        let aead = rejected
+            .iter()
+            .filter(|l| l.contains("reason=\"authentication-failed\""))
+            .count();
+        assert_eq!(aead, MAX_SESSION_COOKIES_TRIED, "{lines:#?}");
+        assert_eq!(rejected.len(), MAX_SESSION_COOKIES_TRIED + 1, "{lines:#?}");
+        assert!(
+            rejected
+                .last()
+                .expect("a chunk event")
+                .contains("reason=\"malformed\"")
+        );
+        let session = session.expect("loaded");
+        assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+    }
+}
