@@ -746,10 +746,7 @@ impl Codec {
         now: SystemTime,
     ) -> Result<Opened<T>, Error> {
         self.open_payload(value, binding, chunking, unix_secs(now), |payload| {
-            match postcard::take_from_bytes::<T>(payload) {
-                Ok((value, [])) => Ok(value),
-                _ => Err(Error::Deserialize),
-            }
+            crate::depth::from_bytes::<T>(payload)
         })
     }
 

@@ -69,7 +69,10 @@ pub enum Error {
     Revoked,
     /// The payload was authentic but does not decode as the requested type, or
     /// bytes are left over. The session type changed in a way postcard cannot
-    /// read across (renamed enum variants, reordered or removed fields).
+    /// read across (renamed enum variants, reordered or removed fields), or
+    /// the value nests deeper than [`MAX_NESTING`](crate::MAX_NESTING) or
+    /// holds more zero-sized elements than its payload has bytes (both
+    /// sealed, refused when opening: see [`MAX_NESTING`](crate::MAX_NESTING)).
     Deserialize,
     /// The value could not be serialized with postcard (for example a sequence
     /// whose length is not known in advance, or a `Serialize` impl that failed).

@@ -14,6 +14,7 @@
 mod algorithm;
 mod chunks;
 mod codec;
+mod depth;
 mod envelope;
 mod error;
 mod http;
@@ -34,6 +35,7 @@ pub use codec::{
     Codec, CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LIFETIME,
     DEFAULT_MAX_COOKIE_SIZE, MAX_COOKIE_SIZE_CEILING, Opened,
 };
+pub use depth::MAX_NESTING;
 pub use envelope::{Deadline, Envelope, MAX_TIME, SessionId};
 pub use error::{ConfigError, Error, Malformed};
 pub use http::{

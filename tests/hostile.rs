@@ -1,8 +1,9 @@
 //! Hostile inputs (issue 5, point 3), through `Codec::open*` and through
 //! `SessionConfig::load_at` + `Session::write_at`: a 1 MB value, 10 000
 //! cookies in one header, 5 000 duplicate session cookies, huge postcard
-//! lengths and deep nesting inside tokens (unauthenticated and
-//! authenticated), non-UTF-8 bytes and empty names; and, with chunking on,
+//! lengths and deep nesting inside tokens (unauthenticated, authenticated,
+//! and sealed by the server itself from a value nested past
+//! `MAX_NESTING`), non-UTF-8 bytes and empty names; and, with chunking on,
 //! 10 000 chunk cookies and forged chunk sets.
 //!
 //! Each is rejected with a typed error (or ignored, where the input is not
@@ -33,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use sealed_session::{
     Algorithm, Binding, Codec, DEFAULT_HEADER_BUDGET, DEFAULT_MAX_COOKIE_SIZE, Error, KeyId,
-    Keyring, MAX_SESSION_COOKIES_TRIED, Malformed, Session, SessionConfig, Written,
+    Keyring, MAX_NESTING, MAX_SESSION_COOKIES_TRIED, Malformed, Session, SessionConfig, Written,
 };
 
 /// The only secret of these tests.
@@ -509,31 +510,55 @@ fn an_authenticated_huge_length_fails_to_deserialize_without_a_large_allocation(
     assert_removes(&session);
 }
 
-/// serde sizes a `HashMap` from the length postcard reports for a map,
-/// capped at 1 MiB worth of entries, and postcard reports the claimed
+/// serde sizes a `HashMap` from the length the format reports for a map,
+/// capped at 1 MiB worth of entries, and postcard reports the claimed map
 /// length even when the input is far too short for it (it does not for
-/// sequences). So an authenticated map length of 2^60 makes opening
-/// allocate about 2.2 MB before failing. Only a holder of the secret can
-/// seal such a payload; the fix belongs in the codec's open path or in
-/// postcard.
+/// sequences): plain postcard preallocates about 2.2 MB for an
+/// authenticated map length of 2^32 or more. The codec's decoding drops a
+/// size hint the payload cannot cover (`src/depth.rs`).
 #[test]
-#[ignore = "known: an authenticated postcard map length makes serde preallocate ~2.2 MB \
-            for a HashMap; reported to the lead (issue 5)"]
 fn an_authenticated_huge_map_length_does_not_preallocate() {
     let codec = codec();
     for payload in huge_length_payloads() {
         assert_authenticated_payload_rejected::<HashMap<u64, u64>>(&codec, &payload);
+        assert_authenticated_payload_rejected::<HashMap<String, Vec<u8>>>(&codec, &payload);
+        // Postcard alone would: this test can tell.
+        let info = measure(|| drop(postcard::take_from_bytes::<HashMap<u64, u64>>(&payload)));
+        assert!(info.bytes_max > MB as u64, "{info:?}");
     }
 }
 
-/// A recursive session type: each `Branch` costs one byte of postcard.
-#[derive(Debug, Serialize, Deserialize)]
+#[test]
+fn an_authenticated_huge_count_of_zero_sized_elements_is_refused() {
+    // Plain postcard would loop 2^60 times; the element budget (one per
+    // payload byte) stops it after as many elements as the payload has
+    // bytes.
+    let codec = codec();
+    for payload in huge_length_payloads() {
+        assert_authenticated_payload_rejected::<Vec<()>>(&codec, &payload);
+        assert_authenticated_payload_rejected::<HashSet<()>>(&codec, &payload);
+    }
+}
+
+/// A recursive session type: each `Branch` is one level of nesting
+/// (a newtype variant) and one byte of postcard.
+///
+/// Deserialized as derived. Serialized and dropped without recursion (to
+/// exactly the bytes the derived `Serialize` writes; checked below), so
+/// that a test thread can build, seal and drop one 40 000 levels deep, as
+/// a release build of a server can with the derived impls.
+#[derive(Debug, Deserialize)]
 enum Node {
     Leaf,
     Branch(Box<Node>),
 }
 
 impl Node {
+    /// A chain of `depth` branches.
+    fn new(depth: usize) -> Self {
+        (0..depth).fold(Node::Leaf, |inner, _| Node::Branch(Box::new(inner)))
+    }
+
     fn depth(&self) -> usize {
         let mut depth = 0;
         let mut node = self;
@@ -545,15 +570,61 @@ impl Node {
     }
 }
 
-/// The deepest `Node` a default cookie holds (2 986 levels, one byte each)
-/// decodes on the test thread's stack. postcard has no depth limit: the
-/// same type overflows a 2 MiB stack at about 5 400 levels in a debug build
-/// and 43 500 in a release build, depths that a larger `max_cookie_size`
-/// (up to 49 066 levels at 65 536 bytes) or chunked sessions (about 5 900
-/// levels with the default 8000-byte budget) can hold. Reported to the lead
-/// (issue 5); not testable here, since an overflow aborts the process.
+impl Serialize for Node {
+    /// Variant index 1 (`Branch`) per level, then 0 (`Leaf`), each a
+    /// one-byte varint; postcard writes a tuple's elements back to back.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple as _;
+        let depth = self.depth();
+        let mut tuple = serializer.serialize_tuple(depth + 1)?;
+        for _ in 0..depth {
+            tuple.serialize_element(&1u8)?;
+        }
+        tuple.serialize_element(&0u8)?;
+        tuple.end()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let Node::Branch(inner) = self else {
+            return;
+        };
+        let mut next = std::mem::replace(&mut **inner, Node::Leaf);
+        while let Node::Branch(inner) = &mut next {
+            let deeper = std::mem::replace(&mut **inner, Node::Leaf);
+            // Drops a branch with a leaf inside.
+            next = deeper;
+        }
+    }
+}
+
+/// `Node` with the derived `Serialize`, to check the hand-written one.
+#[derive(Serialize)]
+enum DerivedNode {
+    Leaf,
+    Branch(Box<DerivedNode>),
+}
+
 #[test]
-fn the_deepest_nesting_a_cookie_holds_is_decoded_on_the_test_thread() {
+fn the_test_node_serializes_as_derived() {
+    let mut derived = DerivedNode::Leaf;
+    for depth in 0..=300 {
+        assert_eq!(
+            postcard::to_allocvec(&Node::new(depth)).expect("serializes"),
+            postcard::to_allocvec(&derived).expect("serializes"),
+            "{depth}"
+        );
+        derived = DerivedNode::Branch(Box::new(derived));
+    }
+}
+
+/// The deepest `Node` a default cookie holds is 2 985 levels (one byte
+/// each, and the leaf), which plain postcard decodes on a test thread;
+/// the codec refuses anything past `MAX_NESTING` levels, at the level
+/// where it passes the limit.
+#[test]
+fn the_deepest_nesting_a_cookie_holds_is_rejected() {
     let codec = codec();
     let deepest = codec.max_payload_len();
     assert_eq!(deepest, 2986);
@@ -561,27 +632,108 @@ fn the_deepest_nesting_a_cookie_holds_is_decoded_on_the_test_thread() {
     // Never terminated: the input ends inside the deepest branch.
     let unterminated = vec![1u8; deepest];
     assert_authenticated_payload_rejected::<Node>(&codec, &unterminated);
-    // Terminated by a leaf: it opens, as deep as it was sealed.
+    // Terminated by a leaf: well-formed, too deep.
     let mut terminated = vec![1u8; deepest - 1];
     terminated.push(0);
-    let value = codec
-        .seal_bytes_with_at(&terminated, &envelope, t0())
-        .expect("fits");
-    let opened = codec.open_at::<Node>(&value, t0()).expect("opens");
-    assert_eq!(opened.value().depth(), deepest - 1);
+    assert_eq!(
+        postcard::from_bytes::<Node>(&terminated)
+            .expect("plain postcard decodes it")
+            .depth(),
+        deepest - 1
+    );
+    assert_authenticated_payload_rejected::<Node>(&codec, &terminated);
     // An unknown variant index at the bottom.
     let mut bad_variant = vec![1u8; deepest - 1];
     bad_variant.push(2);
     assert_authenticated_payload_rejected::<Node>(&codec, &bad_variant);
+    // At the limit, it opens.
+    let mut at_limit = vec![1u8; MAX_NESTING];
+    at_limit.push(0);
+    let value = codec
+        .seal_bytes_with_at(&at_limit, &envelope, t0())
+        .expect("fits");
+    let opened = codec.open_at::<Node>(&value, t0()).expect("opens");
+    assert_eq!(opened.value().depth(), MAX_NESTING);
 
     // Through the http helper.
     let config = SessionConfig::new(codec.clone());
-    let value = codec
-        .seal_bytes_with_at(&unterminated, &envelope, t0())
-        .expect("fits");
-    let session =
-        config.load_at::<Node>(&request(format!("session={value}").as_bytes()), None, t0());
+    for payload in [unterminated, terminated] {
+        let value = codec
+            .seal_bytes_with_at(&payload, &envelope, t0())
+            .expect("fits");
+        let session =
+            config.load_at::<Node>(&request(format!("session={value}").as_bytes()), None, t0());
+        assert_eq!(session.rejection(), Some(Error::Deserialize));
+        assert!(session.is_empty());
+        assert_removes(&session);
+    }
+}
+
+/// The `Cookie` header a browser sends back after this response.
+fn cookie_header(response: &HeaderMap) -> HeaderMap {
+    let pairs: Vec<String> = response
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| Cookie::parse(v.to_str().expect("ASCII").to_owned()).expect("a Set-Cookie"))
+        .filter(|c| !c.value().is_empty())
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect();
+    assert!(!pairs.is_empty());
+    joined(&pairs)
+}
+
+/// The server itself seals a `Node` `depth` levels deep (from user data,
+/// say) with `config`; the next request carries it back. Returns that
+/// request's session and the number of cookies the seal took.
+fn seal_then_load(config: &SessionConfig, depth: usize) -> (Session<Node>, usize) {
+    let session = config.load_at::<Node>(&HeaderMap::new(), None, t0());
+    assert_eq!(
+        session.try_insert_at(Node::new(depth), t0()).map(drop),
+        Ok(())
+    );
+    let (written, response) = write(&session);
+    assert_eq!(written, Written::Set);
+    let cookies = response.get_all(SET_COOKIE).iter().count();
+    let next = config.load_at::<Node>(&cookie_header(&response), None, t0());
+    (next, cookies)
+}
+
+#[test]
+fn a_value_the_server_sealed_too_deep_is_rejected_and_removed() {
+    // At the limit, the session round-trips.
+    let (session, cookies) = seal_then_load(&config(), MAX_NESTING);
+    assert_eq!(cookies, 1);
+    assert_eq!(session.rejection(), None);
+    assert_eq!(session.with(|n| n.map(Node::depth)), Some(MAX_NESTING));
+    assert_writes_nothing(&session);
+
+    // Just past it: sealed, then rejected as undecodable on the next
+    // request, the session empty and its cookie removed.
+    let (session, cookies) = seal_then_load(&config(), MAX_NESTING + 1);
+    assert_eq!(cookies, 1);
     assert_eq!(session.rejection(), Some(Error::Deserialize));
+    assert!(session.is_empty());
+    assert!(!session.was_loaded());
+    assert_removes(&session);
+
+    // Spread over chunks within the default header budget: deep enough to
+    // overflow the stack of a debug build without the limit.
+    let (session, cookies) = seal_then_load(&chunked_config(), 5_800);
+    assert!(cookies >= 2, "{cookies}");
+    assert_eq!(session.rejection(), Some(Error::Deserialize));
+    assert!(session.is_empty());
+    assert_removes_chunks(&session);
+
+    // 40 000 levels in one 65 536-byte cookie: deep enough to overflow a
+    // 2 MiB stack in a release build without the limit.
+    let large = Codec::builder(Keyring::new([SECRET]).expect("a valid secret"))
+        .max_cookie_size(65_536)
+        .build()
+        .expect("valid settings");
+    let (session, cookies) = seal_then_load(&SessionConfig::new(large), 40_000);
+    assert_eq!(cookies, 1);
+    assert_eq!(session.rejection(), Some(Error::Deserialize));
+    assert!(session.is_empty());
     assert_removes(&session);
 }
 
