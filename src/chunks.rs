@@ -34,9 +34,12 @@ pub const MAX_CHUNKS: usize = 32;
 /// the `; ` separators and a few small cookies of other names.
 pub const DEFAULT_HEADER_BUDGET: usize = 8000;
 
-/// Chunk indexes below this are remembered when a request carries them, so
-/// that a write can remove them. Above [`MAX_CHUNKS`] so that chunks left
-/// over from any accepted configuration are removed.
+/// Chunk indexes below this are the session's chunk names: remembered when
+/// a request carries them, so that a write can remove them. Above
+/// [`MAX_CHUNKS`], so that chunks left over from any accepted configuration
+/// are removed. A name with a larger index is another cookie, like any other
+/// name: it could never be removed, so counting it as a (bad) chunk would
+/// make every chunked session invalid for as long as the browser keeps it.
 const TRACKED: u32 = u64::BITS;
 
 /// How a session may be spread over cookies: the http helper's setting,
@@ -103,6 +106,29 @@ impl Chunking {
                 limit,
             }),
         }
+    }
+}
+
+impl Chunking {
+    /// The most chunks a session can take under this setting: `max_chunks`,
+    /// or fewer when the budget cannot hold that many (all chunks but the
+    /// last are full). 1 without chunking.
+    pub(crate) fn most_chunks(self, name_len: usize, max_cookie_size: usize) -> usize {
+        let limit = self
+            .budget
+            .min(self.max_chunks.saturating_mul(max_cookie_size));
+        (2..=self.max_chunks)
+            .take_while(|&count| {
+                // The smallest layout of `count` chunks: `count - 1` full
+                // cookies and one character in the last.
+                let smallest = (count - 1)
+                    .saturating_mul(max_cookie_size)
+                    .saturating_add(chunk_name_len(name_len, count - 1))
+                    .saturating_add(1);
+                smallest <= limit
+            })
+            .last()
+            .unwrap_or(1)
     }
 }
 
@@ -201,8 +227,8 @@ pub(crate) fn split<'a>(
 pub(crate) struct Found<'a> {
     /// The values of chunks `0..max_chunks`, by index.
     slots: [Option<&'a str>; MAX_CHUNKS],
-    /// Which indexes below [`TRACKED`] the request carried (bit `k` for
-    /// `name.k`), for the removal cookies a write emits.
+    /// Which chunk indexes the request carried (bit `k` for `name.k`), for
+    /// the removal cookies a write emits.
     pub(crate) seen: u64,
     /// An index was carried twice, or one at or above `max_chunks`.
     irregular: bool,
@@ -210,10 +236,10 @@ pub(crate) struct Found<'a> {
 
 impl<'a> Found<'a> {
     /// Reads the chunk cookies of `name` out of the request's `Cookie`
-    /// headers. Only names `name.k`, with `k` written in decimal without
-    /// leading zeros (as this crate writes them), count; other names are
-    /// other cookies. One pass, and memory for at most [`MAX_CHUNKS`]
-    /// values, however many cookies the request carries.
+    /// headers. Only names `name.k`, with `k` below 64 written in decimal
+    /// without leading zeros (as this crate writes them), count; other
+    /// names are other cookies. One pass, and memory for at most
+    /// [`MAX_CHUNKS`] values, however many cookies the request carries.
     pub(crate) fn read(headers: &'a HeaderMap, name: &'a str, max_chunks: usize) -> Self {
         let mut found = Found {
             slots: [None; MAX_CHUNKS],
@@ -222,21 +248,12 @@ impl<'a> Found<'a> {
         };
         let max_chunks = max_chunks.min(MAX_CHUNKS);
         for (index, value) in chunk_cookies(headers, name) {
-            match index {
-                Some(index) => {
-                    if let Ok(bit) = u32::try_from(index)
-                        && bit < TRACKED
-                    {
-                        found.seen |= 1u64 << bit;
-                    }
-                    match found.slots.get_mut(index).filter(|_| index < max_chunks) {
-                        Some(slot @ None) => *slot = Some(value),
-                        // Twice the same index, or beyond `max_chunks`.
-                        _ => found.irregular = true,
-                    }
-                }
-                // An index too large for a `usize`.
-                None => found.irregular = true,
+            found.seen |= 1u64 << index;
+            let index = usize::try_from(index).unwrap_or(usize::MAX);
+            match found.slots.get_mut(index).filter(|_| index < max_chunks) {
+                Some(slot @ None) => *slot = Some(value),
+                // Twice the same index, or beyond `max_chunks`.
+                _ => found.irregular = true,
             }
         }
         found
@@ -244,7 +261,7 @@ impl<'a> Found<'a> {
 
     /// Whether the request carried any chunk cookie.
     pub(crate) fn any(&self) -> bool {
-        self.seen != 0 || self.irregular
+        self.seen != 0
     }
 
     /// The chunks joined in index order, after checking that they are
@@ -297,14 +314,13 @@ impl<'a> Found<'a> {
     }
 }
 
-/// Every cookie of the request whose name is `name.` followed by a decimal
-/// index without leading zeros, with its index (`None` when it does not fit
-/// a `usize`) and value. Pairs that are not UTF-8 or do not parse are
-/// skipped.
+/// Every cookie of the request whose name is a chunk name of `name` (see
+/// [`chunk_index`]), with its index and value. Pairs that are not UTF-8 or
+/// do not parse are skipped.
 fn chunk_cookies<'a>(
     headers: &'a HeaderMap,
     name: &'a str,
-) -> impl Iterator<Item = (Option<usize>, &'a str)> + 'a {
+) -> impl Iterator<Item = (u32, &'a str)> + 'a {
     headers
         .get_all(COOKIE)
         .iter()
@@ -321,16 +337,19 @@ fn chunk_cookies<'a>(
         })
 }
 
-/// The index in a chunk name's suffix `.k`: `Some(Some(k))`, `Some(None)`
-/// for an index too large for a `usize`, and `None` when the suffix is not
-/// a chunk index as this crate writes them (`.0`, `.1`, …, no sign, no
-/// leading zero).
-fn chunk_index(suffix: &str) -> Option<Option<usize>> {
+/// The index in a chunk name's suffix `.k`, or `None` when the suffix is
+/// not a chunk index as this crate writes them: `.0`, `.1`, … in decimal,
+/// no sign, no leading zero, below 64 ([`TRACKED`]).
+fn chunk_index(suffix: &str) -> Option<u32> {
     let digits = suffix.strip_prefix('.')?;
     let canonical = !digits.is_empty()
+        && digits.len() <= 2
         && digits.bytes().all(|b| b.is_ascii_digit())
         && (digits == "0" || !digits.starts_with('0'));
-    canonical.then(|| digits.parse().ok())
+    digits
+        .parse()
+        .ok()
+        .filter(|&index| canonical && index < TRACKED)
 }
 
 /// The chunk indexes set in `seen`, in increasing order.
@@ -512,14 +531,14 @@ mod tests {
     #[test]
     fn reading_rejects_gaps_repeats_and_indexes_out_of_range() {
         for cookie in [
-            "session.1=bb",                                    // no chunk 0
-            "session.0=aa; session.2=cc",                      // a gap
-            "session.0=aa; session.0=aa",                      // a repeat
-            "session.0=aa; session.1=bb; session.1=b",         // a repeat
-            "session.0=aa; session.4=ee",                      // beyond max_chunks
-            "session.0=aa; session.1=; session.2=cc",          // an empty chunk
-            "session.0=aa; session.1=",                        // an empty last chunk
-            "session.0=aa; session.99999999999999999999999=x", // beyond usize
+            "session.1=bb",                            // no chunk 0
+            "session.0=aa; session.2=cc",              // a gap
+            "session.0=aa; session.0=aa",              // a repeat
+            "session.0=aa; session.1=bb; session.1=b", // a repeat
+            "session.0=aa; session.4=ee",              // beyond max_chunks
+            "session.0=aa; session.1=; session.2=cc",  // an empty chunk
+            "session.0=aa; session.1=",                // an empty last chunk
+            "session.0=aa; session.63=x",              // the highest chunk name
         ] {
             let h = headers(cookie);
             let found = Found::read(&h, NAME, 4);
@@ -533,13 +552,26 @@ mod tests {
     }
 
     #[test]
-    fn only_canonical_chunk_names_count() {
+    fn only_canonical_chunk_names_below_64_count() {
         let h = headers(
-            "session.00=a; session.01=b; session.+1=c; session.=d; session.x=e; sessions.0=f; session0=g",
+            "session.00=a; session.01=b; session.+1=c; session.=d; session.x=e; sessions.0=f; \
+             session0=g; session.64=h; session.100=i; session.99999999999999999999999=j",
         );
         let found = Found::read(&h, NAME, 4);
         assert!(!found.any());
         assert_eq!(found.seen, 0);
+    }
+
+    /// Names that are not chunk names do not spoil a valid set: a cookie
+    /// this crate could never remove must not make every session invalid.
+    #[test]
+    fn other_names_next_to_a_set_are_ignored() {
+        let h = headers(
+            "session.0=aa; session.64=x; session.007=y; session.1=bb; session.99999999999999999999999=z",
+        );
+        let found = Found::read(&h, NAME, 4);
+        assert_eq!(found.seen, 0b11);
+        assert_eq!(found.join(NAME.len(), WIDE, 4096).unwrap(), "aabb");
     }
 
     #[test]
@@ -587,5 +619,119 @@ mod tests {
         assert_eq!(mask(64), u64::MAX);
         assert_eq!(indexes(mask(3)).collect::<Vec<_>>(), [0, 1, 2]);
         assert_eq!(indexes(0).count(), 0);
+    }
+
+    /// Chunk names end in `.0` through `.63`, written as this crate writes
+    /// them; every other suffix is another cookie's name.
+    #[test]
+    fn chunk_indexes_are_0_to_63_in_canonical_decimal() {
+        for (suffix, index) in [(".0", 0), (".1", 1), (".9", 9), (".10", 10), (".63", 63)] {
+            assert_eq!(chunk_index(suffix), Some(index), "{suffix}");
+        }
+        for suffix in [
+            ".64",
+            ".99",
+            ".100",
+            ".18446744073709551615",
+            ".99999999999999999999999",
+            ".00",
+            ".01",
+            ".063",
+            ".+1",
+            ".-1",
+            ". 1",
+            ".1 ",
+            ".",
+            "",
+            "0",
+            ".x",
+            ".1x",
+        ] {
+            assert_eq!(chunk_index(suffix), None, "{suffix:?}");
+        }
+    }
+
+    /// The most chunks a setting can use, at the exact budget boundaries:
+    /// the smallest layout of `k >= 3` chunks is `k - 1` full cookies and
+    /// one character in chunk `k - 1`.
+    #[test]
+    fn most_chunks_at_exact_budget_boundaries() {
+        let max = 100;
+        let at = |max_chunks: usize, budget: usize| {
+            Chunking { max_chunks, budget }.most_chunks(NAME.len(), max)
+        };
+        // Three chunks: 200 + len("session.2") + 1 = 210 bytes.
+        assert_eq!(at(8, 210), 3);
+        assert_eq!(at(8, 209), 2);
+        // Eleven chunks: the name of chunk 10 is one byte longer,
+        // 1000 + len("session.10") + 1 = 1011 bytes.
+        assert_eq!(at(32, 1011), 11);
+        assert_eq!(at(32, 1010), 10);
+        // Two chunks: the shortest chunked value is one character too long
+        // for the plain cookie (94), cut 91 + 3: 100 + 9 + 3 = 112 bytes.
+        assert_eq!(at(8, 112), 2);
+        // Below the smallest two-chunk layout counted as one full cookie
+        // and one character (110), one cookie.
+        assert_eq!(at(8, 109), 1);
+        assert_eq!(at(2, 109), 1);
+        // `max_chunks` bounds it, whatever the budget; so does the limit of
+        // `max_chunks` full cookies (three of them hold the smallest
+        // three-chunk layout).
+        assert_eq!(at(5, usize::MAX), 5);
+        assert_eq!(at(MAX_CHUNKS, usize::MAX), MAX_CHUNKS);
+        assert_eq!(at(3, 300), 3);
+        // Without chunking, one cookie.
+        assert_eq!(at(1, usize::MAX), 1);
+        assert_eq!(Chunking::ONE.most_chunks(NAME.len(), max), 1);
+    }
+
+    /// `most_chunks` is exactly the most chunks `layout` gives any value
+    /// length under the same setting whenever some value is chunked: never
+    /// fewer (a concurrent response could have written that many), never
+    /// more (each index above is one more removal cookie on every chunked
+    /// write).
+    #[test]
+    fn most_chunks_is_the_most_any_value_gets() {
+        for max in [100usize, 150] {
+            for max_chunks in 1..=12usize {
+                let mut budgets: Vec<usize> = vec![max, max_chunks * max, usize::MAX];
+                // Around the smallest layout of every count.
+                for count in 2..=max_chunks {
+                    let smallest = (count - 1) * max + chunk_name(NAME, count - 1).len() + 1;
+                    budgets.extend([smallest - 1, smallest, smallest + 1]);
+                }
+                for budget in budgets {
+                    let chunking = Chunking { max_chunks, budget };
+                    let most = (1..=max_chunks * max)
+                        .filter_map(
+                            |value_len| match chunking.layout(NAME.len(), value_len, max) {
+                                Ok(Layout::One) => Some(1),
+                                Ok(Layout::Chunks(count)) => Some(count),
+                                Err(_) => None,
+                            },
+                        )
+                        .max()
+                        .expect("a short value fits");
+                    let context = format!("max {max}, max_chunks {max_chunks}, budget {budget}");
+                    let counted = chunking.most_chunks(NAME.len(), max);
+                    if most >= 2 {
+                        assert_eq!(counted, most, "{context}");
+                    } else {
+                        // No value is chunked, so no chunked write ever
+                        // uses the count. Just above 110 bytes (one full
+                        // cookie and one character, though a value that
+                        // short fits the plain cookie) it counts 2.
+                        let two = max + chunk_name(NAME, 1).len() + 1;
+                        let limit = budget.min(max_chunks * max);
+                        let expected = if max_chunks >= 2 && limit >= two {
+                            2
+                        } else {
+                            1
+                        };
+                        assert_eq!(counted, expected, "{context}");
+                    }
+                }
+            }
+        }
     }
 }

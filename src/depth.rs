@@ -41,10 +41,13 @@
 //!
 //! Elements that take no bytes at all are values of zero-sized types
 //! (`()`, unit structs, `PhantomData`, empty arrays): a `Vec<()>` is only a
-//! length. A value with more such elements than its payload has bytes (a
-//! `Vec<()>` of 10 elements is sealed in 1 byte) is sealed, but fails to
-//! open with [`Error::Deserialize`]. Session types do not hold collections
-//! of zero-sized values in practice; the alternative is a decode loop whose
+//! length. A value whose collection elements and map entries, counted at
+//! every level together, outnumber its payload bytes (a `Vec<()>` of 10
+//! elements is sealed in 1 byte; `vec![vec![()], vec![()]]` has 4 elements,
+//! the outer two and one in each inner one, in 3 bytes, and fails too) is
+//! sealed, but fails to open with [`Error::Deserialize`]. Only zero-sized
+//! elements can get there, and session types do not hold collections of
+//! zero-sized values in practice; the alternative is a decode loop whose
 //! length an authenticated varint chooses (up to 2^64).
 
 use core::cell::Cell;
@@ -83,9 +86,10 @@ use crate::error::Error;
 /// overflow a 2 MiB stack in a release build.
 ///
 /// The same decoding also charges every element of a length-prefixed
-/// collection against the payload's length in bytes: a value whose
-/// collections hold more zero-sized elements (such as `()`) than its
-/// payload has bytes fails to open as well.
+/// collection and every map entry, at every level, against the payload's
+/// length in bytes: a value with more of them in total than its payload has
+/// bytes, which only zero-sized elements (such as `()`) make possible,
+/// fails to open as well.
 pub const MAX_NESTING: usize = 128;
 
 /// Why decoding stopped; passed to the format's error type, which postcard

@@ -71,8 +71,9 @@ pub enum Error {
     /// bytes are left over. The session type changed in a way postcard cannot
     /// read across (renamed enum variants, reordered or removed fields), or
     /// the value nests deeper than [`MAX_NESTING`](crate::MAX_NESTING) or
-    /// holds more zero-sized elements than its payload has bytes (both
-    /// sealed, refused when opening: see [`MAX_NESTING`](crate::MAX_NESTING)).
+    /// holds more collection elements and map entries in total than its
+    /// payload has bytes, which takes zero-sized elements (both sealed,
+    /// refused when opening: see [`MAX_NESTING`](crate::MAX_NESTING)).
     Deserialize,
     /// The value could not be serialized with postcard (for example a sequence
     /// whose length is not known in advance, or a `Serialize` impl that failed).

@@ -207,7 +207,9 @@ impl SessionConfigBuilder {
     /// names plus values (default
     /// [`DEFAULT_HEADER_BUDGET`](crate::DEFAULT_HEADER_BUDGET), 8000 bytes).
     /// Only used with [`max_chunks`](Self::max_chunks) above 1; must be at
-    /// least the maximum cookie size.
+    /// least the smallest chunked session: the maximum cookie size plus the
+    /// cookie name's length plus 5 (a full `name.0` and 3 characters in
+    /// `name.1`).
     ///
     /// Many proxies and servers refuse requests with a `Cookie` header over
     /// 8 KB (400, 431 or 502, before the application sees them); raise it
@@ -231,11 +233,15 @@ impl SessionConfigBuilder {
     /// `Secure`, or a [`Renewal::After`] not shorter than the idle timeout;
     /// [`ConfigError::Chunking`] for a `max_chunks` of 0 or above
     /// [`MAX_CHUNKS`](crate::MAX_CHUNKS), or chunks with a header budget
-    /// below the maximum cookie size.
+    /// too small for two chunks.
     pub fn build(self) -> Result<SessionConfig, Error> {
         let a = &self.attributes;
         check_path(&a.path)?;
-        check_chunking(a.chunking, a.codec.max_cookie_size())?;
+        check_chunking(
+            a.chunking,
+            a.codec.cookie_name().len(),
+            a.codec.max_cookie_size(),
+        )?;
         if let (Renewal::After(after), Some(idle)) = (a.renewal, a.codec.idle_timeout())
             && after >= idle
         {
@@ -417,12 +423,13 @@ impl SessionConfig {
                         plain: true,
                         chunks: chunks_seen,
                     };
-                    // Chunks next to a valid plain cookie are stale: the
-                    // session is written again, which removes them. (Chunk
-                    // names with indexes above 63 are never written, so
-                    // none is removed and they cause no rewrite.)
-                    let stale = chunks_seen != 0;
-                    return Session::opened(self.clone(), opened, binding, carried, stale);
+                    // Chunks next to a valid plain cookie are leftovers:
+                    // the response removes them.
+                    let leftovers = Carried {
+                        plain: false,
+                        chunks: chunks_seen,
+                    };
+                    return Session::opened(self.clone(), opened, binding, carried, leftovers);
                 }
                 Err(error) => {
                     log_rejected(name, &error);
@@ -440,8 +447,10 @@ impl SessionConfig {
                 .and_then(|joined| codec.open_value::<T>(&joined, binding.as_ref(), chunking, now));
             match opened {
                 Ok(opened) => {
-                    // A plain cookie next to valid chunks is stale.
-                    return Session::opened(self.clone(), opened, binding, carried, plain);
+                    // A plain cookie next to valid chunks (it did not open)
+                    // is a leftover: the response removes it.
+                    let leftovers = Carried { plain, chunks: 0 };
+                    return Session::opened(self.clone(), opened, binding, carried, leftovers);
                 }
                 Err(error) => {
                     log_rejected(name, &error);
@@ -596,13 +605,24 @@ fn check_path(path: &str) -> Result<(), Error> {
     }
 }
 
-fn check_chunking(chunking: Chunking, max_cookie_size: usize) -> Result<(), Error> {
+fn check_chunking(
+    chunking: Chunking,
+    name_len: usize,
+    max_cookie_size: usize,
+) -> Result<(), Error> {
+    // The smallest chunked session: a value one character too long for one
+    // cookie, which fills chunk 0 (`name.0`, `max_cookie_size` bytes) and
+    // leaves 3 characters for chunk 1 (`name.1`).
+    let smallest_chunked = max_cookie_size.saturating_add(name_len).saturating_add(5);
     let reason = if chunking.max_chunks == 0 {
         Some("max_chunks must be at least 1 (1 means one cookie, no chunking)")
     } else if chunking.max_chunks > MAX_CHUNKS {
         Some("max_chunks must be at most MAX_CHUNKS (32)")
-    } else if chunking.max_chunks > 1 && chunking.budget < max_cookie_size {
-        Some("the header budget must be at least the maximum cookie size")
+    } else if chunking.max_chunks > 1 && chunking.budget < smallest_chunked {
+        Some(
+            "the header budget must hold two chunks: at least the maximum cookie size plus the \
+             cookie name's length plus 5",
+        )
     } else {
         None
     };

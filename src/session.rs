@@ -27,8 +27,11 @@ use crate::wire::Binding;
 /// value changed, after [`Session::destroy`] or [`Session::regenerate`],
 /// when the cookie was sealed under an older secret or another algorithm,
 /// when the [renewal](crate::Renewal) point of the idle deadline has passed,
-/// and when the request's cookie was invalid (it is removed). A new session
-/// that was never given a value sets nothing.
+/// and when the request's cookie was invalid (it is removed). With
+/// [chunking](crate::SessionConfigBuilder::max_chunks), also when a valid
+/// cookie came with leftovers of the other layout (they are removed,
+/// [`Written::Cleaned`]). A new session that was never given a value sets
+/// nothing.
 ///
 /// ```
 /// use http::{HeaderMap, header::{COOKIE, SET_COOKIE}};
@@ -95,6 +98,11 @@ pub enum Written {
     /// `Set-Cookie` headers that delete the session cookie (and any chunk
     /// cookies the request carried).
     Removed,
+    /// `Set-Cookie` headers that delete leftovers of the session's other
+    /// layout: chunk cookies next to a valid plain cookie, or a plain cookie
+    /// next to valid chunks (after a response whose removals were lost).
+    /// The session's cookie itself is unchanged.
+    Cleaned,
 }
 
 /// What the browser holds, as far as this handle knows: what the request
@@ -107,6 +115,8 @@ enum Browser {
     Loaded {
         /// Sealed under an old secret or another algorithm.
         needs_reseal: bool,
+        /// Cookies of the other layout next to it, to remove.
+        leftovers: Carried,
     },
     /// Only cookies that did not open.
     Invalid {
@@ -145,17 +155,19 @@ struct State<T> {
 
 impl<T> Session<T> {
     /// A session whose cookie opened.
-    /// `stale` says that the request also carried session cookies of the
-    /// other layout (chunks next to a plain cookie, or the other way round):
-    /// the session is then written again, which removes them.
+    ///
+    /// `carried` is every session cookie name the request carried, and
+    /// `leftovers` those of them that are not part of the cookie that
+    /// opened (chunks next to a valid plain cookie, or a plain cookie next
+    /// to valid chunks): the response removes them, without sealing again.
     pub(crate) fn opened(
         config: SessionConfig,
         opened: Opened<T>,
         binding: Option<Binding>,
         carried: Carried,
-        stale: bool,
+        leftovers: Carried,
     ) -> Self {
-        let needs_reseal = opened.needs_reseal() || stale;
+        let needs_reseal = opened.needs_reseal();
         let (value, envelope) = opened.into_parts();
         Self::with_state(
             config,
@@ -166,7 +178,10 @@ impl<T> Session<T> {
                 loaded: true,
                 carried,
                 rejection: None,
-                browser: Browser::Loaded { needs_reseal },
+                browser: Browser::Loaded {
+                    needs_reseal,
+                    leftovers,
+                },
                 changed: false,
                 destroyed: false,
                 lifetime: None,
@@ -508,6 +523,7 @@ impl<T: Serialize> Session<T> {
         match state.action(&self.config, now) {
             Action::Nothing => Ok(Written::Nothing),
             Action::Remove => state.write_removal(&self.config, headers),
+            Action::Clean => state.write_cleanup(&self.config, headers),
             Action::Seal => {
                 let sealed = match state.pending.take() {
                     Some(pending) => Ok(pending),
@@ -567,6 +583,8 @@ enum Action {
     Nothing,
     Seal,
     Remove,
+    /// Remove leftovers of the other layout; the session cookie stays.
+    Clean,
 }
 
 impl<T> State<T> {
@@ -618,10 +636,23 @@ impl<T> State<T> {
                 }
             }
         };
-        if self.carried.plain && !written.plain {
+        // Beyond what the request carried, a chunked write also removes the
+        // plain name and every higher index this configuration could use:
+        // another response to a concurrent request may have set them, and a
+        // plain cookie would shadow these chunks, a higher chunk would spoil
+        // the set. The last response then wins whole, as with one cookie.
+        let mut remove = self.carried;
+        if !written.plain {
+            remove.plain = true;
+            let usable = config
+                .chunking()
+                .most_chunks(name.len(), codec.max_cookie_size());
+            remove.chunks |= chunks::mask(usable);
+        }
+        if remove.plain && !written.plain {
             out.push(config.removal(name)?);
         }
-        for index in chunks::indexes(self.carried.chunks & !written.chunks) {
+        for index in chunks::indexes(remove.chunks & !written.chunks) {
             out.push(config.removal(&chunks::chunk_name(name, index))?);
         }
         for header in out {
@@ -649,6 +680,42 @@ impl<T> State<T> {
         }
         self.carried = Carried::default();
         Ok(())
+    }
+
+    /// Appends removals for the leftovers of the other layout next to the
+    /// loaded cookie, which stays as it is.
+    fn write_cleanup(
+        &mut self,
+        config: &SessionConfig,
+        headers: &mut HeaderMap,
+    ) -> Result<Written, Error> {
+        let Browser::Loaded {
+            needs_reseal,
+            leftovers,
+        } = self.browser
+        else {
+            return Ok(Written::Nothing);
+        };
+        let name = config.codec().cookie_name();
+        let mut out = Vec::new();
+        if leftovers.plain {
+            out.push(config.removal(name)?);
+        }
+        for index in chunks::indexes(leftovers.chunks) {
+            out.push(config.removal(&chunks::chunk_name(name, index))?);
+        }
+        for header in out {
+            append_set_cookie(headers, header);
+        }
+        self.carried = Carried {
+            plain: self.carried.plain && !leftovers.plain,
+            chunks: self.carried.chunks & !leftovers.chunks,
+        };
+        self.browser = Browser::Loaded {
+            needs_reseal,
+            leftovers: Carried::default(),
+        };
+        Ok(Written::Cleaned)
     }
 
     /// Appends the removal cookies and empties the session.
@@ -684,14 +751,21 @@ impl<T> State<T> {
             || match self.browser {
                 Browser::Nothing | Browser::Written => false,
                 Browser::Invalid { .. } => true,
-                Browser::Loaded { needs_reseal } => {
+                Browser::Loaded { needs_reseal, .. } => {
                     needs_reseal
                         || self
                             .envelope
                             .is_some_and(|envelope| renewal_due(config, &envelope, now))
                 }
             };
-        if seal { Action::Seal } else { Action::Nothing }
+        if seal {
+            Action::Seal
+        } else if matches!(self.browser, Browser::Loaded { leftovers, .. } if leftovers != Carried::default())
+        {
+            Action::Clean
+        } else {
+            Action::Nothing
+        }
     }
 
     /// Seals `value` into this session's envelope (a new session's is drawn

@@ -9,8 +9,9 @@
 //! accepts the cookie the crate writes (the `__Host-` prefix rules included),
 //! sends it back, hides it from JavaScript, honours `Max-Age`, and drops it
 //! on logout; and, with chunking on, that it stores a session of about
-//! 10 KB as three chunk cookies, sends them all back, and holds no stale
-//! chunk after the session shrinks.
+//! 10 KB as three chunk cookies, sends them all back, drops a leftover plain
+//! cookie on the removal alone, keeps a cookie named like chunk 64, and
+//! holds no stale chunk after the session shrinks.
 //!
 //! # Needs Chromium; never silently skipped in CI
 //!
@@ -343,6 +344,68 @@ fn chunked_session_in_headless_chromium() {
         assert_eq!(names(&jar), [chunk(0), chunk(1), chunk(2)]);
         seen_cookies.extend(jar.iter().map(cookie_value));
     }
+
+    // Two cookies the app did not set, next to the three chunks: a plain
+    // `__Host-session` that does not open (as if left by another
+    // deployment) and `__Host-session.64`, which is not a chunk name. Set
+    // from script, so not HttpOnly.
+    let before: Vec<String> = session_cookies(&browser).iter().map(cookie_value).collect();
+    browser.execute(
+        "document.cookie = arguments[0] + '=forged; Path=/; Secure; SameSite=Lax';
+         document.cookie = arguments[0] + '.64=other; Path=/; Secure; SameSite=Lax';",
+        json!([COOKIE]),
+    );
+    assert_eq!(
+        names(&session_cookies(&browser)),
+        [COOKIE.to_owned(), chunk(0), chunk(1), chunk(2), chunk(64)],
+        "the browser took both"
+    );
+    // A read-only page: the chunks open, the response removes the plain
+    // cookie alone (`Cleaned`), and the chunks are not sealed again. Twice,
+    // as if the plain cookie came back in between.
+    for round in 0..2 {
+        if round == 1 {
+            browser.execute(
+                "document.cookie = arguments[0] + '=forged; Path=/; Secure; SameSite=Lax';",
+                json!([COOKIE]),
+            );
+            assert_eq!(names(&session_cookies(&browser))[0], COOKIE);
+        }
+        browser.goto(&format!("{home}cart"));
+        browser.wait_until("the cart page", || {
+            browser.text_of("#count").is_some_and(|t| count(&t) == 0)
+        });
+        let jar = session_cookies(&browser);
+        assert_eq!(
+            names(&jar),
+            [chunk(0), chunk(1), chunk(2), chunk(64)],
+            "round {round}: the plain cookie removed, the others kept"
+        );
+        let values: Vec<String> = jar[..3].iter().map(cookie_value).collect();
+        assert_eq!(
+            values, before,
+            "round {round}: the chunks are not re-sealed"
+        );
+        assert_eq!(cookie_value(&jar[3]), "other");
+    }
+    browser.goto(&home);
+    browser.wait_for_text("#user", "Logged in as Chunky");
+    expected_visits += 1;
+    assert_eq!(visits(&browser), expected_visits);
+    assert_eq!(filler(&browser), 7400);
+    assert_eq!(
+        names(&session_cookies(&browser)),
+        [chunk(0), chunk(1), chunk(2), chunk(64)],
+        "a re-seal removes no cookie of another name"
+    );
+    browser.execute(
+        "document.cookie = arguments[0] + '.64=; Path=/; Secure; Max-Age=0';",
+        json!([COOKIE]),
+    );
+    assert_eq!(
+        names(&session_cookies(&browser)),
+        [chunk(0), chunk(1), chunk(2)]
+    );
 
     // Shrinking to one cookie: the browser holds the plain cookie only.
     store_filler(&browser, &home, 0);

@@ -30,7 +30,7 @@ use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
 use sealed_session::{
     Algorithm, Binding, Codec, ConfigError, DEFAULT_HEADER_BUDGET, Deadline, Error, Keyring,
-    MAX_CHUNKS, Malformed, Session, SessionConfig, SessionId, Written,
+    MAX_CHUNKS, Malformed, Renewal, Session, SessionConfig, SessionId, Written,
 };
 
 const SECRET: &str = "chunk test secret, which is longer than 32 bytes";
@@ -185,6 +185,47 @@ fn n_range(max_cookie_size: usize, chunks: usize) -> (usize, usize) {
 fn n_for(chunks: usize) -> usize {
     let (low, high) = n_range(MAX, chunks);
     low + (high - low) / 2
+}
+
+/// The most chunks a configuration can ever write, from the split rule: the
+/// largest `k` up to `max_chunks` for which the smallest value of `k`
+/// chunks (`k - 1` full ones and one character more) gets exactly `k`
+/// chunks from [`plan`]. A chunked write removes the plain name and every
+/// index from its own count up to this one, since a concurrent response
+/// may have set them.
+fn most_chunks(max_cookie_size: usize, max_chunks: usize, budget: usize) -> usize {
+    (2..=max_chunks)
+        .filter(|&k| {
+            let full: usize = (0..k - 1)
+                .map(|index| max_cookie_size - chunk_name(index).len())
+                .sum();
+            // The shortest value that needs chunks at all is one character
+            // too long for the plain cookie.
+            let smallest = (full + 1).max(max_cookie_size - NAME.len() + 1);
+            matches!(
+                plan(smallest, max_cookie_size, max_chunks, budget),
+                Plan::Chunks(lengths) if lengths.len() == k
+            )
+        })
+        .max()
+        .unwrap_or(1)
+}
+
+/// [`most_chunks`] of `config`.
+fn most_chunks_of(config: &SessionConfig) -> usize {
+    most_chunks(
+        config.codec().max_cookie_size(),
+        config.max_chunks(),
+        config.header_budget(),
+    )
+}
+
+/// What a write of `count` chunks removes besides what the request carried:
+/// the plain name and chunks `count` up to the most `config` can use.
+fn chunked_removals(config: &SessionConfig, count: usize) -> BTreeSet<String> {
+    std::iter::once(NAME.to_string())
+        .chain((count..most_chunks_of(config)).map(chunk_name))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -484,10 +525,15 @@ fn check_layout(config: &SessionConfig, wide: &Codec, n: usize, expected: &Plan)
     }
     assert_eq!(written, Ok(Written::Set), "{context}");
     check_attributes(&response, "/", None, max);
-    assert!(
-        removals(&response).is_empty(),
-        "{context}: nothing to remove"
-    );
+    // The request carried nothing: one cookie removes nothing, chunks
+    // remove the plain name and every higher index the configuration can
+    // use (a concurrent response may have set them).
+    let expected_removals = match expected {
+        Plan::One => BTreeSet::new(),
+        Plan::Chunks(lengths) => chunked_removals(config, lengths.len()),
+        Plan::TooLarge { .. } => unreachable!(),
+    };
+    assert_eq!(removals(&response), expected_removals, "{context}");
     let set = sets(&response);
     let names: Vec<&str> = set.iter().map(|(name, _)| name.as_str()).collect();
     let lengths: Vec<usize> = set.iter().map(|(_, value)| value.len()).collect();
@@ -727,8 +773,10 @@ fn step(
 /// cookie, grows it again, regenerates it, and destroys it; after every
 /// step the jar holds exactly the cookies of the new layout, every removal
 /// carries the configuration's path and domain, and the unrelated cookie
-/// survives.
+/// survives. `config` allows four [`MAX`]-byte chunks: every chunked write
+/// also removes the plain name and `session.3` if it does not set them.
 fn cleanup_sequence(config: &SessionConfig, path: &str, domain: Option<&str>) {
+    assert_eq!(most_chunks_of(config), 4);
     let check = |response: &HeaderMap| check_attributes(response, path, domain, MAX);
     let (small, two, three) = (10, n_for(2), n_for(3));
     let mut jar = Jar::with_other();
@@ -742,29 +790,35 @@ fn cleanup_sequence(config: &SessionConfig, path: &str, domain: Option<&str>) {
     assert_eq!(jar.session_names(), layout_names(0));
     let id = first.id();
 
-    // 2. Grows to three chunks: the plain cookie is removed.
+    // 2. Grows to three chunks: the plain cookie is removed, and the one
+    // chunk index above that this configuration could use.
     let (session, written, response) = step(config, &mut jar, later(10), |s| {
         assert_eq!(s.get(), Some(text(small)));
         s.insert(text(three));
     });
     assert_eq!(written, Written::Set);
     check(&response);
-    assert_eq!(removals(&response), names(&[NAME]));
+    assert_eq!(removals(&response), names(&[NAME, "session.3"]));
     assert_eq!(jar.session_names(), layout_names(3));
     assert_eq!(session.id(), id);
 
-    // 3. Shrinks to two chunks: chunk 2 is removed.
+    // 3. Shrinks to two chunks: chunk 2 is removed (and the plain name and
+    // chunk 3, which the browser does not hold).
     let (session, written, response) = step(config, &mut jar, later(20), |s| {
         assert_eq!(s.get(), Some(text(three)));
         s.insert(text(two));
     });
     assert_eq!(written, Written::Set);
     check(&response);
-    assert_eq!(removals(&response), names(&["session.2"]));
+    assert_eq!(
+        removals(&response),
+        names(&[NAME, "session.2", "session.3"])
+    );
     assert_eq!(jar.session_names(), layout_names(2));
     assert_eq!(session.id(), id);
 
-    // 4. Back to one cookie: every chunk is removed.
+    // 4. Back to one cookie: every chunk the request carried is removed,
+    // and nothing else.
     let (_, written, response) = step(config, &mut jar, later(30), |s| {
         assert_eq!(s.get(), Some(text(two)));
         s.insert(text(small));
@@ -775,24 +829,26 @@ fn cleanup_sequence(config: &SessionConfig, path: &str, domain: Option<&str>) {
     assert_eq!(jar.session_names(), layout_names(0));
 
     // 5. Three chunks again.
-    let (_, _, response) = step(config, &mut jar, later(40), |s| {
+    let (_, written, response) = step(config, &mut jar, later(40), |s| {
         assert_eq!(s.get(), Some(text(small)));
         s.insert(text(three));
     });
+    assert_eq!(written, Written::Set);
     check(&response);
+    assert_eq!(removals(&response), names(&[NAME, "session.3"]));
     assert_eq!(jar.session_names(), layout_names(3));
     let before: Vec<String> = (0..3)
         .map(|k| jar.value(&chunk_name(k)).expect("chunk").to_string())
         .collect();
 
     // 6. Regenerate: a new id, the same layout, every chunk replaced,
-    // nothing removed.
+    // nothing the browser holds removed.
     let (session, written, response) = step(config, &mut jar, later(50), |s| {
         s.regenerate_at(later(50));
     });
     assert_eq!(written, Written::Set);
     check(&response);
-    assert!(removals(&response).is_empty());
+    assert_eq!(removals(&response), names(&[NAME, "session.3"]));
     assert_eq!(jar.session_names(), layout_names(3));
     let new_id = session.id();
     assert_ne!(new_id, id);
@@ -896,7 +952,7 @@ fn a_second_write_in_the_same_request_cleans_up_after_the_first() {
     session.insert(text(n_for(2)));
     let (written, first) = respond(&session, later(1));
     assert_eq!(written, Written::Set);
-    assert_eq!(removals(&first), names(&["session.2"]));
+    assert_eq!(removals(&first), names(&[NAME, "session.2", "session.3"]));
     assert_eq!(sets(&first).len(), 2);
 
     session.insert(text(10));
@@ -922,7 +978,7 @@ fn a_second_write_in_the_same_request_cleans_up_after_the_first() {
     let session = config.load_at::<String>(&jar.request(), None, later(3));
     session.insert(text(n_for(3)));
     let (_, set) = respond(&session, later(3));
-    assert_eq!(removals(&set), names(&[NAME]));
+    assert_eq!(removals(&set), names(&[NAME, "session.3"]));
     session.destroy();
     let (written, removed) = respond(&session, later(3));
     assert_eq!(written, Written::Removed);
@@ -986,13 +1042,15 @@ fn chunk_sets_that_are_not_contiguous_from_zero_are_malformed() {
     let mut other = pick(&[0, 1, 2]);
     other.push(("session.1".into(), chunks[0].1.clone()));
     assert_rejected(&config, &other, &bad, &removed([0, 1, 2]));
-    // An index at max_chunks (4), and one far beyond.
+    // An index at max_chunks (4), and the highest chunk name, 63: both
+    // spoil the set and are removed. (From 64 up, names are other cookies:
+    // `names_from_64_up_are_other_cookies`.)
     let mut beyond = pick(&[0, 1, 2]);
     beyond.push(("session.4".into(), "AAAA".into()));
     assert_rejected(&config, &beyond, &bad, &removed([0, 1, 2, 4]));
     let mut far = pick(&[0, 1, 2]);
-    far.push(("session.99999999999999999999999".into(), "AAAA".into()));
-    assert_rejected(&config, &far, &bad, &removed([0, 1, 2]));
+    far.push(("session.63".into(), "AAAA".into()));
+    assert_rejected(&config, &far, &bad, &removed([0, 1, 2, 63]));
 
     // The exact set in any header order opens.
     for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
@@ -1069,8 +1127,8 @@ fn the_budget_counts_the_chunks_as_sent() {
 }
 
 /// Ten thousand chunk-shaped cookies: one pass, rejected as malformed, and
-/// the response removes the plain name and the indexes up to 63 (the ones a
-/// session tracks), however many more there were.
+/// the response removes the plain name and the chunk names, indexes 0 to
+/// 63; `session.64` and up are other cookies, neither read nor removed.
 #[test]
 fn ten_thousand_chunk_cookies_are_rejected_with_bounded_removals() {
     let config = config(MAX_CHUNKS);
@@ -1143,8 +1201,8 @@ fn oversized_chunks_and_sets_over_the_budget_are_too_large() {
     assert_eq!(opens.get(), Some(text(n)));
 }
 
-/// Only `name.k` with a canonical decimal `k` is a chunk: other names are
-/// other cookies, neither read nor removed.
+/// Only `name.k` with `k` from 0 to 63 in canonical decimal is a chunk:
+/// other names are other cookies, neither read nor removed.
 #[test]
 fn only_canonical_chunk_names_are_chunks() {
     let config = config(4);
@@ -1160,6 +1218,9 @@ fn only_canonical_chunk_names_are_chunks() {
         "sessions.0",
         "session0",
         "Session.0",
+        "session.64",
+        "session.100",
+        "session.99999999999999999999999",
     ]
     .iter()
     .map(|name| ((*name).to_string(), "AAAA".to_string()))
@@ -1186,11 +1247,25 @@ fn only_canonical_chunk_names_are_chunks() {
     assert_eq!(removals(&response), names(&[NAME]));
 }
 
-/// A valid plain cookie next to chunks (left by a lost removal) loads and
-/// the response removes the chunks; valid chunks next to a plain cookie
-/// that does not open load and the response removes the plain cookie.
+/// One cookie for a [`Jar`]: `domain` empty for a host-only cookie, path `/`.
+fn stored(name: &str, value: &str, domain: &str) -> Stored {
+    Stored {
+        name: name.to_string(),
+        value: value.to_string(),
+        path: "/".to_string(),
+        domain: domain.to_string(),
+    }
+}
+
+/// A valid plain cookie next to chunk cookies (left by a lost removal, or
+/// set by a concurrent response) loads, and the response only removes the
+/// chunks: `Written::Cleaned`, nothing sealed, the plain cookie untouched.
+/// Every chunk name the request carried goes, an index beyond `max_chunks`
+/// included; `session.64` is another cookie and stays. Valid chunks next to
+/// a plain cookie that does not open: the same, removing the plain name.
+/// Once per handle: a second write writes nothing.
 #[test]
-fn the_stale_form_is_removed_on_the_next_response() {
+fn leftovers_of_the_other_layout_are_removed_without_a_seal() {
     let config = config(4);
     // The same session written first as three chunks, then as one cookie.
     let mut jar = Jar::with_other();
@@ -1207,11 +1282,21 @@ fn the_stale_form_is_removed_on_the_next_response() {
         s.insert(text(10));
     });
     assert_eq!(jar.session_names(), layout_names(0));
-    // A browser that missed the removals.
+    let plain = jar.value(NAME).expect("the plain cookie").to_string();
+    // A browser that missed the removals, and two more names.
     jar.cookies.extend(stale_chunks);
+    jar.cookies.push(stored("session.5", "AAAA", ""));
+    jar.cookies.push(stored("session.64", "AAAA", ""));
     assert_eq!(
         jar.session_names(),
-        names(&[NAME, "session.0", "session.1", "session.2"])
+        names(&[
+            NAME,
+            "session.0",
+            "session.1",
+            "session.2",
+            "session.5",
+            "session.64"
+        ])
     );
 
     let session = config.load_at::<String>(&jar.request(), None, later(2));
@@ -1222,22 +1307,39 @@ fn the_stale_form_is_removed_on_the_next_response() {
     );
     assert_eq!(session.id(), first.id());
     assert_eq!(session.rejection(), None);
+    assert!(session.was_loaded());
     assert!(session.needs_write_at(later(2)));
     let (written, response) = respond(&session, later(2));
-    assert_eq!(written, Written::Set);
+    assert_eq!(written, Written::Cleaned);
+    assert!(
+        sets(&response).is_empty(),
+        "the plain cookie is not rewritten"
+    );
     assert_eq!(
         removals(&response),
-        names(&["session.0", "session.1", "session.2"])
+        names(&["session.0", "session.1", "session.2", "session.5"])
     );
+    check_attributes(&response, "/", None, MAX);
+    assert!(!session.needs_write_at(later(2)));
+    let (written, again) = respond(&session, later(2));
+    assert_eq!(written, Written::Nothing);
+    assert!(again.is_empty());
     jar.apply(&response);
-    assert_eq!(jar.session_names(), layout_names(0));
+    assert_eq!(jar.session_names(), names(&[NAME, "session.64"]));
+    assert_eq!(jar.value(NAME), Some(plain.as_str()));
     assert!(jar.has_other());
+    // The next request has nothing left to clean.
+    let (session, written, response) = step(&config, &mut jar, later(3), |_| {});
+    assert_eq!(session.get(), Some(text(10)));
+    assert_eq!(written, Written::Nothing);
+    assert!(response.is_empty());
 
     // The reverse: three valid chunks and a plain cookie from another
     // deployment (unknown key).
     let mut jar = Jar::with_other();
     let (id, response) = new_session(&config, n_for(3), t0());
     jar.apply(&response);
+    let chunks = chunk_values(&response);
     let foreign = SessionConfig::new(Codec::new(keyring(OTHER_SECRET)));
     let (_, foreign_response) = new_session(&foreign, 10, t0());
     jar.apply(&foreign_response);
@@ -1249,16 +1351,524 @@ fn the_stale_form_is_removed_on_the_next_response() {
     let session = config.load_at::<String>(&jar.request(), None, later(1));
     assert_eq!(session.get(), Some(text(n_for(3))));
     assert_eq!(session.id(), Some(id));
+    assert_eq!(session.rejection(), None);
     assert!(session.needs_write_at(later(1)));
     let (written, response) = respond(&session, later(1));
-    assert_eq!(written, Written::Set);
+    assert_eq!(written, Written::Cleaned);
+    assert!(sets(&response).is_empty(), "the chunks are not rewritten");
     assert_eq!(removals(&response), names(&[NAME]));
-    assert_eq!(sets(&response).len(), 3);
+    check_attributes(&response, "/", None, MAX);
+    let (written, again) = respond(&session, later(1));
+    assert_eq!(written, Written::Nothing);
+    assert!(again.is_empty());
     jar.apply(&response);
     assert_eq!(jar.session_names(), layout_names(3));
+    for (k, value) in chunks.iter().enumerate() {
+        assert_eq!(jar.value(&chunk_name(k)), Some(value.as_str()), "chunk {k}");
+    }
     let again = config.load_at::<String>(&jar.request(), None, later(2));
     assert_eq!(again.get(), Some(text(n_for(3))));
     assert!(!again.needs_write_at(later(2)));
+}
+
+/// When the session is sealed anyway (changed, renewed on every response,
+/// or sealed under an old secret), the seal's own removals cover the
+/// leftovers: `Written::Set`, and no cookie of the other layout survives.
+#[test]
+fn leftovers_go_with_the_seal_when_the_session_is_sealed_anyway() {
+    let config = config(4);
+    // A valid plain cookie and stale chunks 0 to 2 of the same keyring.
+    let (_, plain) = new_session(&config, 10, t0());
+    let mut pairs = sets(&plain);
+    pairs.extend(as_chunks(&sealed_chunks(&config, n_for(3), t0())));
+    let headers = request(&pairs);
+    let set_names = |response: &HeaderMap| -> Vec<String> {
+        sets(response).into_iter().map(|(name, _)| name).collect()
+    };
+
+    // Changed, still one cookie: it is set, the chunks removed.
+    let session = config.load_at::<String>(&headers, None, later(1));
+    session.insert(text(20));
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Set);
+    assert_eq!(set_names(&response), [NAME]);
+    assert_eq!(
+        removals(&response),
+        names(&["session.0", "session.1", "session.2"])
+    );
+
+    // Changed into two chunks: chunks 0 and 1 are replaced; the plain
+    // cookie, chunk 2 and chunk 3 are removed.
+    let session = config.load_at::<String>(&headers, None, later(1));
+    session.insert(text(n_for(2)));
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Set);
+    assert_eq!(set_names(&response), ["session.0", "session.1"]);
+    assert_eq!(
+        removals(&response),
+        names(&[NAME, "session.2", "session.3"])
+    );
+
+    // Renewed on every response: unchanged, sealed again, the chunks
+    // removed.
+    let always = SessionConfig::builder(codec_with(MAX))
+        .max_chunks(4)
+        .renewal(Renewal::Always)
+        .build()
+        .expect("valid settings");
+    let session = always.load_at::<String>(&headers, None, later(1));
+    assert_eq!(session.get(), Some(text(10)));
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Set);
+    assert_eq!(set_names(&response), [NAME]);
+    assert_eq!(
+        removals(&response),
+        names(&["session.0", "session.1", "session.2"])
+    );
+
+    // A rotated keyring: sealed under the old secret, so sealed again
+    // under the new one, the chunks removed.
+    const NEWER: &str = "a newer chunk test secret, longer than 32 bytes";
+    let rotated_codec = Codec::builder(Keyring::new([NEWER, SECRET]).expect("valid secrets"))
+        .max_cookie_size(MAX)
+        .build()
+        .expect("valid codec settings");
+    let rotated = SessionConfig::builder(rotated_codec)
+        .max_chunks(4)
+        .build()
+        .expect("valid settings");
+    let session = rotated.load_at::<String>(&headers, None, later(1));
+    assert_eq!(session.get(), Some(text(10)));
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Set);
+    assert_eq!(set_names(&response), [NAME]);
+    assert_eq!(
+        removals(&response),
+        names(&["session.0", "session.1", "session.2"])
+    );
+    let resealed = sets(&response).remove(0).1;
+    let token = URL_SAFE_NO_PAD.decode(&resealed).expect("base64url");
+    assert_eq!(
+        token[2..6],
+        keyring(NEWER).key_ids().next().expect("one key").to_bytes()
+    );
+
+    // And the other layout: old-secret chunks next to a plain cookie that
+    // does not open are sealed again as chunks, the plain name removed.
+    let mut pairs = vec![(NAME.to_string(), "forged".to_string())];
+    pairs.extend(as_chunks(&sealed_chunks(&config, n_for(3), t0())));
+    let session = rotated.load_at::<String>(&request(&pairs), None, later(1));
+    assert_eq!(session.get(), Some(text(n_for(3))));
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Set);
+    assert_eq!(
+        set_names(&response),
+        ["session.0", "session.1", "session.2"]
+    );
+    assert_eq!(removals(&response), names(&[NAME, "session.3"]));
+}
+
+/// A leftover the server cannot remove: a sibling application on the
+/// parent domain, with its own secret, keeps a plain `session` cookie with
+/// `Domain=example.com` in the browser, which this configuration's
+/// host-only removals never match. Every response then removes it again (a
+/// small header, `Written::Cleaned`) and never seals the chunked session
+/// again: the chunks the browser holds stay the ones first written. The
+/// same for a chunk cookie the server cannot remove next to a plain session.
+#[test]
+fn an_unremovable_leftover_costs_one_removal_per_response_never_a_seal() {
+    let config = config(4);
+    // The header a removal of the plain name takes: what an invalid plain
+    // cookie alone gets.
+    let removal_header = {
+        let session =
+            config.load_at::<String>(&request(&[(NAME.into(), "forged".into())]), None, t0());
+        let (written, response) = respond(&session, t0());
+        assert_eq!(written, Written::Removed);
+        let all: Vec<HeaderValue> = response.get_all(SET_COOKIE).iter().cloned().collect();
+        assert_eq!(all.len(), 1);
+        all.into_iter().next().expect("one header")
+    };
+
+    let mut jar = Jar::with_other();
+    let (id, response) = new_session(&config, n_for(3), t0());
+    jar.apply(&response);
+    let chunks = chunk_values(&response);
+    let sibling = SessionConfig::builder(Codec::new(keyring(OTHER_SECRET)))
+        .domain("example.com")
+        .build()
+        .expect("valid settings");
+    let (_, sibling_response) = new_session(&sibling, 10, t0());
+    jar.apply(&sibling_response);
+    let sibling_value = jar.value(NAME).expect("the sibling's cookie").to_string();
+    assert_eq!(
+        jar.session_names(),
+        names(&[NAME, "session.0", "session.1", "session.2"])
+    );
+
+    for request_number in 1..=3u64 {
+        let context = format!("request {request_number}");
+        let now = later(60 * request_number);
+        let session = config.load_at::<String>(&jar.request(), None, now);
+        assert_eq!(session.get(), Some(text(n_for(3))), "{context}");
+        assert_eq!(session.id(), Some(id), "{context}");
+        assert_eq!(session.rejection(), None, "{context}");
+        assert!(session.needs_write_at(now), "{context}");
+        let (written, response) = respond(&session, now);
+        assert_eq!(written, Written::Cleaned, "{context}");
+        let all: Vec<&HeaderValue> = response.get_all(SET_COOKIE).iter().collect();
+        assert_eq!(all, [&removal_header], "{context}: one removal, no seal");
+        assert!(!session.needs_write_at(now), "{context}");
+        let (written, again) = respond(&session, now);
+        assert_eq!(written, Written::Nothing, "{context}");
+        assert!(again.is_empty(), "{context}");
+        jar.apply(&response);
+        assert_eq!(
+            jar.value(NAME),
+            Some(sibling_value.as_str()),
+            "{context}: the sibling's cookie stays"
+        );
+        for (k, value) in chunks.iter().enumerate() {
+            assert_eq!(
+                jar.value(&chunk_name(k)),
+                Some(value.as_str()),
+                "{context}: chunk {k} as first written"
+            );
+        }
+    }
+
+    // When the session changes, its seal removes the plain name as part of
+    // the write, and the session lives on next to the sibling's cookie.
+    let (_, written, response) = step(&config, &mut jar, later(400), |s| {
+        s.insert(text(n_for(2)));
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(
+        removals(&response),
+        names(&[NAME, "session.2", "session.3"])
+    );
+    assert_eq!(jar.value(NAME), Some(sibling_value.as_str()));
+    let session = config.load_at::<String>(&jar.request(), None, later(401));
+    assert_eq!(session.get(), Some(text(n_for(2))));
+    assert_eq!(session.id(), Some(id));
+
+    // A plain session next to a chunk cookie set for the parent domain:
+    // one removal of `session.0` per response, the plain cookie kept.
+    let mut jar = Jar::with_other();
+    let (id, response) = new_session(&config, 10, t0());
+    jar.apply(&response);
+    let plain = jar.value(NAME).expect("the plain cookie").to_string();
+    jar.cookies.push(stored("session.0", "AAAA", "example.com"));
+    for request_number in 1..=3u64 {
+        let context = format!("request {request_number}");
+        let now = later(60 * request_number);
+        let (session, written, response) = step(&config, &mut jar, now, |_| {});
+        assert_eq!(session.get(), Some(text(10)), "{context}");
+        assert_eq!(session.id(), Some(id), "{context}");
+        assert_eq!(written, Written::Cleaned, "{context}");
+        assert_eq!(set_cookies(&response).len(), 1, "{context}");
+        assert_eq!(removals(&response), names(&["session.0"]), "{context}");
+        check_attributes(&response, "/", None, MAX);
+        assert_eq!(jar.value(NAME), Some(plain.as_str()), "{context}");
+        assert_eq!(jar.value("session.0"), Some("AAAA"), "{context}");
+    }
+}
+
+/// `name.64` and up are other cookies, as are names with more digits than
+/// any index: a browser may hold them (another application's, or a forged
+/// one) and this crate could never remove them, so they neither spoil a
+/// valid set nor get removed, by any write.
+#[test]
+fn names_from_64_up_are_other_cookies() {
+    let config = config(4);
+    const HUGE: &str = "session.99999999999999999999999";
+    let mut jar = Jar::with_other();
+    jar.cookies.push(stored("session.64", "x", ""));
+    jar.cookies.push(stored(HUGE, "y", ""));
+    let with_others = |layout: BTreeSet<String>| -> BTreeSet<String> {
+        let mut all = layout;
+        all.extend(["session.64".to_string(), HUGE.to_string()]);
+        all
+    };
+    let check_others = |jar: &Jar, context: &str| {
+        assert_eq!(jar.value("session.64"), Some("x"), "{context}");
+        assert_eq!(jar.value(HUGE), Some("y"), "{context}");
+        assert!(jar.has_other(), "{context}");
+    };
+
+    // Alone: no session, nothing rejected, nothing written.
+    let (session, written, response) = step(&config, &mut jar, t0(), |_| {});
+    assert!(session.is_empty());
+    assert_eq!(session.rejection(), None);
+    assert_eq!(written, Written::Nothing);
+    assert!(response.is_empty());
+
+    // A new two-chunk session next to them.
+    let (first, written, response) = step(&config, &mut jar, later(1), |s| {
+        s.insert(text(n_for(2)));
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(
+        removals(&response),
+        names(&[NAME, "session.2", "session.3"])
+    );
+    assert_eq!(jar.session_names(), with_others(layout_names(2)));
+    check_others(&jar, "written");
+    let id = first.id();
+
+    // It loads as it is, with nothing to write.
+    let (session, written, response) = step(&config, &mut jar, later(2), |_| {});
+    assert_eq!(session.get(), Some(text(n_for(2))));
+    assert_eq!(session.rejection(), None);
+    assert_eq!(session.id(), id);
+    assert_eq!(written, Written::Nothing);
+    assert!(response.is_empty());
+
+    // Grows to three chunks, shrinks to one cookie: each write removes
+    // exactly what it removes without them.
+    let (_, written, response) = step(&config, &mut jar, later(3), |s| {
+        s.insert(text(n_for(3)));
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(removals(&response), names(&[NAME, "session.3"]));
+    assert_eq!(jar.session_names(), with_others(layout_names(3)));
+    check_others(&jar, "grown");
+    let (_, written, response) = step(&config, &mut jar, later(4), |s| {
+        assert_eq!(s.get(), Some(text(n_for(3))));
+        s.insert(text(10));
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(
+        removals(&response),
+        names(&["session.0", "session.1", "session.2"])
+    );
+    assert_eq!(jar.session_names(), with_others(layout_names(0)));
+    check_others(&jar, "shrunk");
+
+    // Back to two chunks, then one chunk changed in the jar: the set does
+    // not open and the response removes the carried chunks and the plain
+    // name, not the others.
+    step(&config, &mut jar, later(5), |s| {
+        s.insert(text(n_for(2)));
+    });
+    let chunk_1 = jar
+        .cookies
+        .iter_mut()
+        .find(|s| s.name == "session.1")
+        .expect("chunk 1");
+    chunk_1.value = flip(&chunk_1.value, 0);
+    let (session, written, response) = step(&config, &mut jar, later(6), |_| {});
+    assert!(session.is_empty());
+    assert!(session.rejection().is_some());
+    assert_eq!(written, Written::Removed);
+    assert_eq!(
+        removals(&response),
+        names(&[NAME, "session.0", "session.1"])
+    );
+    assert_eq!(jar.session_names(), with_others(BTreeSet::new()));
+    check_others(&jar, "invalid");
+
+    // A destroyed session: the same.
+    step(&config, &mut jar, later(7), |s| {
+        s.insert(text(n_for(2)));
+    });
+    let (_, written, response) = step(&config, &mut jar, later(8), Session::destroy);
+    assert_eq!(written, Written::Removed);
+    assert_eq!(
+        removals(&response),
+        names(&[NAME, "session.0", "session.1"])
+    );
+    assert_eq!(jar.session_names(), with_others(BTreeSet::new()));
+    check_others(&jar, "destroyed");
+}
+
+/// Concurrent requests carrying the same two-chunk session, whose responses
+/// the browser applies in either order: A grows it to three chunks, B
+/// shrinks it to one cookie, C rewrites it as two chunks, D logs out.
+/// Whichever response arrives last wins: its value is what the next request
+/// loads. After a chunked response (A, C) the jar holds exactly its cookies:
+/// a chunked write removes the plain name and every chunk index the
+/// configuration could use, whatever the request carried. After a plain
+/// write or a logout, which remove only what their request carried, a chunk
+/// of A can be left over: next to B's plain cookie it is removed by the next
+/// response (`Cleaned`); alone it is an invalid set, removed with the plain
+/// name, and the logout holds.
+#[test]
+fn concurrent_responses_the_last_one_wins() {
+    let config = config(4);
+    let mut base = Jar::with_other();
+    let (first, _, _) = step(&config, &mut base, t0(), |s| {
+        s.insert(text(n_for(2)));
+    });
+    assert_eq!(base.session_names(), layout_names(2));
+    let id = first.id();
+    let carried = base.request();
+    let respond_to = |change: &dyn Fn(&Session<String>)| -> (Written, HeaderMap) {
+        let session = config.load_at::<String>(&carried, None, later(1));
+        assert_eq!(session.get(), Some(text(n_for(2))));
+        change(&session);
+        respond(&session, later(1))
+    };
+    let set_names = |response: &HeaderMap| -> Vec<String> {
+        sets(response).into_iter().map(|(name, _)| name).collect()
+    };
+
+    let a_value = text(n_for(3));
+    let (written, a) = respond_to(&|s| {
+        s.insert(text(n_for(3)));
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(set_names(&a), ["session.0", "session.1", "session.2"]);
+    assert_eq!(removals(&a), names(&[NAME, "session.3"]));
+
+    let b_value = text(10);
+    let (written, b) = respond_to(&|s| {
+        s.insert(text(10));
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(set_names(&b), [NAME]);
+    assert_eq!(removals(&b), names(&["session.0", "session.1"]));
+
+    let c_value = text(n_for(2)).to_uppercase();
+    let (written, c) = respond_to(&|s| {
+        s.insert(text(n_for(2)).to_uppercase());
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(set_names(&c), ["session.0", "session.1"]);
+    assert_eq!(removals(&c), names(&[NAME, "session.2", "session.3"]));
+
+    let (written, d) = respond_to(&|s| s.destroy());
+    assert_eq!(written, Written::Removed);
+    assert!(sets(&d).is_empty());
+    assert_eq!(removals(&d), names(&[NAME, "session.0", "session.1"]));
+
+    // (label, the value the next request loads, the response, its layout)
+    let responses = [
+        ("A", Some(a_value), &a, layout_names(3)),
+        ("B", Some(b_value), &b, layout_names(0)),
+        ("C", Some(c_value), &c, layout_names(2)),
+        ("D", None, &d, BTreeSet::new()),
+    ];
+    for (earlier, _, earlier_response, _) in &responses {
+        for (last, value, last_response, layout) in &responses {
+            if earlier == last {
+                continue;
+            }
+            let context = format!("{earlier} then {last}");
+            let mut jar = base.clone();
+            jar.apply(earlier_response);
+            jar.apply(last_response);
+            // Only A sets chunk 2, and only B and D leave it.
+            let leftover = if *earlier == "A" && (*last == "B" || *last == "D") {
+                names(&["session.2"])
+            } else {
+                BTreeSet::new()
+            };
+            let mut expected: BTreeSet<String> = layout.clone();
+            expected.extend(leftover.iter().cloned());
+            assert_eq!(jar.session_names(), expected, "{context}");
+            for (name, set) in sets(last_response) {
+                assert_eq!(jar.value(&name), Some(set.as_str()), "{context}: {name}");
+            }
+
+            let (session, written, response) = step(&config, &mut jar, later(2), |_| {});
+            assert_eq!(&session.get(), value, "{context}");
+            match (value.is_some(), leftover.is_empty()) {
+                (true, true) => {
+                    assert_eq!(session.id(), id, "{context}");
+                    assert_eq!(written, Written::Nothing, "{context}");
+                    assert!(response.is_empty(), "{context}");
+                }
+                (true, false) => {
+                    assert_eq!(session.id(), id, "{context}");
+                    assert_eq!(written, Written::Cleaned, "{context}");
+                    assert!(sets(&response).is_empty(), "{context}");
+                    assert_eq!(removals(&response), leftover, "{context}");
+                }
+                (false, false) => {
+                    assert_eq!(
+                        session.rejection(),
+                        Some(Error::Malformed(Malformed::Chunks)),
+                        "{context}"
+                    );
+                    assert_eq!(written, Written::Removed, "{context}");
+                    assert_eq!(
+                        removals(&response),
+                        names(&[NAME, "session.2"]),
+                        "{context}"
+                    );
+                }
+                (false, true) => {
+                    assert_eq!(session.rejection(), None, "{context}");
+                    assert_eq!(written, Written::Nothing, "{context}");
+                    assert!(response.is_empty(), "{context}");
+                }
+            }
+            assert_eq!(jar.session_names(), *layout, "{context}: afterwards");
+            assert!(jar.has_other(), "{context}");
+        }
+    }
+}
+
+/// A chunked write removes every chunk index up to the most chunks the
+/// configuration can use: `max_chunks`, or fewer when the header budget
+/// cannot hold that many. Exact at the budget's boundary: the smallest
+/// four-chunk layout of 300-byte cookies is three full ones and
+/// `session.3` with one character, 910 bytes.
+#[test]
+fn a_chunked_write_removes_every_index_the_configuration_can_use() {
+    // The helper's count for the configurations of these tests (the e2e
+    // test's 4096-byte cookies with the default and a 12 000-byte budget).
+    assert_eq!(most_chunks(MAX, 4, DEFAULT_HEADER_BUDGET), 4);
+    for max in [299, 300, 301, 302] {
+        assert_eq!(most_chunks(max, 3, DEFAULT_HEADER_BUDGET), 3);
+    }
+    assert_eq!(most_chunks(150, 12, DEFAULT_HEADER_BUDGET), 12);
+    assert_eq!(most_chunks(4096, 3, DEFAULT_HEADER_BUDGET), 2);
+    assert_eq!(most_chunks(4096, 4, DEFAULT_HEADER_BUDGET), 2);
+    assert_eq!(most_chunks(4096, 4, 12_000), 3);
+    assert_eq!(most_chunks(MAX, 16, DEFAULT_HEADER_BUDGET), 16);
+
+    let upto = |most: usize| -> BTreeSet<String> {
+        std::iter::once(NAME.to_string())
+            .chain((2..most).map(chunk_name))
+            .collect()
+    };
+    let n = n_for(2);
+    for (max_chunks, budget, most) in [
+        (8, 909, 3),
+        (8, 910, 4),
+        (8, DEFAULT_HEADER_BUDGET, 8),
+        (2, DEFAULT_HEADER_BUDGET, 2),
+        (MAX_CHUNKS, usize::MAX, MAX_CHUNKS),
+    ] {
+        let context = format!("max_chunks {max_chunks}, budget {budget}");
+        let config = chunked(MAX, max_chunks, budget);
+        assert_eq!(most_chunks_of(&config), most, "{context}");
+        let (_, response) = new_session(&config, n, t0());
+        assert_eq!(chunk_values(&response).len(), 2, "{context}");
+        assert_eq!(removals(&response), upto(most), "{context}");
+        assert_eq!(chunked_removals(&config, 2), upto(most), "{context}");
+        check_attributes(&response, "/", None, MAX);
+    }
+    // Under the 909-byte budget, four chunks never happen: the smallest
+    // value that would need them is refused.
+    let tight = chunked(MAX, 8, 909);
+    let smallest_four = (0..10_000)
+        .find(|&n| value_len(n) > 3 * (MAX - "session.0".len()))
+        .expect("reachable");
+    let session = tight.load_at::<String>(&HeaderMap::new(), None, t0());
+    assert!(matches!(
+        session.try_insert_at(text(smallest_four), t0()),
+        Err(Error::TooLarge { limit: 909, .. })
+    ));
+    let three = (0..smallest_four)
+        .rev()
+        .find(|&n| matches!(plan(value_len(n), MAX, 8, 909), Plan::Chunks(_)))
+        .expect("three chunks fit");
+    let (_, response) = new_session(&tight, three, t0());
+    assert_eq!(chunk_values(&response).len(), 3);
+    assert_eq!(removals(&response), names(&[NAME]));
 }
 
 // ---------------------------------------------------------------------------
@@ -1385,8 +1995,19 @@ fn chunking_settings_out_of_range_are_refused() {
     assert!(chunking_error(build(MAX_CHUNKS + 1, DEFAULT_HEADER_BUDGET)));
     assert!(chunking_error(build(2, MAX - 1)));
     assert!(chunking_error(build(MAX_CHUNKS, MAX - 1)));
+    // The smallest chunked session: a full `session.0` and 3 characters in
+    // `session.1` ("session.1" is 9 bytes): MAX + 7 + 5 bytes. A budget
+    // below it could never hold a chunked session.
+    let smallest = MAX + NAME.len() + 5;
+    assert!(chunking_error(build(2, MAX)));
+    assert!(chunking_error(build(2, smallest - 1)));
     // In range.
-    for (max_chunks, budget) in [(1, 0), (1, MAX - 1), (2, MAX), (MAX_CHUNKS, usize::MAX)] {
+    for (max_chunks, budget) in [
+        (1, 0),
+        (1, MAX - 1),
+        (2, smallest),
+        (MAX_CHUNKS, usize::MAX),
+    ] {
         let config = build(max_chunks, budget).expect("in range");
         assert_eq!(config.max_chunks(), max_chunks);
         assert_eq!(config.header_budget(), budget);
@@ -1394,9 +2015,44 @@ fn chunking_settings_out_of_range_are_refused() {
     // The budget is checked against the codec's own cookie size.
     let result = SessionConfig::builder(Codec::new(keyring(SECRET)))
         .max_chunks(2)
-        .header_budget(4095)
+        .header_budget(4096 + NAME.len() + 4)
         .build();
     assert!(chunking_error(result));
+    let result = SessionConfig::builder(Codec::new(keyring(SECRET)))
+        .max_chunks(2)
+        .header_budget(4096 + NAME.len() + 5)
+        .build();
+    assert!(result.is_ok());
+}
+
+/// The smallest budget the configuration accepts holds a chunked session:
+/// the shortest value too long for one cookie.
+#[test]
+fn the_smallest_accepted_budget_holds_the_smallest_chunked_session() {
+    let smallest = MAX + NAME.len() + 5;
+    let config = SessionConfig::builder(codec_with(MAX))
+        .max_chunks(2)
+        .header_budget(smallest)
+        .build()
+        .expect("in range");
+    let mut n = 0;
+    // The shortest payload whose cookie no longer fits in one.
+    loop {
+        let session = config.load_at::<String>(&HeaderMap::new(), None, t0());
+        session.insert(text(n));
+        let (written, response) = respond(&session, t0());
+        assert_eq!(written, Written::Set);
+        if sets(&response).len() > 1 {
+            let total: usize = sets(&response)
+                .iter()
+                .map(|(name, value)| name.len() + value.len())
+                .sum();
+            assert!(total <= smallest, "{total} > {smallest}");
+            break;
+        }
+        n += 1;
+        assert!(n < 10 * MAX, "never chunked");
+    }
 }
 
 /// With `max_chunks(1)` cookies named `name.k` are none of the session's

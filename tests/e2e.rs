@@ -1136,8 +1136,14 @@ fn a_large_session_spreads_over_chunks_and_back_to_one_cookie() {
     assert_eq!(home.filler(), 4500);
     assert_eq!(
         home.session_writes(),
-        writes(&[("session.0", false), ("session.1", false)]),
-        "re-sealed as two chunks, nothing to remove"
+        writes(&[
+            ("session", true),
+            ("session.0", false),
+            ("session.1", false)
+        ]),
+        "re-sealed as two chunks; the plain name removed, in case a \
+         concurrent response set it (two chunks are the most the default \
+         budget allows, so no higher index)"
     );
     let chunks = browser.chunks(&server);
     assert_eq!(chunks, home.chunk_values());
@@ -1220,12 +1226,15 @@ fn chunks_grow_shrink_and_are_removed_on_logout() {
     ]);
     let browser = Browser::new();
 
-    // A new session straight into three chunks: nothing to remove.
+    // A new session straight into three chunks: the plain name is removed
+    // all the same (a concurrent response may have set it). Three chunks
+    // are the most the 12 000-byte budget allows, so no higher index.
     let three = browser.get(&server, "/big?bytes=7000");
     assert_eq!(three.status, StatusCode::OK, "{}", three.body);
     assert_eq!(
         three.session_writes(),
         writes(&[
+            ("session", true),
             ("session.0", false),
             ("session.1", false),
             ("session.2", false)
@@ -1243,6 +1252,7 @@ fn chunks_grow_shrink_and_are_removed_on_logout() {
     assert_eq!(
         two.session_writes(),
         writes(&[
+            ("session", true),
             ("session.0", false),
             ("session.1", false),
             ("session.2", true)
@@ -1256,8 +1266,15 @@ fn chunks_grow_shrink_and_are_removed_on_logout() {
 
     // Three again, then over the raised budget.
     let three = browser.get(&server, "/big?bytes=7000");
-    assert_eq!(three.session_writes().len(), 3);
-    assert!(three.session_writes().iter().all(|(_, removal)| !removal));
+    assert_eq!(
+        three.session_writes(),
+        writes(&[
+            ("session", true),
+            ("session.0", false),
+            ("session.1", false),
+            ("session.2", false)
+        ])
+    );
     assert_eq!(browser.chunks(&server).len(), 3);
     let too_big = browser.get(&server, "/big?bytes=9500");
     assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -1369,26 +1386,97 @@ fn tampered_missing_or_foreign_chunks_give_a_fresh_session() {
         assert_eq!(home.filler(), 4500);
         assert_eq!(
             home.session_writes(),
-            writes(&[("session.0", false), ("session.1", false)])
+            writes(&[
+                ("session", true),
+                ("session.0", false),
+                ("session.1", false)
+            ])
         );
     }
 
+    // Names from `session.64` up are other cookies: next to them the pair
+    // opens, a read-only page writes nothing and a re-seal removes only
+    // the plain name.
+    let header = cookie_header(&[
+        ("session.64", "AAAA"),
+        ("session.0", c0),
+        ("session.99999999999999999999999", "AAAA"),
+        ("session.1", c1),
+    ]);
+    let cart = get_with_cookie(&server, "/cart", &header);
+    cart.assert_page();
+    assert!(cart.set_cookies().is_empty(), "{:?}", cart.set_cookies());
+    let home = get_with_cookie(&server, "/", &header);
+    assert_eq!(home.user(), "Logged in as kai");
+    assert_eq!(home.filler(), 4500);
+    let mut all_writes: Vec<(String, bool)> = home
+        .set_cookies()
+        .iter()
+        .map(|c| (c.name().to_owned(), is_removal(c)))
+        .collect();
+    all_writes.sort();
+    assert_eq!(
+        all_writes,
+        writes(&[
+            ("session", true),
+            ("session.0", false),
+            ("session.1", false)
+        ])
+    );
+
     // A valid plain cookie next to valid chunks: the plain one is tried
-    // first and wins; even a read-only page rewrites it and removes the
-    // chunks, so the browser does not keep two forms of the session.
+    // first and wins; a read-only page only removes the chunks (the plain
+    // cookie is not sealed again), so the browser does not keep two forms
+    // of the session.
     let header = cookie_header(&[("session.0", c0), ("session", &plain), ("session.1", c1)]);
     let cart = get_with_cookie(&server, "/cart", &header);
     cart.assert_page();
     assert_eq!(
         cart.session_writes(),
+        writes(&[("session.0", true), ("session.1", true)])
+    );
+    server.wait_for_log("GET /cart -> 200 (session cookie: Cleaned)");
+    // A page that changes the session seals the plain cookie's state and
+    // removes the chunks with the same write.
+    let home = get_with_cookie(&server, "/", &header);
+    assert_eq!(
+        home.session_writes(),
         writes(&[("session", false), ("session.0", true), ("session.1", true)])
     );
-    let rewritten = open(&[SECRET_A], cart.session_set_cookie().unwrap().value()).unwrap();
+    let rewritten = open(&[SECRET_A], home.session_set_cookie().unwrap().value()).unwrap();
     assert_eq!(rewritten.value().user.as_deref(), Some("kai"));
     assert!(
         rewritten.value().blob.is_empty(),
         "the plain cookie's state"
     );
+    assert_eq!(rewritten.id(), open(&[SECRET_A], &plain).unwrap().id());
+
+    // Valid chunks next to a plain cookie the app cannot open (another
+    // deployment's secret) and cannot remove (say it is set for a parent
+    // domain, so the browser keeps sending it): every read-only response
+    // removes it again with one small header and never re-seals the
+    // chunks.
+    let other_deployment = Codec::new(Keyring::new([SECRET_B]).unwrap())
+        .seal(&("someone", 1u64))
+        .unwrap();
+    let header = cookie_header(&[
+        ("session", &other_deployment),
+        ("session.0", c0),
+        ("session.1", c1),
+    ]);
+    for _ in 0..3 {
+        let cart = get_with_cookie(&server, "/cart", &header);
+        cart.assert_page();
+        let all_writes: Vec<(String, bool)> = cart
+            .set_cookies()
+            .iter()
+            .map(|c| (c.name().to_owned(), is_removal(c)))
+            .collect();
+        assert_eq!(all_writes, writes(&[("session", true)]));
+        let removal = cart.session_set_cookie().unwrap();
+        assert_eq!(removal.path(), Some("/"));
+        assert_eq!(removal.domain(), None);
+    }
 
     let cases: [(&str, Vec<(&str, &str)>); 8] = [
         (

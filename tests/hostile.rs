@@ -4,7 +4,8 @@
 //! lengths and deep nesting inside tokens (unauthenticated, authenticated,
 //! and sealed by the server itself from a value nested past
 //! `MAX_NESTING`), non-UTF-8 bytes and empty names; and, with chunking on,
-//! 10 000 chunk cookies and forged chunk sets.
+//! 10 000 chunk cookies, forged chunk sets and 10 000 names past the last
+//! chunk index.
 //!
 //! Each is rejected with a typed error (or ignored, where the input is not
 //! a session cookie at all), never panics, leaves the session empty, and
@@ -693,8 +694,16 @@ fn seal_then_load(config: &SessionConfig, depth: usize) -> (Session<Node>, usize
     );
     let (written, response) = write(&session);
     assert_eq!(written, Written::Set);
-    let cookies = response.get_all(SET_COOKIE).iter().count();
-    let next = config.load_at::<Node>(&cookie_header(&response), None, t0());
+    let header = cookie_header(&response);
+    // The cookies set, not the removals a chunked write adds.
+    let cookies = header
+        .get(COOKIE)
+        .expect("a Cookie header")
+        .to_str()
+        .expect("ASCII")
+        .split("; ")
+        .count();
+    let next = config.load_at::<Node>(&header, None, t0());
     (next, cookies)
 }
 
@@ -722,7 +731,7 @@ fn a_value_the_server_sealed_too_deep_is_rejected_and_removed() {
     assert!(cookies >= 2, "{cookies}");
     assert_eq!(session.rejection(), Some(Error::Deserialize));
     assert!(session.is_empty());
-    assert_removes_chunks(&session);
+    assert_removes_chunks(&session, 0..cookies);
 
     // 40 000 levels in one 65 536-byte cookie: deep enough to overflow a
     // 2 MiB stack in a release build without the limit.
@@ -830,9 +839,12 @@ fn chunked_config() -> SessionConfig {
         .expect("valid chunking settings")
 }
 
-/// The response only removes cookies: at least one, at most the plain
-/// cookie and the 64 chunk indexes a request can make it remove.
-fn assert_removes_chunks<T: Serialize>(session: &Session<T>) {
+/// The response only removes cookies: exactly the plain name and the chunk
+/// names `session.k` for `indexes`, each once.
+fn assert_removes_chunks<T: Serialize>(
+    session: &Session<T>,
+    indexes: impl IntoIterator<Item = usize>,
+) {
     let (written, headers) = write(session);
     assert_eq!(written, Written::Removed);
     let removals: Vec<Cookie<'static>> = headers
@@ -840,16 +852,21 @@ fn assert_removes_chunks<T: Serialize>(session: &Session<T>) {
         .iter()
         .map(|v| Cookie::parse(v.to_str().expect("ASCII").to_owned()).expect("a Set-Cookie"))
         .collect();
-    assert!((1..=65).contains(&removals.len()), "{}", removals.len());
     for cookie in &removals {
-        let name = cookie.name();
-        let chunk = name
-            .strip_prefix("session.")
-            .map(|k| k.parse::<u32>().expect("a chunk index"));
-        assert!(name == "session" || chunk.is_some_and(|k| k < 64), "{name}");
-        assert_eq!(cookie.value(), "");
-        assert_eq!(cookie.max_age(), Some(cookie::time::Duration::ZERO));
+        assert_eq!(cookie.value(), "", "{cookie}");
+        assert_eq!(
+            cookie.max_age(),
+            Some(cookie::time::Duration::ZERO),
+            "{cookie}"
+        );
     }
+    let mut names: Vec<String> = removals.iter().map(|c| c.name().to_owned()).collect();
+    names.sort();
+    let mut expected: Vec<String> = std::iter::once("session".to_owned())
+        .chain(indexes.into_iter().map(|k| format!("session.{k}")))
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected);
 }
 
 #[test]
@@ -870,7 +887,9 @@ fn ten_thousand_chunk_cookies_are_refused_without_allocating() {
     // The chunk values are remembered in a fixed array: nothing is
     // allocated for them, and nothing is joined or decoded.
     assert_eq!(footprint(&info), empty);
-    assert_removes_chunks(&session);
+    // The chunk names among them, 0 to 63, are removed; the rest are other
+    // cookies.
+    assert_removes_chunks(&session, 0..64);
 
     // Chunk cookies of a configuration without chunking are other cookies.
     let (session, info) = counted_load::<u32>(&plain, &joined(&many));
@@ -898,7 +917,7 @@ fn a_forged_chunk_set_costs_at_most_the_budget() {
         info.bytes_max <= (2 * DEFAULT_HEADER_BUDGET) as u64,
         "{info:?}"
     );
-    assert_removes_chunks(&session);
+    assert_removes_chunks(&session, [0, 1]);
 
     // Behind 5 000 plain duplicates: the same as behind nine.
     let pairs = |n: usize| -> Vec<String> {
@@ -929,4 +948,46 @@ fn a_forged_chunk_set_costs_at_most_the_budget() {
         session.rejection()
     );
     assert_eq!(footprint(&info), baseline::<u32>(&config));
+}
+
+/// Ten thousand cookies named `session.64` and up (and indexes too long
+/// for any integer) are other cookies: not read, not rejected, not removed,
+/// nothing allocated for them; next to a valid chunk set they spoil
+/// nothing.
+#[test]
+fn ten_thousand_names_past_63_are_other_cookies() {
+    let config = chunked_config();
+    let id = key_id(config.codec());
+    let others: Vec<String> = (64..10_064)
+        .map(|i| format!("session.{i}={}", garbage(id, 40, i as u64)))
+        .chain((0..100).map(|i| format!("session.{}{i}=AAAA", "9".repeat(30))))
+        .collect();
+    let (session, info) = counted_load::<u32>(&config, &joined(&others));
+    assert!(session.is_empty());
+    assert_eq!(session.rejection(), None);
+    assert_eq!(footprint(&info), baseline::<u32>(&config));
+    assert_writes_nothing(&session);
+
+    // A valid two-chunk session among them.
+    let sealer = config.load_at::<String>(&HeaderMap::new(), None, t0());
+    sealer.insert("x".repeat(4_000));
+    let (written, headers) = write(&sealer);
+    assert_eq!(written, Written::Set);
+    let chunks: Vec<String> = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| Cookie::parse(v.to_str().expect("ASCII").to_owned()).expect("a Set-Cookie"))
+        .filter(|c| c.max_age() != Some(cookie::time::Duration::ZERO))
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect();
+    assert_eq!(chunks.len(), 2);
+    assert!(chunks[0].starts_with("session.0=") && chunks[1].starts_with("session.1="));
+    let mut pairs = others;
+    pairs.insert(5_000, chunks[1].clone());
+    pairs.insert(0, chunks[0].clone());
+    let session = config.load_at::<String>(&joined(&pairs), None, t0());
+    assert_eq!(session.rejection(), None);
+    assert_eq!(session.get(), Some("x".repeat(4_000)));
+    assert_eq!(session.id(), sealer.id());
+    assert_writes_nothing(&session);
 }

@@ -430,6 +430,20 @@ fn chunking_adds_at_most_one_attempt() {
     let (session, attempts) = load_counting(&config, &one_header(&with_valid), None);
     assert_eq!(session.get(), Some(5));
     assert_eq!(attempts, 1);
+
+    // 10 000 names from `session.64` up are other cookies: they do not
+    // spoil the set, which still costs its one attempt, and no more.
+    let mut with_others: Vec<String> = (64..10_064)
+        .map(|i| format!("session.{i}={}", garbage(id, 40, i)))
+        .collect();
+    with_others.push(format!(
+        "session.99999999999999999999999={}",
+        garbage(id, 40, 0)
+    ));
+    with_others.splice(5_000..5_000, chunks.iter().cloned());
+    let (session, attempts) = load_counting(&config, &one_header(&with_others), None);
+    assert_eq!(attempts, CHUNK_SET_ATTEMPTS);
+    assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
 }
 
 #[test]
