@@ -37,16 +37,17 @@
 //! few thousand requests per phase with the same checks, and skips `wrk`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, ExitCode};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use sealed_session::{Codec, Keyring};
-use serde::Deserialize;
 use tokio::net::TcpStream;
+
+#[path = "../tests/support/app.rs"]
+mod app;
+use app::{App, AppSession, Stderr};
 
 /// The app's only secret here.
 const SECRET: &str = "load bench secret of at least 32 bytes (no commas)";
@@ -84,145 +85,49 @@ const WRK_SECONDS: u32 = 10;
 /// How long the app may take to start, and one request to complete.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// The app's session type, field for field in the same order (postcard
-/// encodes by position), to open the cookies it seals.
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)] // `blob` is read only by `Debug`.
-struct AppSession {
-    user: Option<String>,
-    visits: u64,
-    cart: Vec<String>,
-    blob: String,
-}
-
 // ---------------------------------------------------------------------------
 // The app process
-
-/// Runs `cargo build --example app` with this benchmark's profile (release
-/// under `cargo bench`) and returns the executable cargo reports.
-fn build_app() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("path of this binary: {e}"))?;
-    // target/<profile>/deps/load-<hash>
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::file_name)
-        .and_then(|name| name.to_str())
-        .unwrap_or("debug");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.args([
-        "build",
-        "--example",
-        "app",
-        "--message-format=json-render-diagnostics",
-        "--manifest-path",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
-    ]);
-    match profile {
-        "debug" => {}
-        "release" => {
-            cargo.arg("--release");
-        }
-        other => {
-            cargo.args(["--profile", other]);
-        }
-    }
-    let output = cargo
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("run cargo build --example app: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo build --example app failed: {}",
-            output.status
-        ));
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|message| {
-            message["reason"] == "compiler-artifact"
-                && message["target"]["name"] == "app"
-                && message["target"]["kind"][0] == "example"
-        })
-        .and_then(|message| message["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| "cargo reported no executable for the example app".to_owned())
-}
 
 /// The running app, killed when dropped. Its stderr (one line per request)
 /// goes to a file, which costs the app less than a pipe this process would
 /// have to drain during the measurement.
 struct Server {
-    child: Child,
+    app: App,
     /// `127.0.0.1:<port>`
     addr: String,
+    /// The app's stderr.
     log_path: PathBuf,
 }
 
 impl Server {
-    fn start(app: &Path) -> Result<Self, String> {
+    /// Starts `binary` on a free port with `SECRET` and cookies without
+    /// `Secure` (the client speaks plain http).
+    fn start(binary: &Path) -> Result<Self, String> {
         let log_path = std::env::temp_dir().join(format!(
             "sealed-session-load-bench-{}.log",
             std::process::id()
         ));
         let log =
             std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-        let mut command = Command::new(app);
-        for name in [
-            "SESSION_SECRETS",
-            "SESSION_COOKIE_NAME",
-            "SESSION_ALLOW_PLAIN_HTTP",
-            "SESSION_IDLE_TIMEOUT_SECS",
-            "SESSION_MAX_CHUNKS",
-            "SESSION_HEADER_BUDGET",
-        ] {
-            command.env_remove(name);
-        }
-        let mut child = command
-            .env("PORT", "0")
-            .env("SESSION_SECRETS", SECRET)
-            .env("SESSION_ALLOW_PLAIN_HTTP", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("spawn the example app: {e}"))?;
-        let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-        let (first_line, port_line) = mpsc::channel();
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-            if let Some(line) = lines.next() {
-                let _ = first_line.send(line);
-            }
-            lines.for_each(drop);
-        });
-        let mut server = Self {
-            child,
-            addr: String::new(),
+        let env = [
+            ("SESSION_SECRETS", SECRET),
+            ("SESSION_ALLOW_PLAIN_HTTP", "1"),
+        ];
+        let app = App::start(binary, &env, Stderr::File(log), PATIENCE).map_err(|e| {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let _ = std::fs::remove_file(&log_path);
+            format!("{e}; its log:\n{log}")
+        })?;
+        Ok(Self {
+            addr: app.addr(),
+            app,
             log_path,
-        };
-        let line = port_line
-            .recv_timeout(PATIENCE)
-            .map_err(|_| "the app did not start (see its log)".to_owned())?;
-        server.addr = line
-            .strip_prefix("listening on http://")
-            .filter(|addr| addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"))
-            .ok_or_else(|| format!("unexpected first line: {line:?}"))?
-            .to_owned();
-        Ok(server)
+        })
     }
 
-    /// The app's resident set size in KiB, from `/proc/<pid>/status`.
+    /// The app's resident set size in KiB.
     fn rss_kb(&self) -> Result<u64, String> {
-        let path = format!("/proc/{}/status", self.child.id());
-        let status =
-            std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e} (needs Linux)"))?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| rest.trim().strip_suffix("kB"))
-            .and_then(|kb| kb.trim().parse().ok())
-            .ok_or_else(|| format!("no VmRSS line in {path}"))
+        self.app.rss_kb()
     }
 
     /// The log so far: each distinct line with its count. The app writes a
@@ -241,8 +146,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.app.stop();
         let _ = std::fs::remove_file(&self.log_path);
     }
 }
@@ -750,7 +654,7 @@ fn run(full: bool) -> Result<Vec<String>, String> {
     let requests = if full { REQUESTS } else { QUICK_REQUESTS };
     // Whole rounds of whole requests per user.
     let per_user = requests / USERS / ROUNDS * ROUNDS;
-    let app = build_app()?;
+    let app = app::build(&[])?;
     let server = Server::start(&app)?;
     let cores = thread::available_parallelism().map_or(0, |n| n.get());
     println!(

@@ -29,25 +29,28 @@
 //! - anything else: the test fails, so that a misspelt `require` cannot turn
 //!   into a silent skip.
 //!
-//! The app binary is the one next to this test binary
-//! (`target/<profile>/examples/app`). The test first runs
-//! `cargo build --example app` with the feature set this test was built with,
-//! a no-op when the binary is up to date (as after `cargo test`), so that
-//! `cargo test --test browser` never runs a stale or missing app.
+//! The app binary is the one cargo reports after
+//! `cargo build --example app` with the profile and feature set this test
+//! was built with (`tests/support/app.rs`, shared with the other tests of
+//! the app), a no-op when the binary is up to date (as after `cargo test`),
+//! so that `cargo test --test browser` never runs a stale or missing app.
 //!
 //! The WebDriver client is the few endpoints of the W3C spec that the test
 //! needs, spoken directly with `reqwest::blocking` and `serde_json`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::Method;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
+
+#[path = "support/app.rs"]
+mod app;
 
 /// Set to `require` (as `.ci/run` does) to make a missing browser a failure.
 const POLICY_VAR: &str = "SEALED_SESSION_BROWSER_TESTS";
@@ -224,21 +227,7 @@ fn login_cart_logout_in_headless_chromium() {
     // redirect leads to would store a new anonymous session at once). This
     // also shows that the removal cookie meets the `__Host-` rules, or the
     // browser would have ignored it.
-    let outcome = browser.execute_async(
-        "const done = arguments[arguments.length - 1];
-         fetch('/logout', {
-             method: 'POST',
-             redirect: 'manual',
-             credentials: 'same-origin',
-             headers: {'Content-Type': 'application/x-www-form-urlencoded'},
-             body: '',
-         }).then(r => done({type: r.type}), e => done({error: String(e)}));",
-    );
-    assert_eq!(
-        outcome,
-        json!({"type": "opaqueredirect"}),
-        "POST /logout answers with a redirect"
-    );
+    log_out_without_following_the_redirect(&browser);
     assert_eq!(
         session_cookie(&browser),
         None,
@@ -437,17 +426,7 @@ fn chunked_session_in_headless_chromium() {
 
     // Logging out, without following the redirect: the logout response
     // itself removes every chunk.
-    let outcome = browser.execute_async(
-        "const done = arguments[arguments.length - 1];
-         fetch('/logout', {
-             method: 'POST',
-             redirect: 'manual',
-             credentials: 'same-origin',
-             headers: {'Content-Type': 'application/x-www-form-urlencoded'},
-             body: '',
-         }).then(r => done({type: r.type}), e => done({error: String(e)}));",
-    );
-    assert_eq!(outcome, json!({"type": "opaqueredirect"}));
+    log_out_without_following_the_redirect(&browser);
     assert_eq!(
         names(&session_cookies(&browser)),
         Vec::<String>::new(),
@@ -504,6 +483,27 @@ fn filler(browser: &Browser) -> usize {
         .and_then(|rest| rest.trim().strip_suffix("bytes"))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("#blob should read `Filler: N bytes`, got {text:?}"))
+}
+
+/// Posts the logout form from the page with `fetch`, without following the
+/// redirect, so that the browser's cookies are the ones the logout response
+/// itself left; asserts that the answer is a redirect.
+fn log_out_without_following_the_redirect(browser: &Browser) {
+    let outcome = browser.execute_async(
+        "const done = arguments[arguments.length - 1];
+         fetch('/logout', {
+             method: 'POST',
+             redirect: 'manual',
+             credentials: 'same-origin',
+             headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+             body: '',
+         }).then(r => done({type: r.type}), e => done({error: String(e)}));",
+    );
+    assert_eq!(
+        outcome,
+        json!({"type": "opaqueredirect"}),
+        "POST /logout answers with a redirect"
+    );
 }
 
 /// Loads `/big?bytes=N` and waits for the app to confirm it stored them.
@@ -651,10 +651,9 @@ fn find_program(name: &str) -> Option<PathBuf> {
 
 /// `examples/app` running as a child process, its stderr collected.
 struct App {
-    child: Child,
+    app: app::App,
     port: u16,
     log: Arc<Mutex<String>>,
-    log_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl App {
@@ -665,148 +664,51 @@ impl App {
 
     /// The app with these `SESSION_*` variables on top of the cookie name.
     fn start_with(env: &[(&str, &str)]) -> Self {
-        let binary = app_binary();
-        let mut child = Command::new(&binary)
-            .env("PORT", "0")
-            .env("SESSION_COOKIE_NAME", COOKIE)
-            .env_remove("SESSION_ALLOW_PLAIN_HTTP")
-            .env_remove("SESSION_IDLE_TIMEOUT_SECS")
-            .env_remove("SESSION_SECRETS")
-            .env_remove("SESSION_MAX_CHUNKS")
-            .env_remove("SESSION_HEADER_BUDGET")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let binary = app::build(&app::this_build_features()).unwrap_or_else(|e| panic!("{e}"));
         let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().expect("piped stderr");
-        let log_reader = {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || {
-                let mut stderr = BufReader::new(stderr);
-                let mut line = String::new();
-                while matches!(stderr.read_line(&mut line), Ok(n) if n > 0) {
-                    log.lock().expect("log lock").push_str(&line);
-                    line.clear();
-                }
-            })
-        };
-        // The first stdout line is `listening on http://127.0.0.1:<port>`.
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut stdout = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = stdout.read_line(&mut line);
-            let _ = sender.send(line);
-            // Drain the rest so that the app never blocks on a full pipe.
-            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
-        });
-        let mut app = App {
-            child,
-            port: 0,
-            log,
-            log_reader: Some(log_reader),
-        };
-        let line = receiver.recv_timeout(START_TIMEOUT).unwrap_or_else(|_| {
+        let sink = Arc::clone(&log);
+        let stderr = app::Stderr::Lines(Box::new(move |line| {
+            let mut log = sink.lock().expect("log lock");
+            log.push_str(&line);
+            log.push('\n');
+        }));
+        let env: Vec<(&str, &str)> = [("SESSION_COOKIE_NAME", COOKIE)]
+            .into_iter()
+            .chain(env.iter().copied())
+            .collect();
+        let app = app::App::start(&binary, &env, stderr, START_TIMEOUT).unwrap_or_else(|error| {
             panic!(
-                "the app printed no `listening on` line within {START_TIMEOUT:?}; stderr:\n{}",
-                app.log()
+                "{error} (within {START_TIMEOUT:?}); stderr:\n{}",
+                log.lock().map(|l| l.clone()).unwrap_or_default()
             )
         });
-        app.port = line
-            .trim_end()
-            .strip_prefix("listening on http://127.0.0.1:")
-            .and_then(|port| port.parse().ok())
-            .filter(|&port| port != 0)
-            .unwrap_or_else(|| {
-                panic!(
-                    "the app's first line should be `listening on http://127.0.0.1:<port>`, \
-                     got {line:?}; stderr:\n{}",
-                    app.log()
-                )
-            });
-        app
+        App {
+            port: app.port(),
+            app,
+            log,
+        }
     }
 
+    /// Everything the app wrote to stderr so far.
     fn log(&self) -> String {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// Stops the app and returns everything it wrote to stderr.
     fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(reader) = self.log_reader.take() {
-            let _ = reader.join();
-        }
+        self.app.stop();
         self.log()
     }
 }
 
 impl Drop for App {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.app.stop();
         if std::thread::panicking() {
             // Shown with the failure (the harness prints captured output).
             eprintln!("--- the app's stderr ---\n{}", self.log());
         }
     }
-}
-
-/// `target/<profile>/examples/app`, next to this test's
-/// `target/<profile>/deps/browser-<hash>`, brought up to date first.
-fn app_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in target/<profile>/deps");
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("app{}", std::env::consts::EXE_SUFFIX));
-    // The same features as this build, so that cargo finds everything
-    // fresh instead of rebuilding the library with another feature set.
-    let features: Vec<&str> = [
-        ("tracing", cfg!(feature = "tracing")),
-        ("tower", cfg!(feature = "tower")),
-        ("axum", cfg!(feature = "axum")),
-    ]
-    .into_iter()
-    .filter(|&(_, on)| on)
-    .map(|(name, _)| name)
-    .collect();
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--quiet", "--example", "app"]);
-    if !features.is_empty() {
-        cargo.arg("--features").arg(features.join(","));
-    }
-    match profile_dir.file_name().and_then(|name| name.to_str()) {
-        Some("debug") => {}
-        Some("release") => {
-            cargo.arg("--release");
-        }
-        Some(other) => {
-            cargo.args(["--profile", other]);
-        }
-        None => panic!("unexpected target directory {}", profile_dir.display()),
-    }
-    let status = cargo.status().expect("running cargo build --example app");
-    assert!(
-        status.success(),
-        "cargo build --example app failed: {status}"
-    );
-    assert!(
-        binary.is_file(),
-        "cargo built the app, but not at {}",
-        binary.display()
-    );
-    binary
 }
 
 // ---------------------------------------------------------------------------

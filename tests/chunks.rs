@@ -422,6 +422,18 @@ fn respond(session: &Session<String>, now: SystemTime) -> (Written, HeaderMap) {
     (written, response)
 }
 
+/// Asserts that a request with the cookies `pairs` alone, loaded at
+/// `later(1)`, is no session to `config`: nothing loaded, nothing rejected,
+/// nothing written.
+fn assert_no_session(config: &SessionConfig, pairs: &[(String, String)]) {
+    let session = config.load_at::<String>(&request(pairs), None, later(1));
+    assert!(session.is_empty());
+    assert_eq!(session.rejection(), None);
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Nothing);
+    assert!(response.is_empty());
+}
+
 /// A new session holding [`text`]`(n)`, written at `now`: the response.
 fn new_session(config: &SessionConfig, n: usize, now: SystemTime) -> (SessionId, HeaderMap) {
     let session = config.load_at::<String>(&HeaderMap::new(), None, now);
@@ -1227,12 +1239,7 @@ fn only_canonical_chunk_names_are_chunks() {
     .collect();
 
     // Alone: no session, nothing rejected, nothing written.
-    let session = config.load_at::<String>(&request(&lookalikes), None, later(1));
-    assert!(session.is_empty());
-    assert_eq!(session.rejection(), None);
-    let (written, response) = respond(&session, later(1));
-    assert_eq!(written, Written::Nothing);
-    assert!(response.is_empty());
+    assert_no_session(&config, &lookalikes);
 
     // Next to a valid plain session: it loads, needs no write, and its
     // removal touches only the plain name.
@@ -2063,12 +2070,7 @@ fn without_chunking_chunk_cookies_are_ignored() {
     let chunks = as_chunks(&sealed_chunks(&config(4), n_for(3), t0()));
 
     // A valid chunk set alone: no session, no rejection, nothing written.
-    let session = one.load_at::<String>(&request(&chunks), None, later(1));
-    assert!(session.is_empty());
-    assert_eq!(session.rejection(), None);
-    let (written, response) = respond(&session, later(1));
-    assert_eq!(written, Written::Nothing);
-    assert!(response.is_empty());
+    assert_no_session(&one, &chunks);
 
     // Next to a valid plain cookie: loads, needs no write; a change or a
     // destroy touches only the plain name.

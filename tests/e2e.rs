@@ -14,10 +14,8 @@
 //! (a no-op when it is up to date), so `cargo test --test e2e` works from a
 //! fresh clone and never runs a stale binary.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -30,7 +28,10 @@ use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use sealed_session::{Codec, KeyId, Keyring, Opened};
-use serde::Deserialize;
+
+#[path = "support/app.rs"]
+mod app;
+use app::{App, AppSession, StartError, Stderr};
 
 /// The secret of a first deployment.
 const SECRET_A: &str = "e2e test secret A of at least 32 bytes (no commas)";
@@ -42,93 +43,19 @@ const DAY: u64 = 24 * 60 * 60;
 /// How long to wait for the app to start or to log a line.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// The app's session type, field for field in the same order (postcard
-/// encodes by position), to open the cookies it seals.
-#[derive(Debug, Deserialize)]
-struct AppSession {
-    user: Option<String>,
-    visits: u64,
-    cart: Vec<String>,
-    blob: String,
-}
-
 // ---------------------------------------------------------------------------
 // The app process
 
 /// The path of the example app, built once per test process.
 fn app_binary() -> &'static Path {
     static APP: OnceLock<PathBuf> = OnceLock::new();
-    APP.get_or_init(build_app)
-}
-
-/// Runs `cargo build --example app` with the profile and features this test
-/// was built with, and returns the executable cargo reports.
-///
-/// `cargo test --test e2e` builds this test only, not the examples; a binary
-/// found next to the test could be stale or missing. Cargo finishes in a
-/// fraction of a second when the app is up to date.
-fn build_app() -> PathBuf {
-    let exe = std::env::current_exe().expect("path of the test binary");
-    // target/<profile>/deps/e2e-<hash>
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::file_name)
-        .and_then(|name| name.to_str())
-        .unwrap_or("debug");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.args([
-        "build",
-        "--example",
-        "app",
-        "--message-format=json-render-diagnostics",
-        "--manifest-path",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
-    ]);
-    match profile {
-        "debug" => {}
-        "release" => {
-            cargo.arg("--release");
-        }
-        other => {
-            cargo.args(["--profile", other]);
-        }
-    }
-    let features: Vec<&str> = [
-        (cfg!(feature = "tracing"), "tracing"),
-        (cfg!(feature = "tower"), "tower"),
-        (cfg!(feature = "axum"), "axum"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect();
-    if !features.is_empty() {
-        cargo.args(["--features", &features.join(",")]);
-    }
-    let output = cargo
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run cargo build --example app");
-    assert!(
-        output.status.success(),
-        "cargo build --example app failed: {}",
-        output.status
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|message| {
-            message["reason"] == "compiler-artifact"
-                && message["target"]["name"] == "app"
-                && message["target"]["kind"][0] == "example"
-        })
-        .and_then(|message| message["executable"].as_str().map(PathBuf::from))
-        .expect("cargo reported no executable for the example app")
+    APP.get_or_init(|| app::build(&app::this_build_features()).unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// A running app process, killed when dropped.
 struct Server {
-    child: Child,
+    /// The process, kept to be killed on drop.
+    _app: App,
     /// `http://127.0.0.1:<port>`
     base: String,
     /// Everything the app wrote to stderr so far.
@@ -150,72 +77,20 @@ impl Server {
         Self::try_start(env).unwrap_or_else(|log| panic!("the app did not start:\n{log}"))
     }
 
-    /// Starts the app; on failure, returns what it wrote to stderr.
+    /// Starts the app; if it exits (or hangs) before naming its port,
+    /// returns what it wrote to stderr.
     fn try_start(env: &[(&str, &str)]) -> Result<Self, String> {
-        let mut command = Command::new(app_binary());
-        command
-            .env("PORT", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for name in [
-            "SESSION_SECRETS",
-            "SESSION_COOKIE_NAME",
-            "SESSION_ALLOW_PLAIN_HTTP",
-            "SESSION_IDLE_TIMEOUT_SECS",
-            "SESSION_MAX_CHUNKS",
-            "SESSION_HEADER_BUDGET",
-        ] {
-            command.env_remove(name);
-        }
-        command.envs(env.iter().copied());
-        let mut child = command.spawn().expect("spawn the example app");
-
-        // Collect stderr on a thread, so the pipe never fills up.
         let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().expect("piped stderr");
         let sink = Arc::clone(&log);
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-
-        // The first stdout line names the port; keep draining afterwards.
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (first_line, port_line) = mpsc::channel();
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-            if let Some(line) = lines.next() {
-                let _ = first_line.send(line);
-            }
-            lines.for_each(drop);
-        });
-        let line = port_line.recv_timeout(PATIENCE);
-        let mut server = Self {
-            child,
-            base: String::new(),
-            log,
-        };
-        match line {
-            Ok(line) => {
-                let base = line
-                    .strip_prefix("listening on ")
-                    .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
-                assert!(
-                    base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
-                    "not a real loopback address: {base:?}"
-                );
-                server.base = base.to_owned();
-                Ok(server)
-            }
-            Err(_) => {
-                // Exited (or hung): give stderr a moment to be collected.
-                let _ = server.child.kill();
-                let _ = server.child.wait();
-                thread::sleep(Duration::from_millis(200));
-                Err(server.log_text())
-            }
+        let stderr = Stderr::Lines(Box::new(move |line| sink.lock().unwrap().push(line)));
+        match App::start(app_binary(), env, stderr, PATIENCE) {
+            Ok(app) => Ok(Self {
+                base: app.base(),
+                _app: app,
+                log,
+            }),
+            Err(StartError::NoPort) => Err(log.lock().unwrap().join("\n")),
+            Err(error) => panic!("{error}; log:\n{}", log.lock().unwrap().join("\n")),
         }
     }
 
@@ -239,13 +114,6 @@ impl Server {
             thread::sleep(Duration::from_millis(20));
         }
         panic!("the app never logged {needle:?}; log:\n{}", self.log_text());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -547,6 +415,16 @@ fn writes(expected: &[(&str, bool)]) -> Vec<(String, bool)> {
         .iter()
         .map(|&(name, removal)| (name.to_owned(), removal))
         .collect();
+    writes.sort();
+    writes
+}
+
+/// The writes of a session sealed in `chunks` chunks: `session.0` to
+/// `session.<chunks - 1>` set, and the plain name `session` removed (in
+/// case a concurrent response set it).
+fn chunked_writes(chunks: usize) -> Vec<(String, bool)> {
+    let mut writes = vec![("session".to_owned(), true)];
+    writes.extend((0..chunks).map(|i| (format!("session.{i}"), false)));
     writes.sort();
     writes
 }
@@ -1071,14 +949,7 @@ fn a_large_session_spreads_over_chunks_and_back_to_one_cookie() {
     let grow = browser.get(&server, "/big?bytes=4500");
     assert_eq!(grow.status, StatusCode::OK, "{}", grow.body);
     assert_eq!(grow.body.trim(), "stored 4500 bytes");
-    assert_eq!(
-        grow.session_writes(),
-        writes(&[
-            ("session", true),
-            ("session.0", false),
-            ("session.1", false)
-        ])
-    );
+    assert_eq!(grow.session_writes(), chunked_writes(2));
     let removal = grow.session_set_cookie().unwrap();
     assert_eq!(removal.path(), Some("/"));
     assert_eq!(removal.domain(), None);
@@ -1136,11 +1007,7 @@ fn a_large_session_spreads_over_chunks_and_back_to_one_cookie() {
     assert_eq!(home.filler(), 4500);
     assert_eq!(
         home.session_writes(),
-        writes(&[
-            ("session", true),
-            ("session.0", false),
-            ("session.1", false)
-        ]),
+        chunked_writes(2),
         "re-sealed as two chunks; the plain name removed, in case a \
          concurrent response set it (two chunks are the most the default \
          budget allows, so no higher index)"
@@ -1231,15 +1098,7 @@ fn chunks_grow_shrink_and_are_removed_on_logout() {
     // are the most the 12 000-byte budget allows, so no higher index.
     let three = browser.get(&server, "/big?bytes=7000");
     assert_eq!(three.status, StatusCode::OK, "{}", three.body);
-    assert_eq!(
-        three.session_writes(),
-        writes(&[
-            ("session", true),
-            ("session.0", false),
-            ("session.1", false),
-            ("session.2", false)
-        ])
-    );
+    assert_eq!(three.session_writes(), chunked_writes(3));
     let chunks = browser.chunks(&server);
     assert_eq!(chunks.len(), 3);
     let total: usize = chunks.iter().map(|c| "session.0".len() + c.len()).sum();
@@ -1266,15 +1125,7 @@ fn chunks_grow_shrink_and_are_removed_on_logout() {
 
     // Three again, then over the raised budget.
     let three = browser.get(&server, "/big?bytes=7000");
-    assert_eq!(
-        three.session_writes(),
-        writes(&[
-            ("session", true),
-            ("session.0", false),
-            ("session.1", false),
-            ("session.2", false)
-        ])
-    );
+    assert_eq!(three.session_writes(), chunked_writes(3));
     assert_eq!(browser.chunks(&server).len(), 3);
     let too_big = browser.get(&server, "/big?bytes=9500");
     assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -1384,14 +1235,7 @@ fn tampered_missing_or_foreign_chunks_give_a_fresh_session() {
         let home = get_with_cookie(&server, "/", &header);
         assert_eq!(home.user(), "Logged in as kai", "{header:.40}");
         assert_eq!(home.filler(), 4500);
-        assert_eq!(
-            home.session_writes(),
-            writes(&[
-                ("session", true),
-                ("session.0", false),
-                ("session.1", false)
-            ])
-        );
+        assert_eq!(home.session_writes(), chunked_writes(2));
     }
 
     // Names from `session.64` up are other cookies: next to them the pair
@@ -1415,14 +1259,7 @@ fn tampered_missing_or_foreign_chunks_give_a_fresh_session() {
         .map(|c| (c.name().to_owned(), is_removal(c)))
         .collect();
     all_writes.sort();
-    assert_eq!(
-        all_writes,
-        writes(&[
-            ("session", true),
-            ("session.0", false),
-            ("session.1", false)
-        ])
-    );
+    assert_eq!(all_writes, chunked_writes(2));
 
     // A valid plain cookie next to valid chunks: the plain one is tried
     // first and wins; a read-only page only removes the chunks (the plain

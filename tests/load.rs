@@ -2,7 +2,7 @@
 //! over loopback.
 //!
 //! The app runs as its own process (built with `cargo build --example app`,
-//! started with `PORT=0`, as in `tests/e2e.rs`). This test is the load
+//! started with `PORT=0`, by `tests/support/app.rs` as in `tests/e2e.rs`). This test is the load
 //! generator: [`USERS`] virtual users at once, each with its own HTTP
 //! connection and its own session cookie (kept by hand from each
 //! `Set-Cookie`, so that every response's cookie is checked). Half of them
@@ -29,10 +29,7 @@
 //! only a rough figure; `cargo bench --bench load` measures a release build).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -40,7 +37,10 @@ use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 use sealed_session::{Codec, Keyring};
-use serde::Deserialize;
+
+#[path = "support/app.rs"]
+mod app;
+use app::{App, AppSession, Stderr};
 
 /// The app's only secret in this test.
 const SECRET: &str = "load test secret of at least 32 bytes (no commas)";
@@ -77,86 +77,12 @@ const RSS_GROWTH_LIMIT_KB: u64 = 1024;
 /// How long any one request, the app's start or its log may take.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// The app's session type, field for field in the same order (postcard
-/// encodes by position), to open the cookies it seals.
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)] // `cart` and `blob` are read only by `Debug`.
-struct AppSession {
-    user: Option<String>,
-    visits: u64,
-    cart: Vec<String>,
-    blob: String,
-}
-
 // ---------------------------------------------------------------------------
 // The app process
 
-/// Runs `cargo build --example app` with the profile and features this test
-/// was built with, and returns the executable cargo reports (as
-/// `tests/e2e.rs` does: a no-op when the app is up to date, and never a
-/// stale binary).
-fn build_app() -> PathBuf {
-    let exe = std::env::current_exe().expect("path of the test binary");
-    // target/<profile>/deps/load-<hash>
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::file_name)
-        .and_then(|name| name.to_str())
-        .unwrap_or("debug");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.args([
-        "build",
-        "--example",
-        "app",
-        "--message-format=json-render-diagnostics",
-        "--manifest-path",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
-    ]);
-    match profile {
-        "debug" => {}
-        "release" => {
-            cargo.arg("--release");
-        }
-        other => {
-            cargo.args(["--profile", other]);
-        }
-    }
-    let features: Vec<&str> = [
-        (cfg!(feature = "tracing"), "tracing"),
-        (cfg!(feature = "tower"), "tower"),
-        (cfg!(feature = "axum"), "axum"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect();
-    if !features.is_empty() {
-        cargo.args(["--features", &features.join(",")]);
-    }
-    let output = cargo
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run cargo build --example app");
-    assert!(
-        output.status.success(),
-        "cargo build --example app failed: {}",
-        output.status
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|message| {
-            message["reason"] == "compiler-artifact"
-                && message["target"]["name"] == "app"
-                && message["target"]["kind"][0] == "example"
-        })
-        .and_then(|message| message["executable"].as_str().map(PathBuf::from))
-        .expect("cargo reported no executable for the example app")
-}
-
 /// The running app, killed when dropped.
 struct Server {
-    child: Child,
+    app: App,
     /// `http://127.0.0.1:<port>`
     base: String,
     /// How often the app logged each distinct stderr line.
@@ -167,77 +93,33 @@ impl Server {
     /// Starts the app on a free port with `SECRET` and cookies without
     /// `Secure` (the client speaks plain http).
     fn start() -> Self {
-        let mut command = Command::new(build_app());
-        for name in [
-            "SESSION_SECRETS",
-            "SESSION_COOKIE_NAME",
-            "SESSION_ALLOW_PLAIN_HTTP",
-            "SESSION_IDLE_TIMEOUT_SECS",
-            "SESSION_MAX_CHUNKS",
-            "SESSION_HEADER_BUDGET",
-        ] {
-            command.env_remove(name);
-        }
-        let mut child = command
-            .env("PORT", "0")
-            .env("SESSION_SECRETS", SECRET)
-            .env("SESSION_ALLOW_PLAIN_HTTP", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the example app");
-
-        // The app logs one line per request: count them as they come, so
-        // the pipe never fills up (which would stall the app).
+        let binary = app::build(&app::this_build_features()).unwrap_or_else(|e| panic!("{e}"));
+        // The app logs one line per request: count them as they come.
         let log = Arc::new(Mutex::new(BTreeMap::new()));
-        let stderr = child.stderr.take().expect("piped stderr");
         let sink = Arc::clone(&log);
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                *sink.lock().unwrap().entry(line).or_insert(0) += 1;
-            }
+        let stderr = Stderr::Lines(Box::new(move |line| {
+            *sink.lock().unwrap().entry(line).or_insert(0) += 1;
+        }));
+        let env = [
+            ("SESSION_SECRETS", SECRET),
+            ("SESSION_ALLOW_PLAIN_HTTP", "1"),
+        ];
+        let app = App::start(&binary, &env, stderr, PATIENCE).unwrap_or_else(|error| {
+            panic!(
+                "the app did not start: {error}; log: {:?}",
+                log.lock().unwrap()
+            )
         });
-
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (first_line, port_line) = mpsc::channel();
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-            if let Some(line) = lines.next() {
-                let _ = first_line.send(line);
-            }
-            lines.for_each(drop);
-        });
-        let mut server = Self {
-            child,
-            base: String::new(),
+        Self {
+            base: app.base(),
+            app,
             log,
-        };
-        let line = port_line
-            .recv_timeout(PATIENCE)
-            .unwrap_or_else(|_| panic!("the app did not start: {:?}", server.log()));
-        let base = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
-        assert!(
-            base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
-            "not a real loopback address: {base:?}"
-        );
-        server.base = base.to_owned();
-        server
+        }
     }
 
-    /// The app's resident set size in KiB, from `/proc/<pid>/status`.
+    /// The app's resident set size in KiB.
     fn rss_kb(&self) -> u64 {
-        let path = format!("/proc/{}/status", self.child.id());
-        let status = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{path}: {e} (the memory check needs Linux's /proc)"));
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| rest.trim().strip_suffix("kB"))
-            .and_then(|kb| kb.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no VmRSS line in {path}:\n{status}"))
+        self.app.rss_kb().unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The log so far: each distinct line with its count.
@@ -265,13 +147,6 @@ impl Server {
             );
             thread::sleep(Duration::from_millis(20));
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
