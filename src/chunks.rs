@@ -107,9 +107,7 @@ impl Chunking {
             }),
         }
     }
-}
 
-impl Chunking {
     /// The most chunks a session can take under this setting: `max_chunks`,
     /// or fewer when the budget cannot hold that many (all chunks but the
     /// last are full). 1 without chunking.
