@@ -93,7 +93,9 @@ pub enum Written {
     /// A `Set-Cookie` with the newly sealed session (one per chunk for a
     /// [chunked](crate::SessionConfigBuilder::max_chunks) session), and
     /// removals for the session's cookies the request carried that the new
-    /// one does not use.
+    /// one does not use (for a chunked session, also for the plain name and
+    /// every higher chunk index the configuration could use, which a
+    /// concurrent response may have set).
     Set,
     /// `Set-Cookie` headers that delete the session cookie (and any chunk
     /// cookies the request carried).
