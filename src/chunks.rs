@@ -13,10 +13,9 @@
 //! cookies out of a request. The http helper decides when to use them.
 
 use ::http::HeaderMap;
-use ::http::header::COOKIE;
-use cookie::Cookie;
 
 use crate::error::{Error, Malformed};
+use crate::http::cookies_starting_with;
 
 /// The largest accepted [`max_chunks`](crate::SessionConfigBuilder::max_chunks).
 ///
@@ -319,20 +318,8 @@ fn chunk_cookies<'a>(
     headers: &'a HeaderMap,
     name: &'a str,
 ) -> impl Iterator<Item = (u32, &'a str)> + 'a {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
-        .filter_map(move |pair| {
-            let pair = core::str::from_utf8(pair).ok()?;
-            // Cheap pre-filter: most pairs belong to other cookies.
-            if !pair.trim_start().starts_with(name) {
-                return None;
-            }
-            let cookie = Cookie::parse(pair).ok()?;
-            let index = chunk_index(cookie.name_raw()?.strip_prefix(name)?)?;
-            Some((index, cookie.value_raw()?))
-        })
+    cookies_starting_with(headers, name)
+        .filter_map(move |(cookie, value)| Some((chunk_index(cookie.strip_prefix(name)?)?, value)))
 }
 
 /// The index in a chunk name's suffix `.k`, or `None` when the suffix is
@@ -369,6 +356,8 @@ pub(crate) fn mask(count: usize) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use ::http::header::COOKIE;
+
     use super::*;
 
     const NAME: &str = "session";

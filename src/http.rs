@@ -564,6 +564,18 @@ impl core::fmt::Debug for SessionConfig {
 /// The values of every cookie named `name` in the request's `Cookie`
 /// headers, in order. Pairs that are not UTF-8 or do not parse are skipped.
 fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    cookies_starting_with(headers, name)
+        .filter_map(move |(cookie, value)| (cookie == name).then_some(value))
+}
+
+/// The name and value of every cookie in the request's `Cookie` headers
+/// whose name starts with `prefix`, in order: every header (HTTP/2 clients
+/// may split cookies over several), split at `;`. Pairs that are not UTF-8
+/// or do not parse are skipped.
+pub(crate) fn cookies_starting_with<'a>(
+    headers: &'a HeaderMap,
+    prefix: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
     headers
         .get_all(COOKIE)
         .iter()
@@ -571,14 +583,15 @@ fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Ite
         .filter_map(move |pair| {
             let pair = core::str::from_utf8(pair).ok()?;
             // Cheap pre-filter: most pairs belong to other cookies.
-            if !pair.trim_start().starts_with(name) {
+            if !pair.trim_start().starts_with(prefix) {
                 return None;
             }
             let cookie = Cookie::parse(pair).ok()?;
-            if cookie.name_raw()? != name {
+            let name = cookie.name_raw()?;
+            if !name.starts_with(prefix) {
                 return None;
             }
-            cookie.value_raw()
+            Some((name, cookie.value_raw()?))
         })
 }
 
