@@ -12,10 +12,7 @@
 //! gets, and whether it fits), the split, and the bounded reading of chunk
 //! cookies out of a request. The http helper decides when to use them.
 
-use ::http::HeaderMap;
-
 use crate::error::{Error, Malformed};
-use crate::http::cookies_starting_with;
 
 /// The largest accepted [`max_chunks`](crate::SessionConfigBuilder::max_chunks).
 ///
@@ -232,19 +229,26 @@ pub(crate) struct Found<'a> {
 }
 
 impl<'a> Found<'a> {
-    /// Reads the chunk cookies of `name` out of the request's `Cookie`
-    /// headers. Only names `name.k`, with `k` below 64 written in decimal
+    /// Picks the chunk cookies of `name` out of a request's cookies, given
+    /// as `(name, value)` pairs (the http helper scans the `Cookie`
+    /// headers). Only names `name.k`, with `k` below 64 written in decimal
     /// without leading zeros (as this crate writes them), count; other
     /// names are other cookies. One pass, and memory for at most
     /// [`MAX_CHUNKS`] values, however many cookies the request carries.
-    pub(crate) fn read(headers: &'a HeaderMap, name: &'a str, max_chunks: usize) -> Self {
+    pub(crate) fn read(
+        cookies: impl Iterator<Item = (&'a str, &'a str)>,
+        name: &str,
+        max_chunks: usize,
+    ) -> Self {
         let mut found = Found {
             slots: [None; MAX_CHUNKS],
             seen: 0,
             irregular: false,
         };
         let max_chunks = max_chunks.min(MAX_CHUNKS);
-        for (index, value) in chunk_cookies(headers, name) {
+        let chunks = cookies
+            .filter_map(|(cookie, value)| Some((chunk_index(cookie.strip_prefix(name)?)?, value)));
+        for (index, value) in chunks {
             found.seen |= 1u64 << index;
             let index = usize::try_from(index).unwrap_or(usize::MAX);
             match found.slots.get_mut(index).filter(|_| index < max_chunks) {
@@ -311,17 +315,6 @@ impl<'a> Found<'a> {
     }
 }
 
-/// Every cookie of the request whose name is a chunk name of `name` (see
-/// [`chunk_index`]), with its index and value. Pairs that are not UTF-8 or
-/// do not parse are skipped.
-fn chunk_cookies<'a>(
-    headers: &'a HeaderMap,
-    name: &'a str,
-) -> impl Iterator<Item = (u32, &'a str)> + 'a {
-    cookies_starting_with(headers, name)
-        .filter_map(move |(cookie, value)| Some((chunk_index(cookie.strip_prefix(name)?)?, value)))
-}
-
 /// The index in a chunk name's suffix `.k`, or `None` when the suffix is
 /// not a chunk index as this crate writes them: `.0`, `.1`, … in decimal,
 /// no sign, no leading zero, below 64 ([`TRACKED`]).
@@ -356,8 +349,6 @@ pub(crate) fn mask(count: usize) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use ::http::header::COOKIE;
-
     use super::*;
 
     const NAME: &str = "session";
@@ -496,10 +487,13 @@ mod tests {
         ));
     }
 
-    fn headers(cookie: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, cookie.parse().unwrap());
-        headers
+    /// The `(name, value)` pairs of a `Cookie` header, as the http helper
+    /// passes them.
+    fn pairs(cookie: &str) -> Vec<(&str, &str)> {
+        cookie
+            .split("; ")
+            .map(|pair| pair.split_once('=').unwrap())
+            .collect()
     }
 
     const WIDE: Chunking = Chunking {
@@ -509,8 +503,8 @@ mod tests {
 
     #[test]
     fn reading_joins_a_contiguous_set_in_index_order() {
-        let h = headers("other=1; session.2=cc; session=plain; session.0=aa; session.1=bb");
-        let found = Found::read(&h, NAME, 4);
+        let h = pairs("other=1; session.2=cc; session=plain; session.0=aa; session.1=bb");
+        let found = Found::read(h.iter().copied(), NAME, 4);
         assert_eq!(found.seen, 0b111);
         assert_eq!(found.join(NAME.len(), WIDE, 4096).unwrap(), "aabbcc");
     }
@@ -527,8 +521,8 @@ mod tests {
             "session.0=aa; session.1=",                // an empty last chunk
             "session.0=aa; session.63=x",              // the highest chunk name
         ] {
-            let h = headers(cookie);
-            let found = Found::read(&h, NAME, 4);
+            let h = pairs(cookie);
+            let found = Found::read(h.iter().copied(), NAME, 4);
             assert!(found.any(), "{cookie}");
             assert_eq!(
                 found.join(NAME.len(), WIDE, 4096),
@@ -540,11 +534,11 @@ mod tests {
 
     #[test]
     fn only_canonical_chunk_names_below_64_count() {
-        let h = headers(
+        let h = pairs(
             "session.00=a; session.01=b; session.+1=c; session.=d; session.x=e; sessions.0=f; \
              session0=g; session.64=h; session.100=i; session.99999999999999999999999=j",
         );
-        let found = Found::read(&h, NAME, 4);
+        let found = Found::read(h.iter().copied(), NAME, 4);
         assert!(!found.any());
         assert_eq!(found.seen, 0);
     }
@@ -553,26 +547,26 @@ mod tests {
     /// this crate could never remove must not make every session invalid.
     #[test]
     fn other_names_next_to_a_set_are_ignored() {
-        let h = headers(
+        let h = pairs(
             "session.0=aa; session.64=x; session.007=y; session.1=bb; session.99999999999999999999999=z",
         );
-        let found = Found::read(&h, NAME, 4);
+        let found = Found::read(h.iter().copied(), NAME, 4);
         assert_eq!(found.seen, 0b11);
         assert_eq!(found.join(NAME.len(), WIDE, 4096).unwrap(), "aabb");
     }
 
     #[test]
     fn indexes_up_to_63_are_remembered_for_removal() {
-        let h = headers("session.0=a; session.5=b; session.63=c; session.64=d");
-        let found = Found::read(&h, NAME, 4);
+        let h = pairs("session.0=a; session.5=b; session.63=c; session.64=d");
+        let found = Found::read(h.iter().copied(), NAME, 4);
         assert_eq!(indexes(found.seen).collect::<Vec<_>>(), [0, 5, 63]);
         assert!(found.any());
     }
 
     #[test]
     fn reading_checks_each_chunk_and_the_budget() {
-        let h = headers("session.0=aaaa; session.1=bbbb");
-        let found = Found::read(&h, NAME, 4);
+        let h = pairs("session.0=aaaa; session.1=bbbb");
+        let found = Found::read(h.iter().copied(), NAME, 4);
         // Each chunk cookie takes 13 bytes: "session.0" and 4 characters.
         assert_eq!(
             found.join(NAME.len(), WIDE, 12),

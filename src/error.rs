@@ -246,8 +246,8 @@ impl fmt::Display for Error {
         match self {
             Self::TooLarge { size, limit } => write!(
                 f,
-                "session cookie would be {size} bytes (name plus value), over the limit of \
-                 {limit}; store less in the session, or keep large data server-side and store \
+                "session cookie would be {size} bytes (name plus value, summed over the \
+                 chunk cookies of a chunked session), over the limit of {limit}; store less in the session, or keep large data server-side and store \
                  its key"
             ),
             Self::Malformed(m) => write!(f, "session cookie is malformed: {m}"),

@@ -403,8 +403,13 @@ impl SessionConfig {
         let chunking = self.inner.chunking;
         // Chunk cookies are read only when chunking is on: otherwise a
         // cookie named `name.0` is none of this crate's business.
-        let found =
-            (chunking.max_chunks > 1).then(|| Found::read(headers, name, chunking.max_chunks));
+        let found = (chunking.max_chunks > 1).then(|| {
+            Found::read(
+                cookies_starting_with(headers, name),
+                name,
+                chunking.max_chunks,
+            )
+        });
         let chunks_seen = found.as_ref().map_or(0, |found| found.seen);
 
         let mut first_error = None;
@@ -572,7 +577,7 @@ fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Ite
 /// whose name starts with `prefix`, in order: every header (HTTP/2 clients
 /// may split cookies over several), split at `;`. Pairs that are not UTF-8
 /// or do not parse are skipped.
-pub(crate) fn cookies_starting_with<'a>(
+fn cookies_starting_with<'a>(
     headers: &'a HeaderMap,
     prefix: &'a str,
 ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
