@@ -30,13 +30,11 @@ pub const MAX_CHUNKS: usize = 32;
 /// the `; ` separators and a few small cookies of other names.
 pub const DEFAULT_HEADER_BUDGET: usize = 8000;
 
-/// Chunk indexes below this are the session's chunk names: remembered when
-/// a request carries them, so that a write can remove them. Above
-/// [`MAX_CHUNKS`], so that chunks left over from any accepted configuration
-/// are removed. A name with a larger index is another cookie, like any other
-/// name: it could never be removed, so counting it as a (bad) chunk would
-/// make every chunked session invalid for as long as the browser keeps it.
+/// The width of the masks of chunk indexes (a `u64`, bit `k` for `name.k`):
+/// more than [`MAX_CHUNKS`], the most chunks any configuration reads or
+/// writes.
 const TRACKED: u32 = u64::BITS;
+const _: () = assert!(MAX_CHUNKS < TRACKED as usize);
 
 /// How a session may be spread over cookies: the http helper's setting,
 /// passed to the codec so that the size check happens before encrypting.
@@ -224,17 +222,18 @@ pub(crate) struct Found<'a> {
     /// Which chunk indexes the request carried (bit `k` for `name.k`), for
     /// the removal cookies a write emits.
     pub(crate) seen: u64,
-    /// An index was carried twice, or one at or above `max_chunks`.
+    /// An index was carried twice.
     irregular: bool,
 }
 
 impl<'a> Found<'a> {
     /// Picks the chunk cookies of `name` out of a request's cookies, given
     /// as `(name, value)` pairs (the http helper scans the `Cookie`
-    /// headers). Only names `name.k`, with `k` below 64 written in decimal
-    /// without leading zeros (as this crate writes them), count; other
-    /// names are other cookies. One pass, and memory for at most
-    /// [`MAX_CHUNKS`] values, however many cookies the request carries.
+    /// headers). Only names `name.k`, with `k` below `max_chunks` written
+    /// in decimal without leading zeros (as this crate writes them), count;
+    /// other names are other cookies, neither read nor removed. One pass,
+    /// and memory for at most [`MAX_CHUNKS`] values, however many cookies
+    /// the request carries; a write removes at most `max_chunks` of them.
     pub(crate) fn read(
         cookies: impl Iterator<Item = (&'a str, &'a str)>,
         name: &str,
@@ -249,12 +248,22 @@ impl<'a> Found<'a> {
         let chunks = cookies
             .filter_map(|(cookie, value)| Some((chunk_index(cookie.strip_prefix(name)?)?, value)));
         for (index, value) in chunks {
+            // An index this configuration never writes is another cookie:
+            // counting it would let a cookie the response cannot remove
+            // (set for a parent domain, say) spoil every chunked session,
+            // and make every response remove it again.
+            let Some(slot) = usize::try_from(index)
+                .ok()
+                .filter(|&index| index < max_chunks)
+                .and_then(|index| found.slots.get_mut(index))
+            else {
+                continue;
+            };
             found.seen |= 1u64 << index;
-            let index = usize::try_from(index).unwrap_or(usize::MAX);
-            match found.slots.get_mut(index).filter(|_| index < max_chunks) {
-                Some(slot @ None) => *slot = Some(value),
-                // Twice the same index, or beyond `max_chunks`.
-                _ => found.irregular = true,
+            match slot {
+                None => *slot = Some(value),
+                // Twice the same index.
+                Some(_) => found.irregular = true,
             }
         }
         found

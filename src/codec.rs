@@ -1,6 +1,7 @@
 //! The codec: ties keyring, wire format and envelope together into `seal` and
 //! `open`, and holds the settings.
 
+use core::any::{Any, TypeId};
 use core::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -12,36 +13,45 @@ use zeroize::Zeroizing;
 use crate::algorithm::{Algorithm, NONCE_LEN};
 use crate::chunks::Chunking;
 use crate::envelope::{
-    ClockRules, Envelope, ID_LEN, MAX_ENVELOPE_LEN, SessionId, unix_secs, unix_secs_ceil,
+    ClockRules, Envelope, ID_LEN, MAX_ENVELOPE_LEN, MAX_TIME, SchemaId, SessionId, unix_secs,
+    unix_secs_ceil,
 };
-use crate::error::{ConfigError, Error};
-use crate::keyring::{KeyId, Keyring};
+use crate::error::{ConfigError, Error, Unserializable};
+use crate::keyring::{KeyId, Keyring, Keys};
+use crate::payload;
 use crate::wire::{self, AssociatedData, Binding, Header, MAX_NAME_LEN, OVERHEAD};
 
-/// Default cookie name.
-pub const DEFAULT_COOKIE_NAME: &str = "session";
-/// Default absolute lifetime: 7 days.
-pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// Default cookie name. The `__Host-` prefix makes browsers refuse the
+/// cookie unless it is `Secure`, has `Path=/` and no `Domain` (the defaults
+/// of [`SessionConfig`](crate::SessionConfig)), so a sibling subdomain or a
+/// plain-HTTP page cannot set or shadow it.
+pub const DEFAULT_COOKIE_NAME: &str = "__Host-session";
+/// Default absolute lifetime of a new session: 12 hours.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
+/// Default idle timeout: 30 minutes.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Default maximum cookie size (name plus value), the limit every major
 /// browser enforces per cookie.
 pub const DEFAULT_MAX_COOKIE_SIZE: usize = 4096;
 /// Largest accepted maximum cookie size. Browsers drop cookies over 4096
 /// bytes; the higher ceiling exists for non-browser clients and tests.
 pub const MAX_COOKIE_SIZE_CEILING: usize = 65_536;
-/// Default clock-skew leeway for creation times in the future: 60 seconds.
+/// Default clock-skew leeway for times in the future: 60 seconds.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+/// The longest application or schema label: 64 bytes of visible ASCII.
+const MAX_LABEL_LEN: usize = 64;
 
 /// Seals serde values into cookie values and opens them again.
 ///
-/// A codec holds a [`Keyring`] and the session settings. It is `Send + Sync`,
-/// cheap to clone (one reference count), and never locks: share one per
-/// cookie name across the whole application.
+/// A codec holds the keys derived from a [`Keyring`] and the session
+/// settings. It is `Send + Sync`, cheap to clone (one reference count), and
+/// never locks: share one per cookie name across the whole application.
 ///
 /// ```
 /// use sealed_session::{Codec, Keyring};
 /// use std::time::Duration;
 ///
-/// let keyring = Keyring::new(["an example secret that is 32+ bytes long"])?;
+/// let keyring = Keyring::new([Keyring::generate_secret()?])?;
 /// let codec = Codec::builder(keyring)
 ///     .cookie_name("id")
 ///     .lifetime(Duration::from_secs(24 * 60 * 60))
@@ -65,72 +75,174 @@ pub struct Codec {
 
 struct Settings {
     keyring: Keyring,
+    keys: Keys,
     cookie_name: String,
     algorithm: Algorithm,
+    opens: AlgorithmSet,
     lifetime: u64,
-    idle_timeout: Option<u64>,
     max_cookie_size: usize,
     rules: ClockRules,
+    app_label: String,
+    schema_label: String,
+    schema: SchemaId,
+    migrations: Vec<Migration>,
+}
+
+/// Which algorithms open, by wire id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AlgorithmSet(u8);
+
+impl AlgorithmSet {
+    const ALL: Self = Self(0b11);
+
+    fn of(algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        Self(algorithms.into_iter().fold(0, |set, a| set | Self::bit(a)))
+    }
+
+    fn bit(algorithm: Algorithm) -> u8 {
+        1 << (algorithm.wire_id() - 1)
+    }
+
+    fn contains(self, algorithm: Algorithm) -> bool {
+        self.0 & Self::bit(algorithm) != 0
+    }
+
+    fn iter(self) -> impl Iterator<Item = Algorithm> {
+        Algorithm::ALL
+            .into_iter()
+            .filter(move |a| self.contains(*a))
+    }
+}
+
+/// A previous schema whose cookies still open, converted to the current
+/// session type.
+#[derive(Clone)]
+struct Migration {
+    label: String,
+    schema: SchemaId,
+    /// The type the conversion makes: only opens of that type use it.
+    target: TypeId,
+    target_name: &'static str,
+    /// Decodes an old payload and converts it.
+    convert: Arc<dyn Fn(&[u8]) -> Result<Box<dyn Any>, Error> + Send + Sync>,
+}
+
+impl fmt::Debug for Migration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migration")
+            .field("from", &self.label)
+            .field("to", &self.target_name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Settings for a [`Codec`]; start with [`Codec::builder`].
 ///
-/// Every setting has a default: cookie name `session`, [`Algorithm::XAes256Gcm`],
-/// 7-day lifetime, no idle timeout, 4096-byte maximum cookie size, 60-second
-/// clock-skew leeway, no cut-off.
+/// | Setting | Default | Why |
+/// |---|---|---|
+/// | [`cookie_name`](Self::cookie_name) | `__Host-session` | the prefix stops subdomains and plain-HTTP pages from setting or shadowing it |
+/// | [`algorithm`](Self::algorithm) | XAES-256-GCM | fastest with AES instructions, 192-bit random nonces |
+/// | [`open_algorithms`](Self::open_algorithms) | both | rotating between them logs nobody out |
+/// | [`lifetime`](Self::lifetime) | 12 hours | a stolen or copied cookie works at most this long (OWASP ASVS level 2 re-authentication) |
+/// | [`max_lifetime`](Self::max_lifetime) | the lifetime | caps per-session lifetimes and cookies already issued |
+/// | [`idle_timeout`](Self::idle_timeout) | 30 minutes | a cookie copied and left unused dies soon (ASVS level 2) |
+/// | [`max_cookie_size`](Self::max_cookie_size) | 4096 | browsers drop larger cookies silently |
+/// | [`leeway`](Self::leeway) | 60 s | clock skew between servers |
+/// | [`reject_created_before`](Self::reject_created_before) | none | |
+/// | [`app_label`](Self::app_label) | empty | |
+/// | [`schema`](Self::schema) | empty | |
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct CodecBuilder {
     keyring: Keyring,
     cookie_name: String,
     algorithm: Algorithm,
+    opens: AlgorithmSet,
     lifetime: Duration,
+    max_lifetime: Option<Duration>,
     idle_timeout: Option<Duration>,
     max_cookie_size: usize,
     leeway: Duration,
     reject_created_before: Option<SystemTime>,
+    app_label: String,
+    schema: String,
+    migrations: Vec<Migration>,
 }
 
 impl CodecBuilder {
-    /// The cookie name (default `session`). It is bound into every seal as
-    /// associated data: a value sealed under one name never opens under
-    /// another. Must be an RFC 6265 token (visible ASCII without separators)
-    /// of at most 256 bytes.
+    /// The cookie name (default `__Host-session`). It is bound into every
+    /// seal as associated data: a value sealed under one name never opens
+    /// under another. Must be an RFC 6265 token (visible ASCII without
+    /// separators) of at most 256 bytes.
+    ///
+    /// A `__Host-` name needs the default cookie attributes of
+    /// [`SessionConfig`](crate::SessionConfig) (`Secure`, `Path=/`, no
+    /// `Domain`); choose another name to set a path or domain, or to serve
+    /// over plain HTTP.
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
         self
     }
 
     /// The algorithm new cookies are sealed with (default XAES-256-GCM).
-    /// Opening accepts both.
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
         self.algorithm = algorithm;
         self
     }
 
-    /// Absolute lifetime of a session, counted from its creation and kept
-    /// across re-seals (default 7 days). Whole seconds; at least one.
+    /// The algorithms a cookie may be sealed with to open (default: both,
+    /// so that switching [`algorithm`](Self::algorithm) logs nobody out). A
+    /// cookie sealed with another one fails with
+    /// [`Error::DisabledAlgorithm`] before any decryption. Take one out when
+    /// its implementation has a flaw; the sealing algorithm must stay in.
+    pub fn open_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.opens = AlgorithmSet::of(algorithms);
+        self
+    }
+
+    /// Absolute lifetime of a new session, counted from its creation and kept
+    /// across re-seals (default 12 hours). Whole seconds; at least one.
     pub fn lifetime(mut self, lifetime: Duration) -> Self {
         self.lifetime = lifetime;
         self
     }
 
+    /// The longest any session may live, counted from its creation (default:
+    /// the [lifetime](Self::lifetime)). It caps per-session lifetimes
+    /// ([`Session::set_lifetime`](crate::Session::set_lifetime), "remember
+    /// me"), so allow those here, and it applies to cookies already issued:
+    /// lowering it shortens every outstanding session when it is next
+    /// opened. Whole seconds; at least the lifetime.
+    pub fn max_lifetime(mut self, max_lifetime: Duration) -> Self {
+        self.max_lifetime = Some(max_lifetime);
+        self
+    }
+
     /// Idle timeout: a session not sealed again within this long expires
-    /// (default: none). Whole seconds; at least one.
-    pub fn idle_timeout(mut self, idle_timeout: Duration) -> Self {
-        self.idle_timeout = Some(idle_timeout);
+    /// (default 30 minutes; `None` for none). Whole seconds; at least one.
+    ///
+    /// It is counted from the last seal of each cookie and is the one
+    /// configured where the cookie is opened, not the one it was sealed
+    /// under: enabling or shortening it after an incident applies at once to
+    /// every cookie already issued (logging out everyone whose cookie was
+    /// last sealed longer ago), and turning it off never expires one. The
+    /// http helper re-seals active sessions before it runs out (see
+    /// [`Renewal`](crate::Renewal)).
+    pub fn idle_timeout(mut self, idle_timeout: impl Into<Option<Duration>>) -> Self {
+        self.idle_timeout = idle_timeout.into();
         self
     }
 
     /// Maximum cookie size, counted as browsers do: name plus value bytes
-    /// (default 4096, at most [`MAX_COOKIE_SIZE_CEILING`]).
+    /// (default 4096, at most [`MAX_COOKIE_SIZE_CEILING`]). Above 4096,
+    /// browsers drop the cookie: larger limits are for other clients.
     pub fn max_cookie_size(mut self, bytes: usize) -> Self {
         self.max_cookie_size = bytes;
         self
     }
 
-    /// How far in the future a creation time may lie before the session is
-    /// rejected as not yet valid (default 60 s). Covers clock skew between
+    /// How far in the future the time of a seal may lie before the session
+    /// is rejected as not yet valid (default 60 s). Covers clock skew between
     /// servers that share the secrets. Deadlines get no leeway.
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
@@ -138,14 +250,102 @@ impl CodecBuilder {
     }
 
     /// Revokes every session created before `instant`: log everybody out
-    /// without rotating secrets.
+    /// without rotating secrets. Use one fixed instant, the same on every
+    /// instance, never the time of start-up.
     ///
     /// Creation times are sealed in whole seconds, so the cut-off is rounded
-    /// up to a whole second: every session created before `instant` is
-    /// revoked, and so is one created later within the same second. Sessions
-    /// created from the next whole second on open.
+    /// up to a whole second; a session created after the cut-off within the
+    /// same second is sealed with the cut-off as its creation time, so it is
+    /// not revoked. An instant later than now plus the [leeway](Self::leeway)
+    /// is refused by [`build`](Self::build): nobody could log in.
     pub fn reject_created_before(mut self, instant: SystemTime) -> Self {
         self.reject_created_before = Some(instant);
+        self
+    }
+
+    /// A label for this application, mixed into the key derivation (default
+    /// empty): two applications that share a secret but not a label share
+    /// no keys and no key ids, so neither opens the other's cookies. 0 to 64
+    /// bytes of visible ASCII. Changing it is like changing every secret at
+    /// once: every outstanding cookie fails with [`Error::UnknownKey`].
+    pub fn app_label(mut self, label: impl Into<String>) -> Self {
+        self.app_label = label.into();
+        self
+    }
+
+    /// The label of the session type, sealed into every cookie (default
+    /// empty). A cookie sealed under another label fails to open with
+    /// [`Error::SchemaMismatch`] instead of being decoded.
+    ///
+    /// postcard writes struct fields by position and enum variants by index,
+    /// so a session type that changes its meaning without changing its
+    /// shape (variants reordered, two fields of the same type swapped,
+    /// a field's unit changed) would read every outstanding cookie with the
+    /// new meaning: a `User` cookie could become an `Admin` one. Give the
+    /// type a new label whenever it changes (`"cart-v2"`), and every old
+    /// cookie is refused; to keep those users logged in, add a
+    /// [migration](Self::migrate_from) from the previous label. 0 to 64
+    /// bytes of visible ASCII.
+    pub fn schema(mut self, label: impl Into<String>) -> Self {
+        self.schema = label.into();
+        self
+    }
+
+    /// Keeps cookies sealed under a previous schema `label` working: they
+    /// are decoded as `Old`, converted with `convert` to the current type
+    /// `New`, and (through the http helper) sealed again under the current
+    /// schema on the same response. Only opens of type `New` use it; opening
+    /// another type still fails with [`Error::SchemaMismatch`].
+    ///
+    /// Keep it until every cookie of the old schema has expired (the
+    /// [maximum lifetime](Self::max_lifetime)), then remove it. Several
+    /// migrations may be registered, one per previous label.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Keyring};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// enum RoleV1 { User, Admin }
+    /// #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    /// enum Role { Guest, User, Admin } // a new first variant: indexes moved
+    ///
+    /// let keyring = Keyring::new([Keyring::generate_secret()?])?;
+    /// let v1 = Codec::builder(keyring.clone()).schema("role-v1").build()?;
+    /// let cookie = v1.seal(&RoleV1::User)?;
+    ///
+    /// let v2 = Codec::builder(keyring)
+    ///     .schema("role-v2")
+    ///     .migrate_from("role-v1", |old: RoleV1| match old {
+    ///         RoleV1::User => Role::User,
+    ///         RoleV1::Admin => Role::Admin,
+    ///     })
+    ///     .build()?;
+    /// let opened = v2.open::<Role>(&cookie)?;
+    /// assert_eq!(opened.value(), &Role::User); // not Guest, not Admin
+    /// assert!(opened.needs_reseal());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn migrate_from<Old, New>(
+        mut self,
+        label: impl Into<String>,
+        convert: impl Fn(Old) -> New + Send + Sync + 'static,
+    ) -> Self
+    where
+        Old: DeserializeOwned + 'static,
+        New: 'static,
+    {
+        let label = label.into();
+        self.migrations.push(Migration {
+            schema: SchemaId::of(&label),
+            label,
+            target: TypeId::of::<New>(),
+            target_name: core::any::type_name::<New>(),
+            convert: Arc::new(move |payload| {
+                let old = payload::from_bytes::<Old>(payload)?;
+                Ok(Box::new(convert(old)) as Box<dyn Any>)
+            }),
+        });
         self
     }
 
@@ -154,25 +354,24 @@ impl CodecBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] with [`ConfigError::InvalidCookieName`],
-    /// [`ConfigError::CookieSizeTooSmall`], [`ConfigError::CookieSizeTooLarge`]
-    /// or [`ConfigError::DurationTooShort`].
+    /// [`ConfigError::CookieSizeTooSmall`], [`ConfigError::CookieSizeTooLarge`],
+    /// [`ConfigError::DurationTooShort`], [`ConfigError::MaxLifetimeTooShort`],
+    /// [`ConfigError::CutOffInFuture`], [`ConfigError::InvalidLabel`],
+    /// [`ConfigError::SealingAlgorithmNotOpened`] or (with an application
+    /// label, with negligible probability) [`ConfigError::DuplicateKeyId`].
     pub fn build(self) -> Result<Codec, Error> {
         check_cookie_name(&self.cookie_name)?;
-        let lifetime = self.lifetime.as_secs();
-        if lifetime == 0 {
-            return Err(ConfigError::DurationTooShort {
-                setting: "lifetime",
-            }
-            .into());
+        let lifetime = at_least_one_second(self.lifetime, "lifetime")?;
+        let max_lifetime = match self.max_lifetime {
+            Some(max) => at_least_one_second(max, "max_lifetime")?,
+            None => lifetime,
+        };
+        if max_lifetime < lifetime {
+            return Err(ConfigError::MaxLifetimeTooShort.into());
         }
-        let idle_timeout = match self.idle_timeout.map(|d| d.as_secs()) {
-            Some(0) => {
-                return Err(ConfigError::DurationTooShort {
-                    setting: "idle_timeout",
-                }
-                .into());
-            }
-            other => other,
+        let idle_timeout = match self.idle_timeout {
+            Some(idle) => Some(at_least_one_second(idle, "idle_timeout")?),
+            None => None,
         };
         let minimum = self
             .cookie_name
@@ -192,20 +391,64 @@ impl CodecBuilder {
             }
             .into());
         }
+        if !self.opens.contains(self.algorithm) {
+            return Err(ConfigError::SealingAlgorithmNotOpened.into());
+        }
+        let leeway = self.leeway.as_secs();
+        let not_before = self.reject_created_before.map(unix_secs_ceil);
+        if not_before.is_some_and(|cut| cut > unix_secs(SystemTime::now()).saturating_add(leeway)) {
+            return Err(ConfigError::CutOffInFuture.into());
+        }
+        check_label(&self.app_label, "app_label")?;
+        check_label(&self.schema, "schema")?;
+        let schema = SchemaId::of(&self.schema);
+        for (index, migration) in self.migrations.iter().enumerate() {
+            check_label(&migration.label, "migrate_from")?;
+            let collides = migration.schema == schema
+                || self
+                    .migrations
+                    .iter()
+                    .take(index)
+                    .any(|earlier| earlier.schema == migration.schema);
+            if collides {
+                return Err(ConfigError::InvalidLabel {
+                    setting: "migrate_from",
+                    reason: "it is the current schema or another migration's (or its schema \
+                             id collides with theirs)",
+                }
+                .into());
+            }
+        }
+        let keys = self.keyring.keys(&self.app_label)?;
         Ok(Codec {
             inner: Arc::new(Settings {
                 keyring: self.keyring,
+                keys,
                 cookie_name: self.cookie_name,
                 algorithm: self.algorithm,
+                opens: self.opens,
                 lifetime,
-                idle_timeout,
                 max_cookie_size: self.max_cookie_size,
                 rules: ClockRules {
-                    leeway: self.leeway.as_secs(),
-                    not_before: self.reject_created_before.map(unix_secs_ceil),
+                    leeway,
+                    not_before,
+                    idle_timeout,
+                    max_lifetime,
                 },
+                app_label: self.app_label,
+                schema_label: self.schema,
+                schema,
+                migrations: self.migrations,
             }),
         })
+    }
+}
+
+/// `duration` in whole seconds, at least one and at most [`MAX_TIME`].
+fn at_least_one_second(duration: Duration, setting: &'static str) -> Result<u64, Error> {
+    match duration.as_secs() {
+        0 => Err(ConfigError::DurationTooShort { setting }.into()),
+        secs => Ok(secs.min(MAX_TIME)),
     }
 }
 
@@ -213,7 +456,8 @@ impl CodecBuilder {
 ///
 /// Change the value with [`Opened::value_mut`] and seal it again with
 /// [`Codec::reseal`], which keeps the id, creation time and absolute deadline.
-#[derive(Debug, Clone)]
+/// `Debug` shows the envelope and how the cookie was sealed, never the value.
+#[derive(Clone)]
 pub struct Opened<T> {
     value: T,
     envelope: Envelope,
@@ -221,8 +465,25 @@ pub struct Opened<T> {
     algorithm: Algorithm,
     old_secret: bool,
     other_algorithm: bool,
+    /// Sealed under a previous schema and converted.
+    migrated: bool,
     /// The binding it was opened with, which [`Codec::reseal`] keeps.
     binding: Option<Binding>,
+}
+
+impl<T> fmt::Debug for Opened<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The value may hold personal data, and `T` need not be `Debug`.
+        f.debug_struct("Opened")
+            .field("value", &format_args!("<redacted>"))
+            .field("envelope", &self.envelope)
+            .field("key_id", &self.key_id)
+            .field("algorithm", &self.algorithm)
+            .field("old_secret", &self.old_secret)
+            .field("migrated", &self.migrated)
+            .field("bound", &self.binding.is_some())
+            .finish()
+    }
 }
 
 impl<T> Opened<T> {
@@ -266,8 +527,8 @@ impl<T> Opened<T> {
         self.envelope.absolute_deadline()
     }
 
-    /// When the session expires unless sealed again, if it has an idle
-    /// deadline.
+    /// When the session expires unless sealed again, if the codec has an
+    /// idle timeout.
     pub fn idle_deadline(&self) -> Option<SystemTime> {
         self.envelope.idle_deadline()
     }
@@ -288,16 +549,23 @@ impl<T> Opened<T> {
         self.old_secret
     }
 
+    /// Whether the cookie was sealed under a previous schema and converted
+    /// by a [migration](CodecBuilder::migrate_from).
+    pub fn migrated(&self) -> bool {
+        self.migrated
+    }
+
     /// Whether the cookie should be sealed again even if the value did not
-    /// change: it was sealed under an old secret or with an algorithm other
-    /// than the configured one.
+    /// change: it was sealed under an old secret, with an algorithm other
+    /// than the configured one, or under a previous schema.
     ///
     /// With an idle timeout there is one more reason, which this does not
     /// report: a session that is not resealed before its
     /// [idle deadline](Opened::idle_deadline) expires, so reseal active
-    /// sessions often enough (for example once half the idle window passed).
+    /// sessions often enough (the http helper does, see
+    /// [`Renewal`](crate::Renewal)).
     pub fn needs_reseal(&self) -> bool {
-        self.old_secret || self.other_algorithm
+        self.old_secret || self.other_algorithm || self.migrated
     }
 }
 
@@ -305,18 +573,26 @@ impl Codec {
     /// A codec with every setting at its default (see [`CodecBuilder`]).
     #[must_use]
     pub fn new(keyring: Keyring) -> Self {
+        let keys = keyring.unlabelled().clone();
         Self {
             inner: Arc::new(Settings {
                 keyring,
+                keys,
                 cookie_name: DEFAULT_COOKIE_NAME.into(),
                 algorithm: Algorithm::default(),
+                opens: AlgorithmSet::ALL,
                 lifetime: DEFAULT_LIFETIME.as_secs(),
-                idle_timeout: None,
                 max_cookie_size: DEFAULT_MAX_COOKIE_SIZE,
                 rules: ClockRules {
                     leeway: DEFAULT_LEEWAY.as_secs(),
                     not_before: None,
+                    idle_timeout: Some(DEFAULT_IDLE_TIMEOUT.as_secs()),
+                    max_lifetime: DEFAULT_LIFETIME.as_secs(),
                 },
+                app_label: String::new(),
+                schema_label: String::new(),
+                schema: SchemaId::of(""),
+                migrations: Vec::new(),
             }),
         }
     }
@@ -327,11 +603,16 @@ impl Codec {
             keyring,
             cookie_name: DEFAULT_COOKIE_NAME.into(),
             algorithm: Algorithm::default(),
+            opens: AlgorithmSet::ALL,
             lifetime: DEFAULT_LIFETIME,
-            idle_timeout: None,
+            max_lifetime: None,
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
             max_cookie_size: DEFAULT_MAX_COOKIE_SIZE,
             leeway: DEFAULT_LEEWAY,
             reject_created_before: None,
+            app_label: String::new(),
+            schema: String::new(),
+            migrations: Vec::new(),
         }
     }
 
@@ -347,16 +628,27 @@ impl Codec {
         self.inner.algorithm
     }
 
+    /// The algorithms cookies open with.
+    pub fn open_algorithms(&self) -> impl Iterator<Item = Algorithm> {
+        self.inner.opens.iter()
+    }
+
     /// The absolute lifetime of new sessions.
     #[must_use]
     pub fn lifetime(&self) -> Duration {
         Duration::from_secs(self.inner.lifetime)
     }
 
+    /// The longest lifetime any session may have.
+    #[must_use]
+    pub fn max_lifetime(&self) -> Duration {
+        Duration::from_secs(self.inner.rules.max_lifetime)
+    }
+
     /// The idle timeout, if any.
     #[must_use]
     pub fn idle_timeout(&self) -> Option<Duration> {
-        self.inner.idle_timeout.map(Duration::from_secs)
+        self.inner.rules.idle_timeout.map(Duration::from_secs)
     }
 
     /// The maximum cookie size (name plus value bytes).
@@ -371,21 +663,39 @@ impl Codec {
         &self.inner.keyring
     }
 
+    /// The key ids of the keyring's secrets under this codec's application
+    /// label, in the order of the secrets; the first seals.
+    pub fn key_ids(&self) -> impl Iterator<Item = KeyId> + '_ {
+        self.inner.keys.ids()
+    }
+
+    /// The application label mixed into the key derivation.
+    #[must_use]
+    pub fn app_label(&self) -> &str {
+        &self.inner.app_label
+    }
+
+    /// The schema label sealed into every cookie.
+    #[must_use]
+    pub fn schema(&self) -> &str {
+        &self.inner.schema_label
+    }
+
     /// The largest payload (postcard bytes of the value) that always fits in
     /// one cookie under this codec's name and limit, whatever the algorithm
     /// and the date.
     ///
-    /// With the defaults (name `session`, 4096 bytes) this is 2986 bytes. It
-    /// assumes the longest timestamps the format allows (6 bytes each); a
-    /// session sealed between 1978 and 3058 has 5-byte timestamps and fits 7
-    /// more bytes without an idle timeout (3 with one). [`Codec::seal`]
-    /// checks the exact size.
+    /// With the defaults (name `__Host-session`, 4096 bytes) this is 2977
+    /// bytes. It assumes the longest times the format allows (6 bytes each);
+    /// a session sealed between 1978 and 3058 with a lifetime under 24 days
+    /// has 5 + 3 + 3 bytes of times and fits 7 more. Sealing checks the
+    /// exact size.
     ///
     /// ```
     /// use sealed_session::{Codec, Keyring};
-    /// let codec = Codec::new(Keyring::new(["an example secret that is 32+ bytes long"])?);
-    /// assert_eq!(codec.max_payload_len(), 2986);
-    /// assert!(codec.seal(&vec![0u8; 2986 - 2]).is_ok()); // 2 bytes of length prefix
+    /// let codec = Codec::new(Keyring::new([Keyring::generate_secret()?])?);
+    /// assert_eq!(codec.max_payload_len(), 2977);
+    /// assert!(codec.seal(&vec![0u8; 2977 - 2]).is_ok()); // 2 bytes of length prefix
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     #[must_use]
@@ -403,7 +713,9 @@ impl Codec {
     ///
     /// # Errors
     ///
-    /// [`Error::Random`] if the random number generator fails.
+    /// [`Error::Random`] if the random number generator fails;
+    /// [`ConfigError::CutOffInFuture`] if the clock went back behind the
+    /// cut-off since the codec was built.
     pub fn new_envelope(&self) -> Result<Envelope, Error> {
         self.new_envelope_at(SystemTime::now())
     }
@@ -414,12 +726,28 @@ impl Codec {
     ///
     /// As [`Codec::new_envelope`].
     pub fn new_envelope_at(&self, now: SystemTime) -> Result<Envelope, Error> {
+        let now = unix_secs(now);
+        self.check_cut_off(now)?;
         Ok(Envelope::fresh(
             SessionId::random()?,
-            unix_secs(now),
+            now,
             self.inner.lifetime,
-            self.inner.idle_timeout,
+            &self.inner.rules,
         ))
+    }
+
+    /// Refuses to create a session when the cut-off is later than `now`
+    /// plus the leeway (the clock went back since the codec was built): it
+    /// would be created at the cut-off, in the future.
+    fn check_cut_off(&self, now: u64) -> Result<(), Error> {
+        let rules = &self.inner.rules;
+        if rules
+            .not_before
+            .is_some_and(|cut| cut > now.saturating_add(rules.leeway))
+        {
+            return Err(ConfigError::CutOffInFuture.into());
+        }
+        Ok(())
     }
 
     /// The envelope as a seal at `now` writes it: same id, creation time and
@@ -445,7 +773,7 @@ impl Codec {
     /// ```
     #[must_use]
     pub fn sealed_envelope_at(&self, envelope: &Envelope, now: SystemTime) -> Envelope {
-        envelope.touched(unix_secs(now), self.inner.idle_timeout)
+        envelope.touched(unix_secs(now), &self.inner.rules)
     }
 
     /// Seals `value` as a new session (fresh id, created now) and returns the
@@ -495,11 +823,13 @@ impl Codec {
                 // one system call draws both the session id and the nonce
                 // (on many machines a `getrandom` call costs as much as the
                 // encryption).
+                let now_secs = unix_secs(now);
+                self.check_cut_off(now_secs)?;
                 let fresh = Envelope::fresh(
                     SessionId::from_random_bytes([0; ID_LEN]),
-                    unix_secs(now),
+                    now_secs,
                     self.inner.lifetime,
-                    self.inner.idle_timeout,
+                    &self.inner.rules,
                 );
                 let fresh = match lifetime {
                     Some(lifetime) => fresh.with_lifetime(lifetime),
@@ -559,11 +889,7 @@ impl Codec {
         now: SystemTime,
         nonce: impl FnOnce() -> Result<Drawn, Error>,
     ) -> Result<(String, Envelope), Error> {
-        let payload_len = postcard::serialize_with_flavor::<T, _, usize>(
-            value,
-            postcard::ser_flavors::Size::default(),
-        )
-        .map_err(|_| Error::Serialize)?;
+        let payload_len = payload::encoded_len(value)?;
         self.seal_payload(
             payload_len,
             envelope,
@@ -573,7 +899,7 @@ impl Codec {
             |out| match postcard::to_slice(value, out) {
                 Ok(written) if written.len() == payload_len => Ok(()),
                 // A `Serialize` impl that wrote something else the second time.
-                _ => Err(Error::Serialize),
+                _ => Err(Error::Serialize(Unserializable::Failed)),
             },
             nonce,
         )
@@ -689,7 +1015,7 @@ impl Codec {
     /// [`Error::AuthenticationFailed`], [`Error::Malformed`] (envelope),
     /// [`Error::Expired`], [`Error::NotYetValid`], [`Error::Revoked`],
     /// [`Error::Deserialize`].
-    pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>, Error> {
+    pub fn open<T: DeserializeOwned + 'static>(&self, value: &str) -> Result<Opened<T>, Error> {
         self.open_at(value, SystemTime::now())
     }
 
@@ -698,7 +1024,7 @@ impl Codec {
     /// # Errors
     ///
     /// As [`Codec::open`].
-    pub fn open_at<T: DeserializeOwned>(
+    pub fn open_at<T: DeserializeOwned + 'static>(
         &self,
         value: &str,
         now: SystemTime,
@@ -713,7 +1039,7 @@ impl Codec {
     /// # Errors
     ///
     /// As [`Codec::open`].
-    pub fn open_bound<T: DeserializeOwned>(
+    pub fn open_bound<T: DeserializeOwned + 'static>(
         &self,
         value: &str,
         binding: &Binding,
@@ -726,7 +1052,7 @@ impl Codec {
     /// # Errors
     ///
     /// As [`Codec::open`].
-    pub fn open_bound_at<T: DeserializeOwned>(
+    pub fn open_bound_at<T: DeserializeOwned + 'static>(
         &self,
         value: &str,
         binding: &Binding,
@@ -738,16 +1064,43 @@ impl Codec {
     /// The serde open path shared by the `open*` methods and the http
     /// helper, which passes its [`Chunking`] for the joined text of chunk
     /// cookies (and [`Chunking::ONE`] for a single cookie).
-    pub(crate) fn open_value<T: DeserializeOwned>(
+    pub(crate) fn open_value<T: DeserializeOwned + 'static>(
         &self,
         value: &str,
         binding: Option<&Binding>,
         chunking: Chunking,
         now: SystemTime,
     ) -> Result<Opened<T>, Error> {
-        self.open_payload(value, binding, chunking, unix_secs(now), |payload| {
-            crate::depth::from_bytes::<T>(payload)
-        })
+        self.open_payload(
+            value,
+            binding,
+            chunking,
+            unix_secs(now),
+            |schema, payload| self.decode::<T>(schema, payload),
+        )
+    }
+
+    /// Decodes a payload sealed under `schema` as a `T`, through a
+    /// migration when it is a previous schema's; `true` when migrated.
+    fn decode<T: DeserializeOwned + 'static>(
+        &self,
+        schema: SchemaId,
+        payload: &[u8],
+    ) -> Result<(T, bool), Error> {
+        if schema == self.inner.schema {
+            return payload::from_bytes::<T>(payload).map(|value| (value, false));
+        }
+        let migration = self
+            .inner
+            .migrations
+            .iter()
+            .find(|m| m.schema == schema && m.target == TypeId::of::<T>())
+            .ok_or(Error::SchemaMismatch)?;
+        let converted = (migration.convert)(payload)?;
+        converted
+            .downcast::<T>()
+            .map(|value| (*value, true))
+            .map_err(|_| Error::SchemaMismatch)
     }
 
     /// Opens a cookie value and returns the raw payload bytes (wiped on
@@ -762,9 +1115,18 @@ impl Codec {
         value: &str,
         now: SystemTime,
     ) -> Result<Opened<Zeroizing<Vec<u8>>>, Error> {
-        self.open_payload(value, None, Chunking::ONE, unix_secs(now), |payload| {
-            Ok(Zeroizing::new(payload.to_vec()))
-        })
+        self.open_payload(
+            value,
+            None,
+            Chunking::ONE,
+            unix_secs(now),
+            |schema, payload| {
+                if schema != self.inner.schema {
+                    return Err(Error::SchemaMismatch);
+                }
+                Ok((Zeroizing::new(payload.to_vec()), false))
+            },
+        )
     }
 
     /// The seal path shared by every `seal*` method. `write_payload` gets a
@@ -791,9 +1153,10 @@ impl Codec {
         let s = &*self.inner;
         // Refuse to make a cookie that would not open right now: an envelope
         // past a deadline (an `Opened` kept past its idle deadline must not
-        // be revived), created before the cut-off, or created too far ahead.
+        // be revived), created before the cut-off, or sealed too far ahead.
+        let envelope = envelope.governed(&s.rules);
         envelope.check(now, &s.rules)?;
-        let envelope = envelope.touched(now, s.idle_timeout);
+        let envelope = envelope.touched(now, &s.rules);
 
         // The size is known from the plaintext length alone: check it before
         // drawing randomness, allocating or encrypting.
@@ -810,10 +1173,7 @@ impl Codec {
         };
         chunking.layout(s.cookie_name.len(), value_len, s.max_cookie_size)?;
 
-        let key = s
-            .keyring
-            .current()
-            .ok_or(Error::Config(ConfigError::NoSecrets))?;
+        let key = s.keys.current();
         let header = Header {
             algorithm: s.algorithm,
             key_id: key.id,
@@ -830,8 +1190,11 @@ impl Codec {
         // lengths they write, so a failure would mean a broken invariant, and
         // is reported rather than ignored.
         let mut token = Zeroizing::new(vec![0u8; token_len]);
-        let parts = wire::layout(&mut token, header, &nonce).ok_or(Error::Serialize)?;
-        let payload = envelope.write(parts.body).ok_or(Error::Serialize)?;
+        let parts = wire::layout(&mut token, header, &nonce)
+            .ok_or(Error::Serialize(Unserializable::Failed))?;
+        let payload = envelope
+            .write(s.schema, parts.body)
+            .ok_or(Error::Serialize(Unserializable::Failed))?;
         write_payload(payload)?;
 
         let ad = associated_data(header, &s.cookie_name, binding)?;
@@ -858,15 +1221,18 @@ impl Codec {
         binding: Option<&Binding>,
         chunking: Chunking,
         now: u64,
-        read_payload: impl FnOnce(&[u8]) -> Result<T, Error>,
+        read_payload: impl FnOnce(SchemaId, &[u8]) -> Result<(T, bool), Error>,
     ) -> Result<Opened<T>, Error> {
         let s = &*self.inner;
         chunking.layout(s.cookie_name.len(), value.len(), s.max_cookie_size)?;
         let mut token = wire::decode(value)?;
         let parts = wire::parse(&mut token)?;
         let header = parts.header;
+        if !s.opens.contains(header.algorithm) {
+            return Err(Error::DisabledAlgorithm(header.algorithm));
+        }
         let (position, key) = s
-            .keyring
+            .keys
             .find(header.key_id)
             .ok_or(Error::UnknownKey(header.key_id))?;
         let ad = associated_data(header, &s.cookie_name, binding)?;
@@ -879,9 +1245,9 @@ impl Codec {
                 &parts.tag,
             )
             .map_err(|_| Error::AuthenticationFailed)?;
-        let (envelope, payload) = Envelope::read(parts.body)?;
+        let (envelope, schema, payload) = Envelope::read(parts.body, &s.rules)?;
         envelope.check(now, &s.rules)?;
-        let value = read_payload(payload)?;
+        let (value, migrated) = read_payload(schema, payload)?;
         Ok(Opened {
             value,
             envelope,
@@ -889,6 +1255,7 @@ impl Codec {
             algorithm: header.algorithm,
             old_secret: position != 0,
             other_algorithm: header.algorithm != s.algorithm,
+            migrated,
             binding: binding.copied(),
         })
     }
@@ -924,15 +1291,26 @@ fn random_id_and_nonce() -> Result<Drawn, Error> {
 impl fmt::Debug for Codec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &*self.inner;
+        struct Ids<'a>(&'a Keys);
+        impl fmt::Debug for Ids<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.0.ids()).finish()
+            }
+        }
         f.debug_struct("Codec")
             .field("cookie_name", &s.cookie_name)
             .field("algorithm", &s.algorithm)
+            .field("open_algorithms", &s.opens)
             .field("lifetime_secs", &s.lifetime)
-            .field("idle_timeout_secs", &s.idle_timeout)
+            .field("max_lifetime_secs", &s.rules.max_lifetime)
+            .field("idle_timeout_secs", &s.rules.idle_timeout)
             .field("max_cookie_size", &s.max_cookie_size)
             .field("leeway_secs", &s.rules.leeway)
             .field("reject_created_before", &s.rules.not_before)
-            .field("keyring", &s.keyring)
+            .field("app_label", &s.app_label)
+            .field("schema", &s.schema_label)
+            .field("migrations", &s.migrations)
+            .field("key_ids", &Ids(&s.keys))
             .finish()
     }
 }
@@ -971,6 +1349,21 @@ fn check_cookie_name(name: &str) -> Result<(), Error> {
 
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
+}
+
+/// An application or schema label: 0 to 64 bytes of visible ASCII.
+fn check_label(label: &str, setting: &'static str) -> Result<(), Error> {
+    let reason = if label.len() > MAX_LABEL_LEN {
+        Some("it is longer than 64 bytes")
+    } else if !label.bytes().all(|b| b.is_ascii_graphic()) {
+        Some("it may only hold visible ASCII, without spaces")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(ConfigError::InvalidLabel { setting, reason }.into()),
+        None => Ok(()),
+    }
 }
 
 /// The published vectors, reproduced through the private nonce seam.

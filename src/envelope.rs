@@ -2,31 +2,42 @@
 //! decide whether a session is still good.
 //!
 //! ```text
-//! plaintext = varint(created_at) | varint(absolute_deadline) | varint(idle_deadline)
-//!           | session id (16) | payload
+//! plaintext = varint(created_at) | varint(lifetime) | varint(renewed)
+//!           | schema id (4) | session id (16) | payload
+//! absolute deadline = created_at + lifetime
+//! renewed_at        = created_at + renewed     (the time of the last seal)
 //! ```
 //!
-//! Times are whole Unix seconds, and `idle_deadline = 0` means "no idle
-//! timeout". A varint is unsigned LEB128 as postcard writes it: 7 bits per
-//! byte, least significant group first, high bit set on every byte but the
-//! last, at most 10 bytes, and minimal (no trailing `0x80 0x00`-style
-//! padding). An envelope is well-formed when every time is at most
-//! [`MAX_TIME`], `created_at <= absolute_deadline`, and the idle deadline is 0
-//! or at most the absolute deadline.
+//! Times are whole Unix seconds. A varint is unsigned LEB128 as postcard
+//! writes it: 7 bits per byte, least significant group first, high bit set
+//! on every byte but the last, at most 10 bytes, and minimal (no trailing
+//! `0x80 0x00`-style padding). An envelope is well-formed when
+//! `created_at <= MAX_TIME`, `created_at + lifetime <= MAX_TIME` and
+//! `renewed <= lifetime`.
 //!
-//! Clock rules, checked in this order when opening at time `now`:
+//! The envelope carries no idle deadline: the idle timeout that governs a
+//! cookie is the one configured where it is opened, counted from the last
+//! seal, so that enabling, shortening or lengthening the idle timeout
+//! applies at once to every cookie already issued, and turning it off never
+//! expires one. Likewise the configured maximum lifetime caps the lifetime
+//! sealed in a cookie.
 //!
-//! 1. `now >= absolute_deadline`: expired ([`Deadline::Absolute`]);
-//! 2. `idle_deadline != 0` and `now >= idle_deadline`: expired ([`Deadline::Idle`]);
-//! 3. `created_at > now + leeway`: not yet valid (a fast clock sealed it);
+//! Clock rules, checked in this order when opening at time `now` with
+//! idle timeout `I` (if any), maximum lifetime `M`, leeway and cut-off:
+//!
+//! 1. `now >= created_at + min(lifetime, M)`: expired ([`Deadline::Absolute`]);
+//! 2. `I` set and `now >= renewed_at + I`: expired ([`Deadline::Idle`]);
+//! 3. `renewed_at > now + leeway`: not yet valid (a fast clock sealed it);
 //! 4. `created_at < cut-off`: revoked.
 //!
 //! A deadline is exclusive: a session whose deadline is `t` opens at `t - 1`
-//! and is expired at `t`. The leeway only forgives creation times in the
-//! future; it never extends a deadline.
+//! and is expired at `t`. The leeway only forgives times in the future; it
+//! never extends a deadline.
 
 use core::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Malformed};
 
@@ -37,12 +48,14 @@ pub const MAX_TIME: u64 = 253_402_300_799;
 
 /// Length of a session id in bytes.
 pub(crate) const ID_LEN: usize = 16;
+/// Length of a schema id in bytes.
+pub(crate) const SCHEMA_ID_LEN: usize = 4;
 /// Longest varint: ten 7-bit groups hold 64 bits.
 const MAX_VARINT_LEN: usize = 10;
 /// Envelope bytes when every time takes its longest varint (times up to
 /// [`MAX_TIME`]): the worst case, for size guarantees that hold at any date.
-pub(crate) const MAX_ENVELOPE_LEN: usize = 3 * varint_len(MAX_TIME) + ID_LEN;
-const _: () = assert!(MAX_ENVELOPE_LEN == 34);
+pub(crate) const MAX_ENVELOPE_LEN: usize = 3 * varint_len(MAX_TIME) + SCHEMA_ID_LEN + ID_LEN;
+const _: () = assert!(MAX_ENVELOPE_LEN == 38);
 
 /// Which deadline a session passed; carried by
 /// [`Error::Expired`](crate::Error::Expired).
@@ -55,7 +68,7 @@ pub enum Deadline {
 }
 
 /// A random 128-bit identifier of one session, fixed from creation (or
-/// [regeneration](crate::Codec::new_envelope)) until it expires.
+/// [regeneration](crate::Session::regenerate)) until it expires.
 ///
 /// It is sealed inside the cookie, so only the server sees it. Use it to
 /// correlate log lines or as a key in a server-side deny list; it prints as
@@ -96,22 +109,48 @@ impl fmt::Debug for SessionId {
     }
 }
 
-/// A session's identity and clock: its id, when it was created, and its
-/// deadlines.
+/// The 4-byte id of a schema label, sealed into every cookie: the first four
+/// bytes of `SHA-256("sealed-session v1 schema" | 0x00 | label)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct SchemaId([u8; SCHEMA_ID_LEN]);
+
+impl SchemaId {
+    /// The id of `label`.
+    pub(crate) fn of(label: &str) -> Self {
+        let digest = Sha256::new()
+            .chain_update(b"sealed-session v1 schema\x00")
+            .chain_update(label.as_bytes())
+            .finalize();
+        let mut id = [0u8; SCHEMA_ID_LEN];
+        for (slot, byte) in id.iter_mut().zip(digest.iter()) {
+            *slot = *byte;
+        }
+        Self(id)
+    }
+}
+
+/// A session's identity and clock: its id, when it was created and last
+/// sealed, and its deadlines.
 ///
-/// Get a fresh one from [`Codec::new_envelope`](crate::Codec::new_envelope)
-/// (at login) or the one of an opened cookie from
-/// [`Opened::envelope`](crate::Opened::envelope); seal a value into it with
-/// [`Codec::seal_with`](crate::Codec::seal_with). Sealing keeps the id, the
-/// creation time and the absolute deadline, and moves the idle deadline
-/// forward.
+/// A [`Session`](crate::Session) holds one; the codec's
+/// [`open`](crate::Codec::open) returns the one of the cookie, and sealing
+/// keeps the id, the creation time and the absolute deadline, and moves the
+/// last-sealed time (and with it the idle deadline) to the time of the seal.
+///
+/// The deadlines are the ones the configuration that opened or made the
+/// envelope applies: the idle deadline is the last seal plus the configured
+/// idle timeout, and the absolute deadline is capped by the configured
+/// [maximum lifetime](crate::CodecBuilder::max_lifetime).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Envelope {
     id: SessionId,
     created_at: u64,
     absolute_deadline: u64,
-    /// 0 = no idle deadline.
-    idle_deadline: u64,
+    /// When the session was last sealed.
+    renewed_at: u64,
+    /// The idle timeout of the configuration that made or opened this
+    /// envelope, in seconds; 0 = none. Not sealed.
+    idle_timeout: u64,
 }
 
 impl Envelope {
@@ -127,6 +166,13 @@ impl Envelope {
         to_system_time(self.created_at)
     }
 
+    /// When the session was last sealed (whole seconds): the start of its
+    /// idle window.
+    #[must_use]
+    pub fn renewed_at(&self) -> SystemTime {
+        to_system_time(self.renewed_at)
+    }
+
     /// When the session expires whatever its activity.
     #[must_use]
     pub fn absolute_deadline(&self) -> SystemTime {
@@ -134,14 +180,11 @@ impl Envelope {
     }
 
     /// When the session expires unless it is sealed again before, if the
-    /// codec has an idle timeout.
-    ///
-    /// For an envelope from [`Codec::new_envelope`](crate::Codec::new_envelope)
-    /// this is the deadline a seal at that instant would write; every seal
-    /// recomputes it.
+    /// configuration has an idle timeout: the last seal plus the idle
+    /// timeout, never after the absolute deadline.
     #[must_use]
     pub fn idle_deadline(&self) -> Option<SystemTime> {
-        (self.idle_deadline != 0).then(|| to_system_time(self.idle_deadline))
+        self.idle_secs().map(to_system_time)
     }
 
     /// The earlier of the two deadlines: when the cookie stops opening if it
@@ -153,16 +196,15 @@ impl Envelope {
 
     /// The same session with its absolute deadline set to `lifetime` after
     /// its creation (whole seconds, clamped to [`MAX_TIME`]): a per-session
-    /// lifetime, such as 30 days for "remember me".
+    /// lifetime, such as 30 days for "remember me". Sealing caps it at the
+    /// configured [maximum lifetime](crate::CodecBuilder::max_lifetime).
     ///
     /// A lifetime under one second makes a session that is already expired,
-    /// which [`Codec::seal_with`](crate::Codec::seal_with) refuses.
+    /// which sealing refuses.
     #[must_use]
     pub fn with_lifetime(mut self, lifetime: Duration) -> Self {
         self.absolute_deadline = add_secs(self.created_at, lifetime.as_secs());
-        if self.idle_deadline > self.absolute_deadline {
-            self.idle_deadline = self.absolute_deadline;
-        }
+        self.renewed_at = self.renewed_at.min(self.absolute_deadline);
         self
     }
 
@@ -172,13 +214,14 @@ impl Envelope {
         id: [u8; ID_LEN],
         created_at: u64,
         absolute_deadline: u64,
-        idle_deadline: u64,
+        renewed_at: u64,
     ) -> Self {
         Self {
             id: SessionId(id),
             created_at,
             absolute_deadline,
-            idle_deadline,
+            renewed_at,
+            idle_timeout: 0,
         }
     }
 
@@ -188,93 +231,133 @@ impl Envelope {
         self
     }
 
-    /// A new session created at `now`.
-    pub(crate) fn fresh(id: SessionId, now: u64, lifetime: u64, idle_timeout: Option<u64>) -> Self {
-        let now = now.min(MAX_TIME);
-        let env = Self {
+    /// A new session sealed at `now`: created at `now`, or at the cut-off if
+    /// that is later (within the leeway, which the configuration checks),
+    /// so that the cut-off never revokes a session made after it.
+    pub(crate) fn fresh(id: SessionId, now: u64, lifetime: u64, rules: &ClockRules) -> Self {
+        let created_at = now.max(rules.not_before.unwrap_or(0)).min(MAX_TIME);
+        Self {
             id,
-            created_at: now,
-            absolute_deadline: add_secs(now, lifetime),
-            idle_deadline: 0,
-        };
-        env.touched(now, idle_timeout)
+            created_at,
+            absolute_deadline: add_secs(created_at, lifetime),
+            renewed_at: created_at,
+            idle_timeout: 0,
+        }
+        .governed(rules)
     }
 
-    /// The same session with its idle deadline moved to `now + idle_timeout`
-    /// (never past the absolute deadline), or cleared without idle timeout.
-    pub(crate) fn touched(mut self, now: u64, idle_timeout: Option<u64>) -> Self {
-        self.idle_deadline = match idle_timeout {
-            Some(t) => add_secs(now, t).min(self.absolute_deadline),
-            None => 0,
-        };
+    /// The envelope as `rules` see it: the absolute deadline capped at the
+    /// maximum lifetime, and the configured idle timeout.
+    pub(crate) fn governed(mut self, rules: &ClockRules) -> Self {
+        self.absolute_deadline = self
+            .absolute_deadline
+            .min(add_secs(self.created_at, rules.max_lifetime));
+        self.renewed_at = self.renewed_at.min(self.absolute_deadline);
+        self.idle_timeout = rules.idle_timeout.unwrap_or(0);
         self
+    }
+
+    /// The same session sealed at `now`: last sealed at `now` (never before
+    /// its creation, nor after its absolute deadline), under `rules`.
+    pub(crate) fn touched(mut self, now: u64, rules: &ClockRules) -> Self {
+        self.renewed_at = now.max(self.created_at);
+        self.governed(rules)
+    }
+
+    /// The idle deadline in Unix seconds, if there is an idle timeout.
+    fn idle_secs(&self) -> Option<u64> {
+        (self.idle_timeout != 0)
+            .then(|| add_secs(self.renewed_at, self.idle_timeout).min(self.absolute_deadline))
     }
 
     /// The deadline that comes first, in Unix seconds.
     pub(crate) fn effective_deadline(&self) -> u64 {
-        if self.idle_deadline == 0 {
-            self.absolute_deadline
-        } else {
-            self.idle_deadline.min(self.absolute_deadline)
-        }
+        self.idle_secs().unwrap_or(self.absolute_deadline)
     }
 
     /// Bytes [`Envelope::write`] produces.
     pub(crate) fn encoded_len(&self) -> usize {
+        let (lifetime, renewed) = self.deltas();
         varint_len(self.created_at)
-            + varint_len(self.absolute_deadline)
-            + varint_len(self.idle_deadline)
+            + varint_len(lifetime)
+            + varint_len(renewed)
+            + SCHEMA_ID_LEN
             + ID_LEN
     }
 
-    /// Writes the envelope at the start of `out` and returns the rest, or
-    /// `None` if `out` is shorter than [`Envelope::encoded_len`].
-    pub(crate) fn write<'a>(&self, out: &'a mut [u8]) -> Option<&'a mut [u8]> {
+    /// The lifetime and the time since creation of the last seal, as sealed.
+    fn deltas(&self) -> (u64, u64) {
+        let lifetime = self.absolute_deadline.saturating_sub(self.created_at);
+        let renewed = self
+            .renewed_at
+            .saturating_sub(self.created_at)
+            .min(lifetime);
+        (lifetime, renewed)
+    }
+
+    /// Writes the envelope with `schema` at the start of `out` and returns
+    /// the rest, or `None` if `out` is shorter than
+    /// [`Envelope::encoded_len`].
+    pub(crate) fn write<'a>(&self, schema: SchemaId, out: &'a mut [u8]) -> Option<&'a mut [u8]> {
+        let (lifetime, renewed) = self.deltas();
         let out = write_varint(out, self.created_at)?;
-        let out = write_varint(out, self.absolute_deadline)?;
-        let out = write_varint(out, self.idle_deadline)?;
+        let out = write_varint(out, lifetime)?;
+        let out = write_varint(out, renewed)?;
+        let (schema_slot, out) = out.split_at_mut_checked(SCHEMA_ID_LEN)?;
+        schema_slot.copy_from_slice(&schema.0);
         let (id, rest) = out.split_at_mut_checked(ID_LEN)?;
         id.copy_from_slice(&self.id.0);
         Some(rest)
     }
 
-    /// Reads an envelope from the start of a plaintext and returns it with
-    /// the payload that follows.
-    pub(crate) fn read(plaintext: &[u8]) -> Result<(Self, &[u8]), Malformed> {
+    /// Reads an envelope from the start of a plaintext and returns it as
+    /// `rules` see it, with the schema id it was sealed under and the
+    /// payload that follows.
+    pub(crate) fn read<'a>(
+        plaintext: &'a [u8],
+        rules: &ClockRules,
+    ) -> Result<(Self, SchemaId, &'a [u8]), Malformed> {
         let (created_at, rest) = read_varint(plaintext).ok_or(Malformed::Envelope)?;
-        let (absolute_deadline, rest) = read_varint(rest).ok_or(Malformed::Envelope)?;
-        let (idle_deadline, rest) = read_varint(rest).ok_or(Malformed::Envelope)?;
+        let (lifetime, rest) = read_varint(rest).ok_or(Malformed::Envelope)?;
+        let (renewed, rest) = read_varint(rest).ok_or(Malformed::Envelope)?;
+        let (schema, rest) = rest
+            .split_first_chunk::<SCHEMA_ID_LEN>()
+            .ok_or(Malformed::Envelope)?;
         let (id, payload) = rest
             .split_first_chunk::<ID_LEN>()
             .ok_or(Malformed::Envelope)?;
-        let well_formed = created_at <= absolute_deadline
-            && absolute_deadline <= MAX_TIME
-            && idle_deadline <= absolute_deadline;
-        if !well_formed {
+        let absolute_deadline = created_at
+            .checked_add(lifetime)
+            .filter(|&deadline| deadline <= MAX_TIME)
+            .ok_or(Malformed::Envelope)?;
+        if renewed > lifetime {
             return Err(Malformed::Envelope);
         }
-        let env = Self {
+        let envelope = Self {
             id: SessionId(*id),
             created_at,
             absolute_deadline,
-            idle_deadline,
+            // `renewed <= lifetime`, so this is at most the deadline.
+            renewed_at: created_at + renewed,
+            idle_timeout: 0,
         };
-        Ok((env, payload))
+        Ok((envelope.governed(rules), SchemaId(*schema), payload))
     }
 
-    /// Applies the clock rules (see the module docs) at `now`.
+    /// Applies the clock rules (see the module docs) at `now` to an envelope
+    /// [`governed`](Envelope::governed) by `rules`.
     pub(crate) fn check(&self, now: u64, rules: &ClockRules) -> Result<(), Error> {
         if now >= self.absolute_deadline {
             return Err(Error::Expired {
                 deadline: Deadline::Absolute,
             });
         }
-        if self.idle_deadline != 0 && now >= self.idle_deadline {
+        if self.idle_secs().is_some_and(|idle| now >= idle) {
             return Err(Error::Expired {
                 deadline: Deadline::Idle,
             });
         }
-        if self.created_at > now.saturating_add(rules.leeway) {
+        if self.renewed_at > now.saturating_add(rules.leeway) {
             return Err(Error::NotYetValid);
         }
         if rules.not_before.is_some_and(|cut| self.created_at < cut) {
@@ -284,13 +367,17 @@ impl Envelope {
     }
 }
 
-/// The configurable part of the clock rules.
+/// The configured part of the clock rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ClockRules {
-    /// Seconds a creation time may lie in the future.
+    /// Seconds a time may lie in the future.
     pub(crate) leeway: u64,
     /// Sessions created before this Unix second are revoked.
     pub(crate) not_before: Option<u64>,
+    /// Seconds after the last seal that a session expires, if set.
+    pub(crate) idle_timeout: Option<u64>,
+    /// The longest lifetime any session may have, in seconds.
+    pub(crate) max_lifetime: u64,
 }
 
 /// Unix seconds of `t`, clamped to `0..=MAX_TIME`.
@@ -303,8 +390,7 @@ pub(crate) fn unix_secs(t: SystemTime) -> u64 {
 /// Unix seconds of `t` rounded up to the next whole second, clamped to
 /// `0..=MAX_TIME`. Used for the cut-off: creation times are stored in whole
 /// seconds (rounded down), so rounding the cut-off up makes sure that every
-/// session created before it is revoked, at the price of also revoking those
-/// created in the same second after it.
+/// session created before it is revoked.
 pub(crate) fn unix_secs_ceil(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| {
         d.as_secs()
@@ -374,130 +460,4 @@ fn read_varint(input: &[u8]) -> Option<(u64, &[u8])> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn varints_round_trip_at_every_group_boundary() {
-        let mut values = vec![0, 1, 127, 128, 16_383, 16_384, u64::MAX, MAX_TIME];
-        values.extend((1..64).map(|s| 1u64 << s));
-        values.extend((1..64).map(|s| (1u64 << s) - 1));
-        for v in values {
-            let mut buf = [0xAA; 12];
-            let rest_len = write_varint(&mut buf, v).map(|r| r.len());
-            assert_eq!(rest_len, Some(12 - varint_len(v)), "v = {v}");
-            let (back, rest) = read_varint(&buf).expect("reads back");
-            assert_eq!(back, v);
-            assert_eq!(rest.len(), 12 - varint_len(v));
-        }
-    }
-
-    #[test]
-    fn varints_match_postcard() {
-        for v in [0u64, 1, 300, 1_700_000_000, MAX_TIME, u64::MAX] {
-            let mut ours = [0u8; 10];
-            write_varint(&mut ours, v).expect("fits");
-            let theirs = postcard::to_allocvec(&v).expect("serializes");
-            assert_eq!(&ours[..varint_len(v)], theirs.as_slice());
-        }
-    }
-
-    #[test]
-    fn non_minimal_long_and_cut_varints_are_rejected() {
-        assert_eq!(read_varint(&[0x80, 0x00]), None, "overlong zero");
-        assert_eq!(read_varint(&[0x81, 0x00]), None, "redundant final group");
-        assert_eq!(read_varint(&[0x80]), None, "cut off");
-        assert_eq!(read_varint(&[]), None, "empty");
-        let mut eleven = [0xff; 11];
-        eleven[10] = 0x01;
-        assert_eq!(read_varint(&eleven), None, "longer than 10 bytes");
-        let mut overflow = [0xff; 10];
-        overflow[9] = 0x02;
-        assert_eq!(read_varint(&overflow), None, "65th bit");
-        overflow[9] = 0x01;
-        assert_eq!(read_varint(&overflow).map(|(v, _)| v), Some(u64::MAX));
-    }
-
-    fn env(created: u64, abs: u64, idle: u64) -> Envelope {
-        Envelope {
-            id: SessionId([7; ID_LEN]),
-            created_at: created,
-            absolute_deadline: abs,
-            idle_deadline: idle,
-        }
-    }
-
-    #[test]
-    fn envelope_round_trips_and_rejects_broken_rules() {
-        let e = env(1_700_000_000, 1_700_604_800, 1_700_001_800);
-        let mut buf = vec![0u8; e.encoded_len() + 3];
-        let rest = e.write(&mut buf).expect("fits");
-        rest.copy_from_slice(b"xyz");
-        assert_eq!(Envelope::read(&buf), Ok((e, &b"xyz"[..])));
-
-        for bad in [env(10, 9, 0), env(0, MAX_TIME + 1, 0), env(0, 100, 101)] {
-            let mut buf = vec![0u8; bad.encoded_len()];
-            bad.write(&mut buf).expect("fits");
-            assert_eq!(Envelope::read(&buf), Err(Malformed::Envelope), "{bad:?}");
-        }
-        assert_eq!(
-            Envelope::read(&buf[..e.encoded_len() - 1]),
-            Err(Malformed::Envelope)
-        );
-    }
-
-    #[test]
-    fn clock_rules_apply_in_order_with_exclusive_deadlines() {
-        let rules = ClockRules {
-            leeway: 60,
-            not_before: Some(1000),
-        };
-        let e = env(1000, 2000, 1500);
-        assert_eq!(e.check(1499, &rules), Ok(()));
-        assert_eq!(
-            e.check(1500, &rules),
-            Err(Error::Expired {
-                deadline: Deadline::Idle
-            })
-        );
-        assert_eq!(
-            e.check(2000, &rules),
-            Err(Error::Expired {
-                deadline: Deadline::Absolute
-            })
-        );
-        assert_eq!(e.check(940, &rules), Ok(()), "60 s early is within leeway");
-        assert_eq!(e.check(939, &rules), Err(Error::NotYetValid));
-        let old = env(999, 2000, 0);
-        assert_eq!(old.check(1100, &rules), Err(Error::Revoked));
-    }
-
-    #[test]
-    fn cut_off_rounds_up_and_creation_rounds_down() {
-        let t = UNIX_EPOCH + Duration::from_secs(1_000);
-        assert_eq!((unix_secs(t), unix_secs_ceil(t)), (1_000, 1_000));
-        let later = t + Duration::from_millis(500);
-        assert_eq!((unix_secs(later), unix_secs_ceil(later)), (1_000, 1_001));
-        let before_epoch = UNIX_EPOCH - Duration::from_secs(5);
-        assert_eq!(
-            (unix_secs(before_epoch), unix_secs_ceil(before_epoch)),
-            (0, 0)
-        );
-        let far = UNIX_EPOCH + Duration::from_secs(MAX_TIME + 10);
-        assert_eq!((unix_secs(far), unix_secs_ceil(far)), (MAX_TIME, MAX_TIME));
-    }
-
-    #[test]
-    fn touching_never_passes_the_absolute_deadline() {
-        let e = Envelope::fresh(SessionId([1; ID_LEN]), 100, 50, Some(30));
-        assert_eq!(
-            (e.created_at, e.absolute_deadline, e.idle_deadline),
-            (100, 150, 130)
-        );
-        assert_eq!(e.touched(140, Some(30)).idle_deadline, 150);
-        assert_eq!(e.touched(140, None).idle_deadline, 0);
-        assert_eq!(e.with_lifetime(Duration::from_secs(20)).idle_deadline, 120);
-        let far = Envelope::fresh(SessionId([1; ID_LEN]), u64::MAX, u64::MAX, Some(1));
-        assert_eq!(far.absolute_deadline, MAX_TIME);
-    }
-}
+mod tests;

@@ -14,6 +14,7 @@
 
 use core::fmt;
 
+use crate::algorithm::Algorithm;
 use crate::envelope::Deadline;
 use crate::keyring::KeyId;
 
@@ -49,6 +50,9 @@ pub enum Error {
     UnsupportedVersion(u8),
     /// The token's second byte names no algorithm this release knows.
     UnknownAlgorithm(u8),
+    /// The token names an algorithm this codec does not open: it was taken
+    /// out of [`open_algorithms`](crate::CodecBuilder::open_algorithms).
+    DisabledAlgorithm(Algorithm),
     /// The token was sealed under a key id that is not in the keyring: the
     /// secret was retired, or the cookie comes from another deployment.
     UnknownKey(KeyId),
@@ -67,22 +71,60 @@ pub enum Error {
     /// [`reject_created_before`](crate::CodecBuilder::reject_created_before)
     /// cut-off: everybody was logged out after it was issued.
     Revoked,
-    /// The payload was authentic but does not decode as the requested type, or
-    /// bytes are left over. The session type changed in a way postcard cannot
-    /// read across (renamed enum variants, reordered or removed fields), or
-    /// the value nests deeper than [`MAX_NESTING`](crate::MAX_NESTING) or
-    /// holds more collection elements and map entries in total than its
-    /// payload has bytes, which takes zero-sized elements (both sealed,
-    /// refused when opening: see [`MAX_NESTING`](crate::MAX_NESTING)).
+    /// The cookie is authentic but was sealed under another
+    /// [schema label](crate::CodecBuilder::schema): its payload is a value of
+    /// another session type (or of the same type with another meaning), so
+    /// it is not decoded. Expected for every outstanding cookie right after
+    /// the label changes, unless a [migration](crate::CodecBuilder::migrate_from)
+    /// accepts the previous label.
+    SchemaMismatch,
+    /// The payload was authentic, under this codec's schema label, but does
+    /// not decode as the requested type, or bytes are left over.
+    ///
+    /// The session type changed without a new
+    /// [schema label](crate::CodecBuilder::schema) in a way postcard cannot
+    /// read across, or the type needs a self-describing format to decode
+    /// (see [`Unserializable`] for what is refused when sealing and the
+    /// README's "Session types" for what is not). A change postcard *can*
+    /// read across (reordered enum variants, two fields of the same type
+    /// swapped) is not caught here: it reads old cookies with the wrong
+    /// meaning. Change the schema label whenever the type changes.
     Deserialize,
-    /// The value could not be serialized with postcard (for example a sequence
-    /// whose length is not known in advance, or a `Serialize` impl that failed).
-    Serialize,
+    /// The value could not be turned into a payload that opens again; see
+    /// [`Unserializable`] for why. Nothing was encrypted.
+    Serialize(Unserializable),
     /// The operating system's random number generator failed; no nonce or
     /// session id could be drawn, so nothing was sealed.
     Random,
     /// The keyring or codec configuration is invalid.
     Config(ConfigError),
+}
+
+/// Why a value cannot be sealed; carried by [`Error::Serialize`].
+///
+/// Sealing refuses every value that the codec would not open again, when
+/// that can be seen while serializing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Unserializable {
+    /// A sequence or map does not say its length up front: postcard needs
+    /// it. `#[serde(flatten)]` does this, and so does an iterator serialized
+    /// with `collect_seq` without an exact size hint.
+    LengthUnknown,
+    /// `#[serde(skip_serializing_if = ...)]` skipped a struct field. postcard
+    /// reads fields by position, so the value would decode the next field in
+    /// its place, or fail. Remove the attribute (use `Option` for optional
+    /// fields).
+    SkippedField,
+    /// The value nests deeper than [`MAX_NESTING`](crate::MAX_NESTING).
+    TooDeep,
+    /// The value holds more collection elements and map entries, counted at
+    /// every level, than its payload has bytes (only collections of
+    /// zero-sized values such as `()` can).
+    TooManyElements,
+    /// The value's `Serialize` implementation failed, or wrote something
+    /// else the second time.
+    Failed,
 }
 
 /// Which part of a token is malformed; carried by [`Error::Malformed`].
@@ -120,6 +162,15 @@ pub enum ConfigError {
         index: usize,
         /// Its length in bytes (after base64 decoding for `base64:` secrets).
         len: usize,
+    },
+    /// A secret is long enough but cannot be a random secret: it is one of
+    /// the examples of this crate's documentation, has fewer than 8 distinct
+    /// bytes, or repeats a pattern of 8 bytes or fewer.
+    WeakSecret {
+        /// Position of the secret in the list.
+        index: usize,
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// A secret starts with `base64:` but the rest is not standard base64.
     InvalidBase64Secret {
@@ -168,9 +219,28 @@ pub enum ConfigError {
     },
     /// A duration setting is shorter than one second.
     DurationTooShort {
-        /// Which setting (`"lifetime"` or `"idle_timeout"`).
+        /// Which setting (`"lifetime"`, `"max_lifetime"` or `"idle_timeout"`).
         setting: &'static str,
     },
+    /// The [maximum lifetime](crate::CodecBuilder::max_lifetime) is shorter
+    /// than the lifetime of new sessions.
+    MaxLifetimeTooShort,
+    /// The [cut-off](crate::CodecBuilder::reject_created_before) is later
+    /// than now plus the leeway: no session could be created, so nobody
+    /// could log in. At seal time (a clock that went back since the codec
+    /// was built) no session is made and this is the error.
+    CutOffInFuture,
+    /// An application label, schema label or migration label is not 0 to 64
+    /// bytes of visible ASCII, or two schema labels of one codec collide.
+    InvalidLabel {
+        /// Which setting (`"app_label"`, `"schema"` or `"migrate_from"`).
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The algorithm that seals is not among the algorithms that open
+    /// ([`open_algorithms`](crate::CodecBuilder::open_algorithms)).
+    SealingAlgorithmNotOpened,
     /// The cookie name starts with `__Host-` or `__Secure-` (in any case) but
     /// the cookie attributes break that prefix's rules, so browsers would
     /// silently refuse every `Set-Cookie`.
@@ -215,6 +285,7 @@ impl Error {
             Self::Malformed(_) => "malformed",
             Self::UnsupportedVersion(_) => "unsupported-version",
             Self::UnknownAlgorithm(_) => "unknown-algorithm",
+            Self::DisabledAlgorithm(_) => "disabled-algorithm",
             Self::UnknownKey(_) => "unknown-key",
             Self::AuthenticationFailed => "authentication-failed",
             Self::Expired {
@@ -225,8 +296,9 @@ impl Error {
             } => "expired-idle",
             Self::NotYetValid => "not-yet-valid",
             Self::Revoked => "revoked",
+            Self::SchemaMismatch => "schema-mismatch",
             Self::Deserialize => "deserialize",
-            Self::Serialize => "serialize",
+            Self::Serialize(_) => "serialize",
             Self::Random => "random",
             Self::Config(_) => "config",
         }
@@ -258,6 +330,10 @@ impl fmt::Display for Error {
             Self::UnknownAlgorithm(a) => {
                 write!(f, "session cookie names unknown algorithm 0x{a:02x}")
             }
+            Self::DisabledAlgorithm(a) => write!(
+                f,
+                "session cookie was sealed with {a}, which this configuration does not open"
+            ),
             Self::UnknownKey(id) => write!(
                 f,
                 "session cookie was sealed under key id {id}, which is not in the keyring \
@@ -280,17 +356,37 @@ impl fmt::Display for Error {
             Self::Revoked => {
                 f.write_str("session was created before the configured cut-off and is revoked")
             }
+            Self::SchemaMismatch => f.write_str(
+                "session cookie is authentic but was sealed under another schema label (another \
+                 session type); it is not decoded",
+            ),
             Self::Deserialize => f.write_str(
                 "session payload is authentic but does not decode as the requested type; the \
-                 session type probably changed incompatibly between releases",
+                 session type changed without a new schema label, or cannot be read by postcard",
             ),
-            Self::Serialize => f.write_str(
-                "session value cannot be serialized with postcard (sequences and maps must \
-                 know their length up front)",
-            ),
+            Self::Serialize(reason) => write!(f, "session value cannot be sealed: {reason}"),
             Self::Random => f.write_str("the operating system's random number generator failed"),
             Self::Config(c) => write!(f, "invalid session configuration: {c}"),
         }
+    }
+}
+
+impl fmt::Display for Unserializable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::LengthUnknown => {
+                "a sequence or map has no length up front (#[serde(flatten)], or an iterator \
+                 without an exact size)"
+            }
+            Self::SkippedField => {
+                "#[serde(skip_serializing_if)] skipped a field; postcard reads fields by position"
+            }
+            Self::TooDeep => "the value nests deeper than MAX_NESTING (128) levels",
+            Self::TooManyElements => {
+                "the value has more collection elements than payload bytes (zero-sized elements)"
+            }
+            Self::Failed => "the value's Serialize implementation failed",
+        })
     }
 }
 
@@ -316,6 +412,11 @@ impl fmt::Display for ConfigError {
                 "secret #{index} is {len} bytes; every secret needs at least {} bytes \
                  (generate one with Keyring::generate_secret)",
                 crate::keyring::MIN_SECRET_LEN
+            ),
+            Self::WeakSecret { index, reason } => write!(
+                f,
+                "secret #{index} is not a random secret: {reason} (generate one with \
+                 Keyring::generate_secret)"
             ),
             Self::InvalidBase64Secret { index } => write!(
                 f,
@@ -345,6 +446,17 @@ impl fmt::Display for ConfigError {
             ),
             Self::DurationTooShort { setting } => {
                 write!(f, "{setting} must be at least one second")
+            }
+            Self::MaxLifetimeTooShort => {
+                f.write_str("max_lifetime must be at least the lifetime of new sessions")
+            }
+            Self::CutOffInFuture => f.write_str(
+                "reject_created_before is later than now plus the leeway; no session could be \
+                 created (use a fixed instant in the past)",
+            ),
+            Self::InvalidLabel { setting, reason } => write!(f, "invalid {setting}: {reason}"),
+            Self::SealingAlgorithmNotOpened => {
+                f.write_str("the algorithm that seals must be one of the algorithms that open")
             }
             Self::CookiePrefix { prefix, requires } => write!(
                 f,

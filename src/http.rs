@@ -373,7 +373,7 @@ impl SessionConfig {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     #[must_use = "a session does nothing until it is written into the response"]
-    pub fn load<T: DeserializeOwned>(&self, headers: &HeaderMap) -> Session<T> {
+    pub fn load<T: DeserializeOwned + 'static>(&self, headers: &HeaderMap) -> Session<T> {
         self.load_at(headers, None, SystemTime::now())
     }
 
@@ -381,7 +381,7 @@ impl SessionConfig {
     /// (see [`Binding`]): only cookies sealed with the same binding open,
     /// and the session is sealed with it when written.
     #[must_use = "a session does nothing until it is written into the response"]
-    pub fn load_bound<T: DeserializeOwned>(
+    pub fn load_bound<T: DeserializeOwned + 'static>(
         &self,
         headers: &HeaderMap,
         binding: Binding,
@@ -392,7 +392,7 @@ impl SessionConfig {
     /// [`SessionConfig::load`] with an optional binding, at an explicit
     /// time.
     #[must_use = "a session does nothing until it is written into the response"]
-    pub fn load_at<T: DeserializeOwned>(
+    pub fn load_at<T: DeserializeOwned + 'static>(
         &self,
         headers: &HeaderMap,
         binding: Option<Binding>,
@@ -412,18 +412,17 @@ impl SessionConfig {
         });
         let chunks_seen = found.as_ref().map_or(0, |found| found.seen);
 
-        let mut first_error = None;
-        let mut untried = false;
+        let mut rejected = Rejected::default();
         let mut plain = false;
         for (tried, value) in cookie_values(headers, name).enumerate() {
             plain = true;
             if tried == MAX_SESSION_COOKIES_TRIED {
-                log_ignored_duplicates(name);
-                untried = true;
+                rejected.untried = true;
                 break;
             }
             match codec.open_value::<T>(value, binding.as_ref(), Chunking::ONE, now) {
                 Ok(opened) => {
+                    rejected.log(name, true);
                     let carried = Carried {
                         plain: true,
                         chunks: chunks_seen,
@@ -436,10 +435,7 @@ impl SessionConfig {
                     };
                     return Session::opened(self.clone(), opened, binding, carried, leftovers);
                 }
-                Err(error) => {
-                    log_rejected(name, &error);
-                    first_error.get_or_insert(error);
-                }
+                Err(error) => rejected.add(error),
             }
         }
         let carried = Carried {
@@ -452,18 +448,18 @@ impl SessionConfig {
                 .and_then(|joined| codec.open_value::<T>(&joined, binding.as_ref(), chunking, now));
             match opened {
                 Ok(opened) => {
+                    rejected.log(name, true);
                     // A plain cookie next to valid chunks (it did not open)
                     // is a leftover: the response removes it.
                     let leftovers = Carried { plain, chunks: 0 };
                     return Session::opened(self.clone(), opened, binding, carried, leftovers);
                 }
-                Err(error) => {
-                    log_rejected(name, &error);
-                    first_error.get_or_insert(error);
-                }
+                Err(error) => rejected.add(error),
             }
         }
-        Session::empty(self.clone(), first_error, untried, binding, carried)
+        rejected.log(name, false);
+        let untried = rejected.untried;
+        Session::empty(self.clone(), rejected.first, untried, binding, carried)
     }
 
     /// A `Set-Cookie` value for the cookie `name` carrying `value` until
@@ -672,35 +668,59 @@ fn check_domain(domain: &str) -> Result<(), Error> {
     }
 }
 
-/// One log event per rejected cookie: its name and the error code, never
-/// its value. Authentication failures are warnings (possible tampering);
-/// everything else (expired, retired secret, foreign cookie) is routine.
-#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-fn log_rejected(cookie_name: &str, error: &Error) {
-    #[cfg(feature = "tracing")]
-    if error.is_possible_tampering() {
-        tracing::warn!(
-            cookie = cookie_name,
-            reason = error.code(),
-            "session cookie failed authentication (possible tampering); treating as no session"
-        );
-    } else {
-        tracing::debug!(
-            cookie = cookie_name,
-            reason = error.code(),
-            "session cookie rejected; treating as no session"
-        );
-    }
+/// The cookies of one request that did not open: one log event for all of
+/// them, so that a request with many forged cookies costs one line.
+#[derive(Default)]
+struct Rejected {
+    /// How many were tried and failed.
+    count: usize,
+    /// Why the first one failed.
+    first: Option<Error>,
+    /// Whether any of them failed authentication (possible tampering).
+    tampered: bool,
+    /// Whether more cookies with the session's name were left untried.
+    untried: bool,
 }
 
-#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-fn log_ignored_duplicates(cookie_name: &str) {
-    #[cfg(feature = "tracing")]
-    tracing::debug!(
-        cookie = cookie_name,
-        limit = MAX_SESSION_COOKIES_TRIED,
-        "more session cookies with this name than are tried; ignoring the rest"
-    );
+impl Rejected {
+    fn add(&mut self, error: Error) {
+        self.count += 1;
+        self.tampered |= error.is_possible_tampering();
+        self.first.get_or_insert(error);
+    }
+
+    /// One event, if anything was rejected or left untried: the cookie's
+    /// name, how many were rejected, the first error code, whether
+    /// duplicates were left untried and whether another cookie opened
+    /// (`loaded`); never a value. A warning when one failed authentication
+    /// (possible tampering), otherwise a debug event (expired, retired
+    /// secret, foreign cookie: routine).
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    fn log(&self, cookie_name: &str, loaded: bool) {
+        #[cfg(feature = "tracing")]
+        if self.count > 0 || self.untried {
+            let reason = self.first.as_ref().map_or("none", Error::code);
+            if self.tampered {
+                tracing::warn!(
+                    cookie = cookie_name,
+                    rejected = self.count,
+                    reason,
+                    untried = self.untried,
+                    loaded,
+                    "session cookie failed authentication (possible tampering)"
+                );
+            } else {
+                tracing::debug!(
+                    cookie = cookie_name,
+                    rejected = self.count,
+                    reason,
+                    untried = self.untried,
+                    loaded,
+                    "session cookie rejected"
+                );
+            }
+        }
+    }
 }
 
 /// The bound on work per request, counted in AEAD attempts.

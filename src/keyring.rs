@@ -1,17 +1,32 @@
 //! Secrets to keys: the ordered list of secrets and what is derived from them.
 //!
-//! Every secret goes through HKDF-SHA256 once, when the keyring is built:
+//! Every secret goes through HKDF-SHA256. The extract step runs once, when
+//! the keyring is built; the expand step runs when a codec is built, with
+//! the codec's application label (empty by default):
 //!
 //! ```text
-//! PRK    = HKDF-Extract(salt = "sealed-session v1", IKM = secret)
-//! key id = HKDF-Expand(PRK, "sealed-session v1 key id", 4)
-//! K_xaes = HKDF-Expand(PRK, "sealed-session v1 key xaes256gcm", 32)
-//! K_xcha = HKDF-Expand(PRK, "sealed-session v1 key xchacha20poly1305", 32)
+//! PRK     = HKDF-Extract(salt = "sealed-session v1", IKM = secret)
+//! info(x) = "sealed-session v1 " | x | 0x00 | app label
+//! key id  = HKDF-Expand(PRK, info("key id"), 4)
+//! K_xaes  = HKDF-Expand(PRK, info("key xaes256gcm"), 32)
+//! K_xcha  = HKDF-Expand(PRK, info("key xchacha20poly1305"), 32)
 //! ```
 //!
-//! The secret bytes, the PRK and the derived key bytes are wiped as soon as the
-//! two ciphers are keyed; only the ciphers (which wipe themselves on drop) and
-//! the public key ids are kept. Nothing on the seal or open path runs HKDF.
+//! The keyring keeps one HKDF state per secret (the HMAC keyed with the PRK)
+//! and wipes its copy of the secret bytes; a codec keeps the two ciphers per
+//! secret and the public key ids, and wipes the derived key bytes once the
+//! ciphers are keyed. Nothing on the seal or open path runs HKDF.
+//!
+//! What is wiped, and what may not be: every buffer this module owns is
+//! wiped when dropped, and the HKDF and cipher states wipe themselves
+//! (`zeroize` features of `sha2`, `xaes-256-gcm` and `chacha20poly1305`).
+//! Values are boxed before they are moved into the lists, so building a
+//! keyring moves pointers, not keys. But Rust may leave copies of a value on
+//! the stack when it moves or returns it (the PRK inside `hkdf`'s extract
+//! step, a key schedule being built), and this crate cannot wipe those: a
+//! memory dump of a running process can still find key material. Wiping
+//! limits what outlives its use; it is not a defence against an attacker who
+//! can read the process's memory.
 
 use core::fmt;
 use std::sync::Arc;
@@ -33,6 +48,25 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// Prefix marking a text secret as base64 (standard alphabet) key material.
 pub const BASE64_SECRET_PREFIX: &str = "base64:";
 
+/// The fewest distinct byte values a secret may have. A random 32-byte
+/// secret has about 30; a hex string 16, a decimal one 10.
+const MIN_DISTINCT_BYTES: usize = 8;
+
+/// A secret that repeats a pattern this short (or shorter) over its whole
+/// length, such as `abcabcabc...`, is refused.
+const MAX_WEAK_PERIOD: usize = 8;
+
+/// Secrets that appeared in this crate's documentation and examples, in this
+/// release or earlier ones. Anyone who copied one into a deployment shares
+/// it with every reader of the docs, so they are refused.
+const DOCUMENTED_SECRETS: [&str; 5] = [
+    "a secret of at least 32 bytes, from your vault",
+    "an example secret that is 32+ bytes long",
+    "a fresh secret of at least 32 bytes, newest first",
+    "the previous secret, still accepted for opening..",
+    "long enough secret of 32+ bytes!!",
+];
+
 const HKDF_SALT: &[u8] = b"sealed-session v1";
 const INFO_KEY_ID: &[u8] = b"sealed-session v1 key id";
 const INFO_XAES: &[u8] = b"sealed-session v1 key xaes256gcm";
@@ -41,9 +75,10 @@ const INFO_XCHACHA: &[u8] = b"sealed-session v1 key xchacha20poly1305";
 /// The 4-byte public identifier of a secret, carried in every token so that
 /// opening tries exactly one key.
 ///
-/// It is derived from the secret with HKDF and reveals nothing about it. It
-/// prints as 8 lowercase hex digits, which makes it useful in logs to see
-/// which secret a deployment seals with.
+/// It is derived from the secret (and the codec's application label) with
+/// HKDF and reveals nothing about it. It prints as 8 lowercase hex digits,
+/// which makes it useful in logs to see which secret a deployment seals
+/// with.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KeyId(pub(crate) [u8; 4]);
 
@@ -67,48 +102,47 @@ impl fmt::Display for KeyId {
     }
 }
 
-/// One secret, after derivation.
-#[derive(Clone)]
-pub(crate) struct Entry {
-    pub(crate) id: KeyId,
-    pub(crate) keys: AeadKeys,
-}
-
 /// An ordered list of secrets: the first seals, every one opens.
 ///
 /// To rotate, put a new secret in front and keep the old ones behind it until
 /// every cookie sealed under them has expired (with a rolling deploy, first
 /// deploy it at the end of the list, so every instance opens it before any
 /// seals with it; the README has the steps); cookies opened under an old
-/// secret report [`Opened::sealed_with_old_secret`](crate::Opened::sealed_with_old_secret)
-/// so that they are re-sealed under the new one. Old secrets are never used
-/// to seal.
+/// secret are re-sealed under the new one on their next write. Old secrets
+/// are never used to seal.
 ///
-/// Cloning is cheap (the derived keys are shared). The derived keys are wiped
-/// from memory when the last clone is dropped, and `Debug` shows only the
-/// public key ids.
+/// Secrets must be at least [`MIN_SECRET_LEN`] bytes, have some variety
+/// (at least 8 distinct bytes, and no pattern of 8 bytes or fewer repeated
+/// over the whole secret), and must not be one of the example strings of
+/// this crate's documentation. Those checks catch mistakes, not weak
+/// passphrases: generate secrets with [`Keyring::generate_secret`] and use
+/// the `base64:` form it returns.
+///
+/// Cloning is cheap (the list is shared). What the keyring holds is wiped
+/// from memory when the last clone is dropped (see the module notes in the
+/// README's security section for what cannot be wiped), and `Debug` shows
+/// only how many secrets there are.
 ///
 /// ```
-/// use sealed_session::Keyring;
+/// use sealed_session::{ConfigError, Error, Keyring};
 ///
-/// let keyring = Keyring::new([
-///     "a fresh secret of at least 32 bytes, newest first",
-///     "the previous secret, still accepted for opening..",
-/// ])?;
+/// // In production: Keyring::from_env("SESSION_SECRETS")?
+/// let keyring = Keyring::new([Keyring::generate_secret()?, Keyring::generate_secret()?])?;
 /// assert_eq!(keyring.len(), 2);
 ///
 /// // Too short, and the message says which one:
-/// let err = Keyring::new(["long enough secret of 32+ bytes!!", "too short"]).unwrap_err();
+/// let err = Keyring::new([Keyring::generate_secret()?.as_str(), "too short"]).unwrap_err();
 /// assert_eq!(err.to_string(), "invalid session configuration: secret #1 is 9 bytes; \
 ///     every secret needs at least 32 bytes (generate one with Keyring::generate_secret)");
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Keyring {
-    // Boxed so that building the list moves pointers, never key schedules:
-    // a `Vec<Entry>` growing, or turning into an `Arc<[Entry]>`, would copy
-    // the ciphers and free the old buffer without wiping it.
-    entries: Arc<[Box<Entry>]>,
+    // Boxed so that building the list moves pointers, never HKDF states.
+    secrets: Arc<[Box<Hkdf<Sha256>>]>,
+    /// The keys under the empty application label, derived once: what most
+    /// codecs use.
+    unlabelled: Keys,
 }
 
 impl Keyring {
@@ -116,7 +150,7 @@ impl Keyring {
     ///
     /// Each secret is either text, whose UTF-8 bytes are the key material, or
     /// `base64:` followed by standard base64 (padding optional), whose decoded
-    /// bytes are. Either way it must be at least [`MIN_SECRET_LEN`] bytes.
+    /// bytes are.
     ///
     /// The keyring copies what it needs and wipes its copies; the caller's
     /// strings are the caller's to wipe.
@@ -124,27 +158,27 @@ impl Keyring {
     /// # Errors
     ///
     /// [`Error::Config`] with [`ConfigError::NoSecrets`],
-    /// [`ConfigError::SecretTooShort`], [`ConfigError::InvalidBase64Secret`] or
+    /// [`ConfigError::SecretTooShort`], [`ConfigError::WeakSecret`],
+    /// [`ConfigError::InvalidBase64Secret`] or
     /// [`ConfigError::DuplicateKeyId`].
     pub fn new<I>(secrets: I) -> Result<Self, Error>
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let mut entries = Vec::new();
+        let mut list = Secrets::default();
         for (index, secret) in secrets.into_iter().enumerate() {
             let text = secret.as_ref();
-            let entry = match text.strip_prefix(BASE64_SECRET_PREFIX) {
+            match text.strip_prefix(BASE64_SECRET_PREFIX) {
                 Some(encoded) => {
                     let bytes = decode_base64_secret(encoded)
                         .ok_or(ConfigError::InvalidBase64Secret { index })?;
-                    derive(index, &bytes)?
+                    list.push(index, &bytes)?;
                 }
-                None => derive(index, text.as_bytes())?,
-            };
-            push_unique(&mut entries, index, entry)?;
+                None => list.push(index, text.as_bytes())?,
+            }
         }
-        Self::from_entries(entries)
+        list.finish()
     }
 
     /// Builds a keyring from raw secret bytes, newest first, for key material
@@ -159,12 +193,11 @@ impl Keyring {
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
-        let mut entries = Vec::new();
+        let mut list = Secrets::default();
         for (index, secret) in secrets.into_iter().enumerate() {
-            let entry = derive(index, secret.as_ref())?;
-            push_unique(&mut entries, index, entry)?;
+            list.push(index, secret.as_ref())?;
         }
-        Self::from_entries(entries)
+        list.finish()
     }
 
     /// Builds a keyring from an environment variable holding comma-separated
@@ -228,65 +261,140 @@ impl Keyring {
         Ok(out)
     }
 
-    /// Number of secrets.
+    /// Number of secrets (at least one).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.secrets.len()
     }
 
     /// Always `false`: a keyring has at least one secret. Present because
     /// `len` is.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.secrets.is_empty()
     }
 
-    /// The key ids, in the order the secrets were given; the first seals.
-    pub fn key_ids(&self) -> impl ExactSizeIterator<Item = KeyId> + '_ {
-        self.entries.iter().map(|e| e.id)
+    /// The keys under the empty application label.
+    pub(crate) fn unlabelled(&self) -> &Keys {
+        &self.unlabelled
     }
 
-    /// The entry used for sealing.
-    pub(crate) fn current(&self) -> Option<&Entry> {
-        self.entries.first().map(|e| &**e)
-    }
-
-    /// The entry with this key id and its position (0 = current), if any.
-    /// A linear scan over a handful of public ids; nothing secret is compared.
-    pub(crate) fn find(&self, id: KeyId) -> Option<(usize, &Entry)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .find(|(_, e)| e.id == id)
-            .map(|(i, e)| (i, &**e))
-    }
-
-    #[allow(
-        clippy::vec_box,
-        reason = "boxed so that growing the Vec moves pointers, not keys"
-    )]
-    fn from_entries(entries: Vec<Box<Entry>>) -> Result<Self, Error> {
-        if entries.is_empty() {
-            return Err(ConfigError::NoSecrets.into());
+    /// The keys of every secret for `app_label` (checked by the codec
+    /// builder), in the order of the secrets.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::DuplicateKeyId`] if two secrets derive the same key
+    /// id under this label (with negligible probability for distinct
+    /// secrets).
+    pub(crate) fn keys(&self, app_label: &str) -> Result<Keys, Error> {
+        if app_label.is_empty() {
+            return Ok(self.unlabelled.clone());
         }
-        Ok(Self {
-            entries: entries.into(),
-        })
+        derive_all(&self.secrets, app_label)
+    }
+}
+
+/// The keys of every secret for `app_label`, in the order of the secrets.
+fn derive_all(secrets: &[Box<Hkdf<Sha256>>], app_label: &str) -> Result<Keys, Error> {
+    let mut entries: Vec<Box<Entry>> = Vec::with_capacity(secrets.len());
+    for (index, hkdf) in secrets.iter().enumerate() {
+        let entry = derive_entry(hkdf, app_label);
+        if let Some(earlier) = entries.iter().position(|e| e.id == entry.id) {
+            return Err(ConfigError::DuplicateKeyId { index, earlier }.into());
+        }
+        entries.push(entry);
+    }
+    let mut entries = entries.into_iter();
+    match entries.next() {
+        Some(current) => Ok(Keys {
+            entries: Arc::new(KeyList {
+                current,
+                older: entries.collect(),
+            }),
+        }),
+        None => Err(ConfigError::NoSecrets.into()),
     }
 }
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Ids<'a>(&'a Keyring);
-        impl fmt::Debug for Ids<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_list().entries(self.0.key_ids()).finish()
-            }
-        }
         f.debug_struct("Keyring")
-            .field("key_ids", &Ids(self))
+            .field("secrets", &self.secrets.len())
             .finish_non_exhaustive()
     }
+}
+
+/// The list being built: checked secrets, extracted.
+#[derive(Default)]
+struct Secrets {
+    list: Vec<Box<Hkdf<Sha256>>>,
+}
+
+impl Secrets {
+    /// Checks one secret and runs the extract step.
+    fn push(&mut self, index: usize, secret: &[u8]) -> Result<(), Error> {
+        check_secret(index, secret)?;
+        // `extract` hands back the PRK as well as the HKDF state keyed with
+        // it; wipe that copy. (A secret listed twice derives the same key
+        // ids, which `finish` refuses.)
+        let (mut prk, hkdf) = Hkdf::<Sha256>::extract(Some(HKDF_SALT), secret);
+        prk.as_mut_slice().zeroize();
+        self.list.push(Box::new(hkdf));
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Keyring, Error> {
+        // Refuses an empty list.
+        let unlabelled = derive_all(&self.list, "")?;
+        Ok(Keyring {
+            secrets: self.list.into(),
+            unlabelled,
+        })
+    }
+}
+
+/// The checks every secret must pass, in the order they are reported.
+fn check_secret(index: usize, secret: &[u8]) -> Result<(), Error> {
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(ConfigError::SecretTooShort {
+            index,
+            len: secret.len(),
+        }
+        .into());
+    }
+    let reason = if DOCUMENTED_SECRETS.iter().any(|s| s.as_bytes() == secret) {
+        Some("it is an example from the documentation")
+    } else if distinct_bytes(secret) < MIN_DISTINCT_BYTES {
+        Some("it has fewer than 8 distinct bytes")
+    } else if smallest_period(secret) <= MAX_WEAK_PERIOD {
+        Some("it repeats a pattern of 8 bytes or fewer")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(ConfigError::WeakSecret { index, reason }.into()),
+        None => Ok(()),
+    }
+}
+
+/// How many distinct byte values `bytes` holds.
+fn distinct_bytes(bytes: &[u8]) -> usize {
+    let mut seen = [false; 256];
+    for &b in bytes {
+        if let Some(slot) = seen.get_mut(usize::from(b)) {
+            *slot = true;
+        }
+    }
+    seen.iter().filter(|&&s| s).count()
+}
+
+/// The smallest `p` such that `bytes[i] == bytes[i + p]` wherever both
+/// exist (the length itself when there is no shorter one).
+fn smallest_period(bytes: &[u8]) -> usize {
+    (1..bytes.len())
+        .find(|&p| bytes.iter().zip(bytes.iter().skip(p)).all(|(a, b)| a == b))
+        .unwrap_or(bytes.len())
 }
 
 /// Strict-enough decoding of the `base64:` form: standard alphabet, padding
@@ -302,56 +410,74 @@ fn decode_base64_secret(encoded: &str) -> Option<Zeroizing<Vec<u8>>> {
     Some(out)
 }
 
-/// Runs the v1 key schedule for one secret.
-fn derive(index: usize, secret: &[u8]) -> Result<Box<Entry>, Error> {
-    if secret.len() < MIN_SECRET_LEN {
-        return Err(ConfigError::SecretTooShort {
-            index,
-            len: secret.len(),
-        }
-        .into());
-    }
-    // `extract` hands back the PRK as well; wipe it. The HMAC state inside
-    // `hkdf` is wiped on drop by sha2's `zeroize` feature.
-    let (mut prk, hkdf) = Hkdf::<Sha256>::extract(Some(HKDF_SALT), secret);
-    prk.as_mut_slice().zeroize();
+/// One secret's keys for one application label.
+pub(crate) struct Entry {
+    pub(crate) id: KeyId,
+    pub(crate) keys: AeadKeys,
+}
 
+/// The keys of every secret of a keyring for one application label: what a
+/// codec holds. Never empty, so there is always a key to seal with.
+#[derive(Clone)]
+pub(crate) struct Keys {
+    entries: Arc<KeyList>,
+}
+
+struct KeyList {
+    current: Box<Entry>,
+    older: Vec<Box<Entry>>,
+}
+
+impl Keys {
+    /// The entry used for sealing.
+    pub(crate) fn current(&self) -> &Entry {
+        &self.entries.current
+    }
+
+    /// The entry with this key id and its position (0 = current), if any.
+    /// A linear scan over a handful of public ids; nothing secret is compared.
+    pub(crate) fn find(&self, id: KeyId) -> Option<(usize, &Entry)> {
+        self.iter().enumerate().find(|(_, e)| e.id == id)
+    }
+
+    /// The key ids, in the order of the secrets; the first seals.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = KeyId> + '_ {
+        self.iter().map(|e| e.id)
+    }
+
+    /// Every entry, the current one first.
+    fn iter(&self) -> impl Iterator<Item = &Entry> + '_ {
+        core::iter::once(&*self.entries.current).chain(self.entries.older.iter().map(|e| &**e))
+    }
+}
+
+/// The expand step for one secret and application label.
+fn derive_entry(hkdf: &Hkdf<Sha256>, app_label: &str) -> Box<Entry> {
+    let label = app_label.as_bytes();
     let mut id = [0u8; 4];
     let mut xaes = Zeroizing::new([0u8; KEY_LEN]);
     let mut xchacha = Zeroizing::new([0u8; KEY_LEN]);
-    expand(&hkdf, INFO_KEY_ID, &mut id);
-    expand(&hkdf, INFO_XAES, xaes.as_mut());
-    expand(&hkdf, INFO_XCHACHA, xchacha.as_mut());
-    Ok(Box::new(Entry {
+    expand(hkdf, INFO_KEY_ID, label, &mut id);
+    expand(hkdf, INFO_XAES, label, xaes.as_mut());
+    expand(hkdf, INFO_XCHACHA, label, xchacha.as_mut());
+    Box::new(Entry {
         id: KeyId(id),
         keys: AeadKeys::new(&xaes, &xchacha),
-    }))
+    })
 }
 
-/// HKDF-Expand into `out`. Every caller passes a fixed length of 4 or 32 bytes.
+/// HKDF-Expand with `info | 0x00 | label` into `out`. Every caller passes a
+/// fixed length of 4 or 32 bytes.
 #[allow(
     clippy::expect_used,
     reason = "HKDF-Expand fails only for outputs over 255 * 32 bytes; the lengths here are \
               compile-time constants of at most 32 (pinned below), never input"
 )]
-fn expand(hkdf: &Hkdf<Sha256>, info: &[u8], out: &mut [u8]) {
-    hkdf.expand(info, out)
+fn expand(hkdf: &Hkdf<Sha256>, info: &[u8], label: &[u8], out: &mut [u8]) {
+    hkdf.expand_multi_info(&[info, b"\x00", label], out)
         .expect("HKDF-SHA256 expands up to 8160 bytes");
 }
 const _: () = assert!(KEY_LEN <= 255 * 32);
 
-#[allow(
-    clippy::vec_box,
-    reason = "boxed so that growing the Vec moves pointers, not keys"
-)]
-fn push_unique(
-    entries: &mut Vec<Box<Entry>>,
-    index: usize,
-    entry: Box<Entry>,
-) -> Result<(), Error> {
-    if let Some(earlier) = entries.iter().position(|e| e.id == entry.id) {
-        return Err(ConfigError::DuplicateKeyId { index, earlier }.into());
-    }
-    entries.push(entry);
-    Ok(())
-}
+#[cfg(test)]
+mod tests;

@@ -14,11 +14,11 @@
 mod algorithm;
 mod chunks;
 mod codec;
-mod depth;
 mod envelope;
 mod error;
 mod http;
 mod keyring;
+mod payload;
 mod session;
 mod wire;
 
@@ -32,17 +32,17 @@ pub use algorithm::{Algorithm, UnknownAlgorithmName};
 pub use axum::MissingSessionLayer;
 pub use chunks::{DEFAULT_HEADER_BUDGET, MAX_CHUNKS};
 pub use codec::{
-    Codec, CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LIFETIME,
-    DEFAULT_MAX_COOKIE_SIZE, MAX_COOKIE_SIZE_CEILING, Opened,
+    Codec, CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_IDLE_TIMEOUT, DEFAULT_LEEWAY,
+    DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE, MAX_COOKIE_SIZE_CEILING, Opened,
 };
-pub use depth::MAX_NESTING;
 pub use envelope::{Deadline, Envelope, MAX_TIME, SessionId};
-pub use error::{ConfigError, Error, Malformed};
+pub use error::{ConfigError, Error, Malformed, Unserializable};
 pub use http::{
     MAX_COOKIE_AGE, MAX_SESSION_COOKIES_TRIED, Renewal, SameSite, SessionConfig,
     SessionConfigBuilder,
 };
 pub use keyring::{BASE64_SECRET_PREFIX, KeyId, Keyring, MIN_SECRET_LEN};
+pub use payload::MAX_NESTING;
 pub use session::{Session, Written};
 #[cfg(feature = "tower")]
 pub use tower::{ResponseFuture, SessionLayer, SessionService};

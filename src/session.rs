@@ -362,8 +362,12 @@ impl<T> Session<T> {
 
     /// Gives this session its own absolute lifetime, counted from its
     /// creation: for "remember me", call [`Session::regenerate`] and then
-    /// this with 30 days. Browsers keep no cookie past 400 days.
+    /// this with 30 days. It is capped at the codec's
+    /// [maximum lifetime](crate::CodecBuilder::max_lifetime) (by default the
+    /// codec's lifetime, so allow long sessions there). Browsers keep no
+    /// cookie past 400 days.
     pub fn set_lifetime(&self, lifetime: Duration) {
+        let lifetime = lifetime.min(self.config.codec().max_lifetime());
         let mut state = self.lock();
         state.mark_changed();
         state.lifetime = Some(lifetime);
@@ -801,15 +805,19 @@ fn apply_lifetime(envelope: Envelope, lifetime: Option<Duration>) -> Envelope {
 
 /// Whether an unchanged, valid session should be sealed again now to push
 /// its idle deadline forward.
+///
+/// The idle window is the configured idle timeout counted from the cookie's
+/// last seal, whatever timeout (if any) it was sealed under: a cookie
+/// sealed before an idle timeout was configured is renewed like any other.
+/// Without an idle timeout nothing expires through inactivity, so nothing
+/// needs renewing.
 fn renewal_due(config: &SessionConfig, envelope: &Envelope, now: SystemTime) -> bool {
     let renewal = config.renewal();
     if renewal == Renewal::Always {
         return true;
     }
     let codec = config.codec();
-    let (Some(idle_timeout), Some(idle_deadline)) =
-        (codec.idle_timeout(), envelope.idle_deadline())
-    else {
+    let Some(idle_timeout) = codec.idle_timeout() else {
         return false;
     };
     // Nothing to gain once the idle deadline has reached the absolute one.
@@ -820,12 +828,7 @@ fn renewal_due(config: &SessionConfig, envelope: &Envelope, now: SystemTime) -> 
         Renewal::After(after) => after,
         Renewal::Always | Renewal::HalfIdle => idle_timeout / 2,
     };
-    // The idle deadline is the last seal plus the idle timeout, unless it
-    // was clamped to the absolute deadline, which the check above excludes.
-    let sealed_at = idle_deadline
-        .checked_sub(idle_timeout)
-        .unwrap_or(idle_deadline);
-    now.duration_since(sealed_at)
+    now.duration_since(envelope.renewed_at())
         .is_ok_and(|elapsed| elapsed >= threshold)
 }
 

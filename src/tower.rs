@@ -60,11 +60,16 @@ type Binder = Arc<dyn Fn(&Parts) -> Option<Binding> + Send + Sync>;
 /// future has completed (for example from inside a streaming body), and
 /// anything when the inner service returns an `Err` instead of a response.
 ///
-/// Install one layer per cookie name. A second layer for the same `T`
-/// inside the first (a nested router, say) passes requests through, since
-/// the outer one already loads and writes the session; two layers with
-/// different session types on the same cookie name would each remove the
-/// other's cookie as undecodable.
+/// Install one layer per cookie name. A second layer for the same `T` and
+/// the same cookie name inside the first (a nested router, say) passes
+/// requests through, since the outer one already loads and writes the
+/// session. A layer for the same `T` on another cookie name (an `admin`
+/// session inside a `user` one) is a session of its own: it loads and
+/// writes its cookie with its own attributes and binding, and handlers
+/// inside it see its session, not the outer one (extensions hold one value
+/// per type; give the two sessions different types to reach both). Two
+/// layers with different session types on the same cookie name would each
+/// remove the other's cookie as undecodable.
 ///
 /// Clones share the configuration, the binding closure and the failure
 /// counter, so the layer can be cloned freely (axum clones it per route).
@@ -301,11 +306,19 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        // An outer layer for the same session type already loaded the
-        // session and will write it: a second load and write would append
-        // a second `Set-Cookie` for the same cookie (the browser keeps the
-        // last, possibly stale one), so pass the request through.
-        if request.extensions().get::<Session<T>>().is_some() {
+        // An outer layer for the same session type and the same cookie
+        // already loaded the session and will write it: a second load and
+        // write would append a second `Set-Cookie` for the same cookie (the
+        // browser keeps the last, possibly stale one), so pass the request
+        // through. An outer layer on another cookie is another session: this
+        // one is loaded and, for the inner service, takes its place in the
+        // extensions; the outer layer still writes its own.
+        let name = self.layer.config.codec().cookie_name();
+        if request
+            .extensions()
+            .get::<Session<T>>()
+            .is_some_and(|outer| outer.config().codec().cookie_name() == name)
+        {
             return ResponseFuture {
                 inner: self.inner.call(request),
                 session: None,
