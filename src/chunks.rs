@@ -525,10 +525,9 @@ mod tests {
             "session.0=aa; session.2=cc",              // a gap
             "session.0=aa; session.0=aa",              // a repeat
             "session.0=aa; session.1=bb; session.1=b", // a repeat
-            "session.0=aa; session.4=ee",              // beyond max_chunks
             "session.0=aa; session.1=; session.2=cc",  // an empty chunk
             "session.0=aa; session.1=",                // an empty last chunk
-            "session.0=aa; session.63=x",              // the highest chunk name
+            "session.0=aa; session.3=x",               // a gap below max_chunks
         ] {
             let h = pairs(cookie);
             let found = Found::read(h.iter().copied(), NAME, 4);
@@ -552,24 +551,40 @@ mod tests {
         assert_eq!(found.seen, 0);
     }
 
-    /// Names that are not chunk names do not spoil a valid set: a cookie
-    /// this crate could never remove must not make every session invalid.
+    /// Names that are not chunk names, and chunk names at or above
+    /// `max_chunks`, do not spoil a valid set: a cookie this crate could
+    /// never remove (or never writes) must not make every session invalid.
     #[test]
     fn other_names_next_to_a_set_are_ignored() {
         let h = pairs(
-            "session.0=aa; session.64=x; session.007=y; session.1=bb; session.99999999999999999999999=z",
+            "session.0=aa; session.64=x; session.007=y; session.1=bb; session.99999999999999999999999=z; \
+             session.4=w; session.31=v",
         );
         let found = Found::read(h.iter().copied(), NAME, 4);
         assert_eq!(found.seen, 0b11);
         assert_eq!(found.join(NAME.len(), WIDE, 4096).unwrap(), "aabb");
     }
 
+    /// Only indexes the configuration can read count, and only those are
+    /// removed: a response never removes more than `max_chunks` chunks,
+    /// whatever the request carried.
     #[test]
-    fn indexes_up_to_63_are_remembered_for_removal() {
-        let h = pairs("session.0=a; session.5=b; session.63=c; session.64=d");
+    fn indexes_below_max_chunks_are_remembered_for_removal() {
+        let h = pairs("session.0=a; session.3=b; session.4=c; session.31=c; session.63=c");
         let found = Found::read(h.iter().copied(), NAME, 4);
-        assert_eq!(indexes(found.seen).collect::<Vec<_>>(), [0, 5, 63]);
+        assert_eq!(indexes(found.seen).collect::<Vec<_>>(), [0, 3]);
         assert!(found.any());
+        let all: Vec<String> = (0..64).map(|i| format!("session.{i}=x")).collect();
+        let all = all.join("; ");
+        let h = pairs(&all);
+        for max_chunks in [2, 4, MAX_CHUNKS] {
+            let found = Found::read(h.iter().copied(), NAME, max_chunks);
+            assert_eq!(indexes(found.seen).count(), max_chunks);
+        }
+        // Indexes from max_chunks on are neither read nor tracked.
+        let h = pairs("session.4=a; session.5=b");
+        let found = Found::read(h.iter().copied(), NAME, 4);
+        assert!(!found.any());
     }
 
     #[test]

@@ -53,14 +53,23 @@ fn t0() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_800_000_000)
 }
 
-/// Default settings over these secrets.
+/// A codec over these secrets with the cookie name the tests write,
+/// `session`; default settings otherwise.
+fn codec(secrets: &[&str]) -> Codec {
+    Codec::builder(Keyring::new(secrets).expect("valid secrets"))
+        .cookie_name("session")
+        .build()
+        .expect("valid settings")
+}
+
+/// Default attributes over [`codec`].
 fn config(secrets: &[&str]) -> SessionConfig {
-    SessionConfig::new(Codec::new(Keyring::new(secrets).expect("valid secrets")))
+    SessionConfig::new(codec(secrets))
 }
 
 /// The configuration's key ids, the sealing one first.
 fn key_ids(config: &SessionConfig) -> Vec<KeyId> {
-    config.codec().keyring().key_ids().collect()
+    config.codec().key_ids().collect()
 }
 
 /// A cookie value that passes every check before the AEAD under `key_id`
@@ -162,9 +171,7 @@ fn the_key_id_picks_one_key_out_of_four() {
         assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
     }
     // A valid cookie sealed under the last secret: one attempt, and it opens.
-    let last = SessionConfig::new(Codec::new(
-        Keyring::new(&SECRETS[3..]).expect("valid secret"),
-    ));
+    let last = self::config(&SECRETS[3..]);
     let headers = one_header(&[valid(&last, 9)]);
     let (session, attempts) = load_counting(&config, &headers, None);
     assert_eq!(session.get(), Some(9));
@@ -372,12 +379,10 @@ fn a_valid_cookie_among_garbage_costs_its_position() {
 
 /// A configuration that spreads sessions over up to four cookies.
 fn chunked_config() -> SessionConfig {
-    SessionConfig::builder(Codec::new(
-        Keyring::new(&SECRETS[..1]).expect("valid secret"),
-    ))
-    .max_chunks(4)
-    .build()
-    .expect("valid chunking settings")
+    SessionConfig::builder(codec(&SECRETS[..1]))
+        .max_chunks(4)
+        .build()
+        .expect("valid chunking settings")
 }
 
 /// `value` cut into chunk cookies `session.0`, `session.1`, ... of at most
@@ -431,9 +436,10 @@ fn chunking_adds_at_most_one_attempt() {
     assert_eq!(session.get(), Some(5));
     assert_eq!(attempts, 1);
 
-    // 10 000 names from `session.64` up are other cookies: they do not
-    // spoil the set, which still costs its one attempt, and no more.
-    let mut with_others: Vec<String> = (64..10_064)
+    // 10 000 names from `session.4` up (`max_chunks` is 4) are other
+    // cookies: they do not spoil the set, which still costs its one
+    // attempt, and no more.
+    let mut with_others: Vec<String> = (4..10_004)
         .map(|i| format!("session.{i}={}", garbage(id, 40, i)))
         .collect();
     with_others.push(format!(
@@ -452,11 +458,11 @@ fn irregular_chunk_sets_cost_no_attempt() {
     let id = key_ids(&config)[0];
     let long = garbage(id, 4_500, 2);
     let chunks = chunk_pairs(&long, 4_000);
-    // 10 000 chunk cookies (indexes far past `max_chunks`), every chunk
-    // twice, a gap (no `session.0`), and a chunk over the cookie size: each
-    // is refused before the AEAD.
+    // 10 000 chunk cookies (each index below `max_chunks` 2 500 times),
+    // every chunk twice, a gap (no `session.0`), and a chunk over the
+    // cookie size: each is refused before the AEAD.
     let many: Vec<String> = (0..10_000)
-        .map(|i| format!("session.{i}={}", garbage(id, 40, i)))
+        .map(|i| format!("session.{}={}", i % 4, garbage(id, 40, i)))
         .collect();
     let twice: Vec<String> = chunks.iter().chain(&chunks).cloned().collect();
     let gap = vec![chunks[1].clone()];

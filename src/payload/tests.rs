@@ -9,7 +9,12 @@ use allocation_counter::measure;
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use core::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+
 use super::*;
+use crate::error::{Error, Unserializable};
 
 /// What opening did before this module: plain postcard, nothing left.
 fn plain<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Error> {
@@ -717,4 +722,297 @@ fn max_nesting_levels_take_a_small_part_of_a_thread_stack() {
         Err(Error::Deserialize)
     );
     assert!(worst < 512 * 1024, "{worst} bytes");
+}
+
+// ---------------------------------------------------------------------------
+// Sealing: `encoded_len` refuses exactly what decoding would refuse.
+// ---------------------------------------------------------------------------
+
+/// What sealing says of `value`, and whether its postcard bytes open: the
+/// two must agree for every value this module does not refuse for a reason
+/// of its own.
+fn seal_and_open<T: Serialize + DeserializeOwned>(value: &T) -> (Result<usize, Error>, bool) {
+    let sealed = encoded_len(value);
+    let bytes = postcard::to_allocvec(value).expect("postcard serializes it");
+    if let Ok(len) = sealed {
+        assert_eq!(len, bytes.len(), "the size pass measures what is written");
+    }
+    (sealed, from_bytes::<T>(&bytes).is_ok())
+}
+
+#[test]
+fn sealing_refuses_exactly_the_nesting_decoding_refuses() {
+    let (sealed, opens) = seal_and_open(&node(MAX_NESTING));
+    assert!(sealed.is_ok() && opens);
+    let (sealed, opens) = seal_and_open(&node(MAX_NESTING + 1));
+    assert_eq!(sealed, Err(Error::Serialize(Unserializable::TooDeep)));
+    assert!(!opens);
+    // Far deeper values are refused without trouble (serializing recursion
+    // stops at the limit too).
+    let deep = node(100_000);
+    assert_eq!(
+        encoded_len(&deep),
+        Err(Error::Serialize(Unserializable::TooDeep))
+    );
+    // Dropping it recursively would overflow the stack of a test thread.
+    let mut deep = deep;
+    while let Node::Branch(inner) = deep {
+        deep = *inner;
+    }
+}
+
+/// Each compound kind counts one level on both sides: with the chain
+/// inside it as deep as decoding allows, the value seals and opens; one
+/// level more, sealing refuses it and decoding would too.
+#[test]
+fn each_compound_kind_counts_one_level_when_sealing() {
+    fn check<W: Serialize + DeserializeOwned>(levels: usize, wrap: impl Fn(Node) -> W) {
+        let name = std::any::type_name::<W>();
+        let (sealed, opens) = seal_and_open(&wrap(node(MAX_NESTING - levels)));
+        assert!(sealed.is_ok(), "{name}: {sealed:?}");
+        assert!(opens, "{name}");
+        let (sealed, opens) = seal_and_open(&wrap(node(MAX_NESTING - levels + 1)));
+        assert_eq!(
+            sealed,
+            Err(Error::Serialize(Unserializable::TooDeep)),
+            "{name}"
+        );
+        assert!(!opens, "{name}");
+    }
+    check(1, |n| vec![n]);
+    check(1, |n| VecDeque::from([n]));
+    check(1, |n| BTreeMap::from([(9u8, n)]));
+    check(1, |n| HashMap::from([(9u8, n)]));
+    check(1, |n| (n,));
+    check(1, |n| (9u8, n));
+    check(1, |n| [n]);
+    check(1, |n| TupleStruct(9, n));
+    check(1, |n| Struct { first: 9, node: n });
+    check(1, Some);
+    check(1, NewtypeStruct);
+    check(1, Variant::Newtype);
+    check(1, |n| Variant::Tuple(9, n));
+    check(1, |n| Variant::Struct { first: 9, node: n });
+    check(0, Box::new);
+    check(0, |node| Transparent { node });
+    check(2, |n| vec![Some(n)]);
+    check(2, |n| Some(Struct { first: 9, node: n }));
+    check(3, |n| BTreeMap::from([(9u8, vec![Variant::Newtype(n)])]));
+    check(2, |n| ((n,),));
+}
+
+#[test]
+fn sealing_refuses_exactly_the_zero_sized_elements_decoding_refuses() {
+    // (Vec<()>, [u8; 4]): one length byte and four array bytes; five
+    // elements fit, six do not.
+    let (sealed, opens) = seal_and_open(&(vec![(); 5], [1u8, 2, 3, 4]));
+    assert!(sealed.is_ok() && opens);
+    let (sealed, opens) = seal_and_open(&(vec![(); 6], [1u8, 2, 3, 4]));
+    assert_eq!(
+        sealed,
+        Err(Error::Serialize(Unserializable::TooManyElements))
+    );
+    assert!(!opens);
+    let (sealed, opens) = seal_and_open(&vec![vec![()], vec![]]);
+    assert!(sealed.is_ok() && opens);
+    let (sealed, opens) = seal_and_open(&vec![vec![()], vec![()]]);
+    assert_eq!(
+        sealed,
+        Err(Error::Serialize(Unserializable::TooManyElements))
+    );
+    assert!(!opens);
+    // Map entries count once each.
+    let map: BTreeMap<(), ()> = BTreeMap::from([((), ())]);
+    let (sealed, opens) = seal_and_open(&map);
+    assert!(sealed.is_ok() && opens);
+    let (sealed, opens) = seal_and_open(&(map, PhantomData::<u8>));
+    assert!(sealed.is_ok() && opens);
+}
+
+#[test]
+fn ordinary_values_seal_to_their_postcard_length() {
+    for value in [everything(), extremes()] {
+        let (sealed, opens) = seal_and_open(&value);
+        assert_eq!(
+            sealed,
+            Ok(postcard::to_allocvec(&value).expect("serializes").len())
+        );
+        assert!(opens);
+    }
+}
+
+/// `skip_serializing_if` writes a struct without the field, which postcard
+/// then reads in the wrong place: refused when sealing. Shown here on the
+/// exact case that reads back wrong without an error.
+#[test]
+fn a_skipped_field_is_refused_when_sealing() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Skips {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        discount: Option<u8>,
+        quantity: u8,
+    }
+    let value = Skips {
+        discount: None,
+        quantity: 1,
+    };
+    // What plain postcard does: `quantity` (1) is read as `Some`, and the
+    // value comes back changed, or not at all.
+    let bytes = postcard::to_allocvec(&value).expect("postcard writes it");
+    assert_ne!(
+        postcard::from_bytes::<Skips>(&bytes).ok().as_ref(),
+        Some(&value)
+    );
+    assert_eq!(
+        encoded_len(&value),
+        Err(Error::Serialize(Unserializable::SkippedField))
+    );
+    // Not skipped (Some): fine, as the attribute only bites sometimes; the
+    // check is on every seal, so a test that seals `None` finds it.
+    let present = Skips {
+        discount: Some(5),
+        quantity: 1,
+    };
+    assert!(encoded_len(&present).is_ok());
+
+    #[derive(Serialize)]
+    enum InVariant {
+        S {
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            tags: Vec<u8>,
+        },
+    }
+    assert_eq!(
+        encoded_len(&InVariant::S { tags: vec![] }),
+        Err(Error::Serialize(Unserializable::SkippedField))
+    );
+}
+
+#[test]
+fn unknown_lengths_are_refused_when_sealing() {
+    #[derive(Serialize)]
+    struct Inner {
+        a: u8,
+    }
+    #[derive(Serialize)]
+    struct Flattened {
+        #[serde(flatten)]
+        inner: Inner,
+    }
+    assert_eq!(
+        encoded_len(&Flattened {
+            inner: Inner { a: 1 }
+        }),
+        Err(Error::Serialize(Unserializable::LengthUnknown))
+    );
+
+    /// A sequence whose length is not known up front.
+    struct Unsized;
+    impl Serialize for Unsized {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq((0..3).filter(|n| n % 2 == 0))
+        }
+    }
+    assert_eq!(
+        encoded_len(&Unsized),
+        Err(Error::Serialize(Unserializable::LengthUnknown))
+    );
+
+    /// A `Serialize` implementation that fails.
+    struct Fails;
+    impl Serialize for Fails {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no"))
+        }
+    }
+    assert_eq!(
+        encoded_len(&Fails),
+        Err(Error::Serialize(Unserializable::Failed))
+    );
+}
+
+/// Types that need a self-describing format seal (nothing in serialization
+/// tells), and never open: the documented limit of the check.
+#[test]
+fn self_describing_types_seal_but_do_not_open() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Untagged {
+        Number(u32),
+        Text(String),
+    }
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(tag = "kind")]
+    enum Internal {
+        A { x: u8 },
+    }
+    let (sealed, opens) = seal_and_open(&Untagged::Number(7));
+    assert!(sealed.is_ok() && !opens);
+    let (sealed, opens) = seal_and_open(&Internal::A { x: 1 });
+    assert!(sealed.is_ok() && !opens);
+    let json: serde_json::Value = serde_json::json!({"a": 1});
+    let (sealed, opens) = seal_and_open(&json);
+    assert!(sealed.is_ok() && !opens);
+}
+
+/// Values nested to random depths, with random zero-sized collections:
+/// sealing accepts a value exactly when its bytes open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum Tree {
+    Leaf(u8),
+    Units(Vec<()>),
+    Many(Vec<Tree>),
+    Maybe(Option<Box<Tree>>),
+    Pair(Box<Tree>, Box<Tree>),
+}
+
+fn tree() -> impl Strategy<Value = Tree> {
+    let leaf = prop_oneof![
+        any::<u8>().prop_map(Tree::Leaf),
+        (0usize..300).prop_map(|n| Tree::Units(vec![(); n])),
+    ];
+    leaf.prop_recursive(160, 400, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(Tree::Many),
+            proptest::option::of(inner.clone()).prop_map(|t| Tree::Maybe(t.map(Box::new))),
+            (inner.clone(), inner).prop_map(|(a, b)| Tree::Pair(Box::new(a), Box::new(b))),
+        ]
+    })
+}
+
+/// A random tree under 52 to 69 `Maybe(Some(..))` (two levels each), so that about half
+/// the values cross [`MAX_NESTING`].
+fn deep_tree() -> impl Strategy<Value = Tree> {
+    (tree(), 52usize..70).prop_map(|(tree, levels)| {
+        (0..levels).fold(tree, |inner, _| Tree::Maybe(Some(Box::new(inner))))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn sealing_accepts_a_value_exactly_when_it_opens(value in deep_tree()) {
+        let (sealed, opens) = seal_and_open(&value);
+        prop_assert_eq!(sealed.is_ok(), opens, "{:?}", sealed);
+    }
+}
+
+/// The property above sees both outcomes, for both reasons.
+#[test]
+fn the_random_trees_cross_both_limits() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let (mut ok, mut deep, mut many) = (0, 0, 0);
+    for _ in 0..512 {
+        let value = deep_tree().new_tree(&mut runner).expect("a tree").current();
+        match encoded_len(&value) {
+            Ok(_) => ok += 1,
+            Err(Error::Serialize(Unserializable::TooDeep)) => deep += 1,
+            Err(Error::Serialize(Unserializable::TooManyElements)) => many += 1,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(ok > 50 && deep > 50 && many > 5, "{ok} {deep} {many}");
 }
