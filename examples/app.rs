@@ -20,13 +20,14 @@
 //! - `PORT`: port on 127.0.0.1 (default 3000; `0` picks a free one);
 //! - `SESSION_SECRETS`: comma-separated secrets, newest first. Without it a
 //!   secret is generated at start, and sessions do not survive a restart;
-//! - `SESSION_COOKIE_NAME`: the cookie name (default `session`), for example
-//!   `__Host-session`;
+//! - `SESSION_COOKIE_NAME`: the cookie name (default `__Host-session`, or
+//!   `session` with `SESSION_ALLOW_PLAIN_HTTP=1`, since a `__Host-` cookie
+//!   must be `Secure`);
 //! - `SESSION_ALLOW_PLAIN_HTTP=1`: cookies without `Secure`, for HTTP clients
 //!   other than browsers over plain http (browsers already accept `Secure`
 //!   cookies from `http://localhost` and `http://127.0.0.1`);
 //! - `SESSION_IDLE_TIMEOUT_SECS`: log out sessions idle for this long
-//!   (default: no idle timeout);
+//!   (default 1800, the crate's default; `0` for no idle timeout);
 //! - `SESSION_MAX_CHUNKS`: let a session too large for one cookie spread
 //!   over up to this many cookies `NAME.0`, `NAME.1`, … (default 1: one
 //!   cookie, no chunking; at most 32);
@@ -172,20 +173,24 @@ fn config_from_env() -> Result<SessionConfig, Box<dyn std::error::Error>> {
         Err(error) => return Err(format!("SESSION_SECRETS: {error}").into()),
     };
 
+    let plain_http = std::env::var("SESSION_ALLOW_PLAIN_HTTP").is_ok_and(|v| v == "1");
     let mut codec = Codec::builder(keyring);
-    if let Ok(name) = std::env::var("SESSION_COOKIE_NAME") {
-        codec = codec.cookie_name(name);
+    match std::env::var("SESSION_COOKIE_NAME") {
+        Ok(name) => codec = codec.cookie_name(name),
+        // The default `__Host-session` must be Secure.
+        Err(_) if plain_http => codec = codec.cookie_name("session"),
+        Err(_) => {}
     }
     if let Ok(secs) = std::env::var("SESSION_IDLE_TIMEOUT_SECS") {
         let secs = secs.parse::<u64>().map_err(|_| {
             format!("SESSION_IDLE_TIMEOUT_SECS must be a whole number of seconds, got {secs:?}")
         })?;
-        codec = codec.idle_timeout(Duration::from_secs(secs));
+        codec = codec.idle_timeout((secs > 0).then(|| Duration::from_secs(secs)));
     }
     let codec = codec.build()?;
 
     let mut config = SessionConfig::builder(codec);
-    if std::env::var("SESSION_ALLOW_PLAIN_HTTP").is_ok_and(|v| v == "1") {
+    if plain_http {
         eprintln!("note: SESSION_ALLOW_PLAIN_HTTP=1, the session cookie is sent without Secure");
         config = config.dangerous_allow_plain_http();
     }

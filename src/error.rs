@@ -375,8 +375,8 @@ impl fmt::Display for Unserializable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::LengthUnknown => {
-                "a sequence or map has no length up front (#[serde(flatten)], or an iterator \
-                 without an exact size)"
+                "a sequence or map has no length up front, which postcard needs \
+                 (#[serde(flatten)], or an iterator without an exact size)"
             }
             Self::SkippedField => {
                 "#[serde(skip_serializing_if)] skipped a field; postcard reads fields by position"

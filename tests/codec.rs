@@ -13,10 +13,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize, Serializer};
 
+#[path = "support/reference.rs"]
+mod reference;
+
 use sealed_session::{
     Algorithm, Codec, ConfigError, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LIFETIME,
     DEFAULT_MAX_COOKIE_SIZE, Deadline, Error, KeyId, Keyring, MAX_COOKIE_SIZE_CEILING, MAX_TIME,
-    Malformed, Opened,
+    Malformed, Opened, Unserializable,
 };
 
 const SECRET_A: &str = "codec test secret A, which is longer than 32 bytes";
@@ -47,8 +50,13 @@ fn codec_with(alg: Algorithm) -> Codec {
         .expect("valid settings")
 }
 
+/// The key id the keyring's first secret seals under, with no application
+/// label.
 fn first_id(keyring: &Keyring) -> KeyId {
-    keyring.key_ids().next().expect("a keyring has a key")
+    Codec::new(keyring.clone())
+        .key_ids()
+        .next()
+        .expect("a keyring has a key")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,9 +192,11 @@ fn opened_getters_report_the_envelope() {
     let lifetime = 8 * HOUR;
     let codec = Codec::builder(keyring(&[SECRET_A]))
         .lifetime(lifetime)
+        .idle_timeout(None)
         .build()
         .expect("valid");
     assert_eq!(codec.lifetime(), lifetime);
+    assert_eq!(codec.max_lifetime(), lifetime, "defaults to the lifetime");
     assert_eq!(codec.idle_timeout(), None);
 
     let cookie = codec.seal_at(&sample(), t0()).expect("seals");
@@ -194,6 +204,7 @@ fn opened_getters_report_the_envelope() {
         .open_at::<UserSession>(&cookie, t0() + secs(5))
         .expect("opens");
     assert_eq!(opened.created_at(), t0());
+    assert_eq!(opened.envelope().renewed_at(), t0());
     assert_eq!(opened.absolute_deadline(), t0() + lifetime);
     assert_eq!(opened.idle_deadline(), None);
     assert_eq!(opened.envelope().expires_at(), t0() + lifetime);
@@ -215,6 +226,14 @@ fn opened_getters_report_the_envelope() {
     assert_eq!(opened.idle_deadline(), Some(t0() + 30 * MIN));
     assert_eq!(opened.absolute_deadline(), t0() + lifetime);
     assert_eq!(opened.envelope().expires_at(), t0() + 30 * MIN);
+    // Resealed later: the last seal moves, and the idle deadline with it.
+    let later = idle.reseal_at(&opened, t0() + 10 * MIN).expect("reseals");
+    let later = idle
+        .open_at::<UserSession>(&later, t0() + 11 * MIN)
+        .expect("opens");
+    assert_eq!(later.envelope().renewed_at(), t0() + 10 * MIN);
+    assert_eq!(later.idle_deadline(), Some(t0() + 40 * MIN));
+    assert_eq!(later.created_at(), t0());
 
     // into_parts / into_value hand back what was sealed.
     let (value, envelope) = opened.clone().into_parts();
@@ -282,7 +301,12 @@ fn session_ids_are_stable_across_reseals_and_fresh_for_new_sessions() {
 
 #[test]
 fn per_session_lifetime_from_with_lifetime() {
-    let codec = Codec::new(keyring(&[SECRET_A]));
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .idle_timeout(None)
+        .max_lifetime(30 * 24 * HOUR)
+        .build()
+        .expect("valid");
+    assert_eq!(codec.lifetime(), DEFAULT_LIFETIME);
     let remember_me = codec
         .new_envelope_at(t0())
         .expect("random")
@@ -296,6 +320,36 @@ fn per_session_lifetime_from_with_lifetime() {
         Error::Expired {
             deadline: Deadline::Absolute
         }
+    );
+
+    // Without a maximum lifetime that allows it, a per-session lifetime is
+    // capped at the codec's lifetime when sealed.
+    let capped = Codec::builder(keyring(&[SECRET_A]))
+        .idle_timeout(None)
+        .build()
+        .expect("valid");
+    let cookie = capped
+        .seal_with_at(&1u8, &remember_me, t0())
+        .expect("seals");
+    let opened = capped.open_at::<u8>(&cookie, t0()).expect("opens");
+    assert_eq!(opened.absolute_deadline(), t0() + DEFAULT_LIFETIME);
+    // And a cookie sealed under the long maximum is capped where it is
+    // opened under the short one: outstanding sessions shrink at once.
+    let long = codec.seal_with_at(&1u8, &remember_me, t0()).expect("seals");
+    assert_eq!(
+        capped
+            .open_at::<u8>(&long, t0() + DEFAULT_LIFETIME)
+            .unwrap_err(),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+    assert_eq!(
+        capped
+            .open_at::<u8>(&long, t0() + DEFAULT_LIFETIME - secs(1))
+            .expect("opens within the cap")
+            .absolute_deadline(),
+        t0() + DEFAULT_LIFETIME
     );
 
     // A zero lifetime is an already expired session, which sealing refuses.
@@ -378,14 +432,9 @@ fn rotation_opens_old_cookies_reseals_under_the_new_secret_and_retires_the_old()
     let err = open_err(&only_b, &original, t0() + HOUR);
     assert_eq!(err, Error::UnknownKey(id_a));
     match err {
-        Error::UnknownKey(id) => assert_eq!(
-            id,
-            Keyring::new([SECRET_A])
-                .expect("valid")
-                .key_ids()
-                .next()
-                .expect("one key")
-        ),
+        Error::UnknownKey(id) => {
+            assert_eq!(id, first_id(&Keyring::new([SECRET_A]).expect("valid")))
+        }
         other => panic!("{other:?}"),
     }
     assert!(!err.is_possible_tampering());
@@ -645,9 +694,10 @@ fn a_value_sealed_under_one_cookie_name_never_opens_under_another() {
 
 #[test]
 fn the_absolute_deadline_is_exclusive() {
-    for lifetime in [secs(1), HOUR, DEFAULT_LIFETIME] {
+    for lifetime in [secs(1), HOUR, DEFAULT_LIFETIME, 7 * 24 * HOUR] {
         let codec = Codec::builder(keyring(&[SECRET_A]))
             .lifetime(lifetime)
+            .idle_timeout(None)
             .build()
             .expect("valid");
         let cookie = codec.seal_at(&sample(), t0()).expect("seals");
@@ -671,6 +721,7 @@ fn the_absolute_deadline_is_exclusive() {
     // from its first nanosecond.
     let codec = Codec::builder(keyring(&[SECRET_A]))
         .lifetime(HOUR)
+        .idle_timeout(None)
         .build()
         .expect("valid");
     let cookie = codec.seal_at(&1u8, t0()).expect("seals");
@@ -822,10 +873,26 @@ fn sessions_created_before_the_cut_off_are_revoked() {
     let before = earlier_deployment
         .seal_at(&sample(), cut - secs(1))
         .expect("seals");
+    // A codec never issues a cookie it would reject: a new session made
+    // just before the cut-off (within the leeway) is created at the
+    // cut-off, and opens.
+    let early = codec.seal_at(&sample(), cut - secs(1)).expect("seals");
+    let opened = codec
+        .open_at::<UserSession>(&early, cut - secs(1))
+        .expect("opens at once");
+    assert_eq!(opened.created_at(), cut);
+    // Further ahead than the leeway it cannot be, and says so.
     assert_eq!(
-        codec.seal_at(&sample(), cut - secs(1)).unwrap_err(),
-        Error::Revoked,
-        "a codec never issues a cookie it would reject"
+        codec
+            .seal_at(&sample(), cut - DEFAULT_LEEWAY - secs(1))
+            .unwrap_err(),
+        Error::Config(ConfigError::CutOffInFuture)
+    );
+    assert_eq!(
+        codec
+            .new_envelope_at(cut - DEFAULT_LEEWAY - secs(1))
+            .unwrap_err(),
+        Error::Config(ConfigError::CutOffInFuture)
     );
     let at = codec.seal_at(&sample(), cut).expect("seals");
     let after = codec.seal_at(&sample(), cut + secs(1)).expect("seals");
@@ -871,11 +938,13 @@ fn a_sub_second_cut_off_revokes_every_session_created_before_it() {
         let cookie = earlier_deployment
             .seal_at(&sample(), created)
             .expect("seals");
-        assert_eq!(
-            codec.seal_at(&sample(), created).is_err(),
-            revoked,
-            "{offset_ms} ms: the codec with the cut-off seals exactly what it opens"
-        );
+        // The codec with the cut-off makes new sessions created at the
+        // cut-off (rounded up), which it opens.
+        let own = codec.seal_at(&sample(), created).expect("seals");
+        let opened = codec
+            .open_at::<UserSession>(&own, now)
+            .unwrap_or_else(|e| panic!("{offset_ms} ms: {e}"));
+        assert_eq!(opened.created_at(), t0() + secs(1), "{offset_ms} ms");
         let result = codec.open_at::<UserSession>(&cookie, now);
         if revoked {
             assert_eq!(result.unwrap_err(), Error::Revoked, "{offset_ms} ms");
@@ -967,11 +1036,12 @@ fn the_largest_payload_fills_the_cookie_to_within_base64_granularity() {
                 ),
             }
 
-            // The documented margin: sealed today without an idle timeout,
-            // a session fits exactly 7 bytes more than max_payload_len (5-byte
-            // timestamps instead of the worst-case 6, and a 1-byte idle field).
+            // The documented margin: a new session sealed today fits exactly
+            // 9 bytes more than max_payload_len: its envelope's times take
+            // 5 + 3 + 1 bytes (creation, a 12-hour lifetime, sealed at
+            // creation) instead of the worst-case 6 + 6 + 6.
             let extra = postcard_len(n) - codec.max_payload_len();
-            assert_eq!(extra, 7, "{name}/{alg}: {extra} bytes over max_payload_len");
+            assert_eq!(extra, 9, "{name}/{alg}: {extra} bytes over max_payload_len");
         }
     }
 }
@@ -1051,17 +1121,21 @@ fn a_cookie_of_exactly_the_limit_seals_and_opens_and_one_byte_more_does_not() {
 fn max_payload_len_always_fits_at_any_date_and_is_tight() {
     assert_eq!(
         Codec::new(keyring(&[SECRET_A])).max_payload_len(),
-        2986,
+        2977,
         "the documented default"
     );
     let long_name = "n".repeat(256);
+    // The worst case: every time of the envelope a 6-byte varint (at least
+    // 2^35). A session created in 3058 that lives until 9999, sealed again
+    // near the end.
+    let created_late = UNIX_EPOCH + Duration::from_secs(1 << 35);
     let worst = UNIX_EPOCH + Duration::from_secs(MAX_TIME - 100);
     for name in ["session", "x", long_name.as_str()] {
         for limit in [
-            name.len() + 107,
-            name.len() + 108,
-            name.len() + 109,
-            name.len() + 110,
+            name.len() + 112,
+            name.len() + 113,
+            name.len() + 114,
+            name.len() + 115,
             1000,
             DEFAULT_MAX_COOKIE_SIZE,
             MAX_COOKIE_SIZE_CEILING,
@@ -1071,7 +1145,8 @@ fn max_payload_len_always_fits_at_any_date_and_is_tight() {
                     .cookie_name(name)
                     .max_cookie_size(limit)
                     .algorithm(alg)
-                    .idle_timeout(30 * MIN)
+                    .lifetime(Duration::from_secs(MAX_TIME))
+                    .idle_timeout(None)
                     .build()
                     .expect("valid");
                 let max = codec.max_payload_len();
@@ -1093,14 +1168,18 @@ fn max_payload_len_always_fits_at_any_date_and_is_tight() {
                         .find(|&n| postcard_len(n) == max)
                         .or_else(|| (0..=max).rev().find(|&n| postcard_len(n) <= max))
                         .expect("some length fits");
-                    let envelope = codec.new_envelope_at(worst).expect("random");
+                    let envelope = codec.new_envelope_at(created_late).expect("random");
                     codec
                         .seal_with_at(&vec![1u8; n], &envelope, worst)
                         .expect("serde payload of max_payload_len fits");
                 }
-                // At the worst date (every time a 6-byte varint) the bound is
-                // tight: one byte more does not fit.
-                let envelope = codec.new_envelope_at(worst).expect("random");
+                // In the worst case (every time a 6-byte varint) the bound
+                // is tight: max_payload_len fits and one byte more does not.
+                let envelope = codec.new_envelope_at(created_late).expect("random");
+                let value = codec
+                    .seal_bytes_with_at(&payload, &envelope, worst)
+                    .expect("fits in the worst case");
+                assert!(name.len() + value.len() <= limit);
                 match codec.seal_bytes_with_at(&vec![0u8; max + 1], &envelope, worst) {
                     Err(Error::TooLarge { size, limit: l }) => {
                         assert_eq!(l, limit);
@@ -1119,16 +1198,17 @@ fn max_payload_len_always_fits_at_any_date_and_is_tight() {
 #[test]
 fn oversized_values_are_refused_before_any_decoding() {
     let codec = Codec::new(keyring(&[SECRET_A]));
+    let name = DEFAULT_COOKIE_NAME.len();
     let junk = "!".repeat(5000);
     assert_eq!(
         open_err(&codec, &junk, t0()),
         Error::TooLarge {
-            size: 7 + 5000,
+            size: name + 5000,
             limit: 4096
         }
     );
     // One over the limit, even of otherwise valid characters.
-    let just_over = "A".repeat(4096 - 7 + 1);
+    let just_over = "A".repeat(4096 - name + 1);
     assert_eq!(
         open_err(&codec, &just_over, t0()),
         Error::TooLarge {
@@ -1137,7 +1217,7 @@ fn oversized_values_are_refused_before_any_decoding() {
         }
     );
     // At the limit the same junk is decoded and found malformed.
-    let at_limit = "!".repeat(4096 - 7);
+    let at_limit = "!".repeat(4096 - name);
     assert_eq!(
         open_err(&codec, &at_limit, t0()),
         Error::Malformed(Malformed::Encoding)
@@ -1147,14 +1227,14 @@ fn oversized_values_are_refused_before_any_decoding() {
     assert_eq!(
         open_err(&codec, &wide, t0()),
         Error::TooLarge {
-            size: 7 + 4090,
+            size: name + 4090,
             limit: 4096
         }
     );
     let err = open_err(&codec, &junk, t0());
     assert!(!err.is_possible_tampering());
     let msg = err.to_string();
-    assert!(msg.contains("5007") && msg.contains("4096"), "{msg}");
+    assert!(msg.contains("5014") && msg.contains("4096"), "{msg}");
 }
 
 #[test]
@@ -1167,7 +1247,7 @@ fn a_custom_max_cookie_size_is_enforced_both_ways() {
     assert_eq!(codec.max_cookie_size(), 1024);
     let max = codec.max_payload_len();
     // 1021 characters hold 255 groups of 3 bytes; the 1 left over holds none.
-    assert_eq!(max, (1021 / 4) * 3 - 80, "max_decoded_len(1021) - 80");
+    assert_eq!(max, (1021 / 4) * 3 - 84, "max_decoded_len(1021) - 84");
     let fits = codec
         .seal_at(&vec![7u8; max - 2], t0())
         .expect("max_payload_len fits");
@@ -1210,9 +1290,10 @@ fn max_cookie_size_bounds_are_checked_at_build() {
             .max_cookie_size(limit)
             .build()
     };
-    // An empty session at the worst date needs 80 token bytes: 107 chars.
+    // An empty session at the worst date needs 84 token bytes (46 of
+    // token, 38 of envelope): 112 characters.
     for name in ["session", "x", "n".repeat(256).as_str()] {
-        let minimum = name.len() + 107;
+        let minimum = name.len() + 112;
         let err = build(name, minimum - 1).expect_err("too small");
         assert_eq!(
             err,
@@ -1555,9 +1636,12 @@ fn values_that_cannot_be_serialized_are_reported() {
     let codec = Codec::new(keyring(&[SECRET_A]));
     assert_eq!(
         codec.seal_at(&UnsizedSeq, t0()).unwrap_err(),
-        Error::Serialize
+        Error::Serialize(Unserializable::LengthUnknown)
     );
-    assert_eq!(codec.seal_at(&Failing, t0()).unwrap_err(), Error::Serialize);
+    assert_eq!(
+        codec.seal_at(&Failing, t0()).unwrap_err(),
+        Error::Serialize(Unserializable::Failed)
+    );
     for lens in [[10, 5], [10, 20], [10, 0]] {
         let shifty = Shifty {
             calls: Cell::new(0),
@@ -1565,7 +1649,7 @@ fn values_that_cannot_be_serialized_are_reported() {
         };
         assert_eq!(
             codec.seal_at(&shifty, t0()).unwrap_err(),
-            Error::Serialize,
+            Error::Serialize(Unserializable::Failed),
             "{lens:?}"
         );
     }
@@ -1577,94 +1661,74 @@ fn values_that_cannot_be_serialized_are_reported() {
     let cookie = codec.seal_at(&stable, t0()).expect("seals");
     let opened = codec.open_at::<Vec<u8>>(&cookie, t0()).expect("opens");
     assert_eq!(opened.value(), &vec![0x42; 10]);
-    let msg = Error::Serialize.to_string();
-    assert!(msg.contains("postcard"), "{msg}");
+    let msg = Error::Serialize(Unserializable::LengthUnknown).to_string();
+    assert!(msg.contains("length"), "{msg}");
+    let msg = Error::Serialize(Unserializable::SkippedField).to_string();
+    assert!(msg.contains("skip_serializing_if"), "{msg}");
 }
 
 // ---------------------------------------------------------------------------
 // A token built independently from the documented format
 // ---------------------------------------------------------------------------
 
-/// The documented key schedule, for one of the two algorithms.
-fn derived_key(secret: &str, alg: Algorithm) -> [u8; 32] {
-    let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"sealed-session v1"), secret.as_bytes());
-    let info: &[u8] = match alg {
-        Algorithm::XAes256Gcm => b"sealed-session v1 key xaes256gcm",
-        _ => b"sealed-session v1 key xchacha20poly1305",
-    };
-    let mut key = [0u8; 32];
-    hkdf.expand(info, &mut key).expect("32 bytes");
-    key
-}
-
-fn varint(mut v: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let low = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(low);
-            return out;
-        }
-        out.push(low | 0x80);
-    }
-}
-
-/// Seals `plaintext` (envelope and payload) as the format documents it:
-/// `version | algorithm | key id | nonce | ciphertext | tag`, with the header
-/// and the cookie name as associated data.
+/// Seals `plaintext` (envelope and payload) with the independent
+/// implementation of the format (`tests/support/reference.rs`), unbound,
+/// under the empty application label.
 fn forge(secret: &str, cookie_name: &str, alg: Algorithm, plaintext: &[u8]) -> String {
-    use chacha20poly1305::aead::{AeadInOut, KeyInit};
-    let key_id = first_id(&keyring(&[secret])).to_bytes();
-    let nonce = [0x24u8; 24];
-    let mut header = vec![0x01, alg.wire_id()];
-    header.extend_from_slice(&key_id);
-    let mut ad = header.clone();
-    ad.extend_from_slice(cookie_name.as_bytes());
-    let key = derived_key(secret, alg);
-    let mut body = plaintext.to_vec();
-    let tag: [u8; 16] = match alg {
-        Algorithm::XAes256Gcm => xaes_256_gcm::Xaes256Gcm::new(&key.into())
-            .encrypt_inout_detached(&nonce.into(), &ad, body.as_mut_slice().into())
-            .expect("encrypts")
-            .into(),
-        _ => chacha20poly1305::XChaCha20Poly1305::new(&key.into())
-            .encrypt_inout_detached(&nonce.into(), &ad, body.as_mut_slice().into())
-            .expect("encrypts")
-            .into(),
-    };
-    let mut token = header;
-    token.extend_from_slice(&nonce);
-    token.extend_from_slice(&body);
-    token.extend_from_slice(&tag);
-    encode(&token)
+    let keys = reference::derive(secret, "");
+    let token = reference::seal_token(
+        &keys,
+        cookie_name,
+        None,
+        alg.wire_id(),
+        &[0x24; 24],
+        plaintext,
+    );
+    reference::encode(&token)
 }
 
-fn envelope_bytes(created: u64, absolute: u64, idle: u64, id: [u8; 16]) -> Vec<u8> {
-    let mut out = varint(created);
-    out.extend(varint(absolute));
-    out.extend(varint(idle));
-    out.extend_from_slice(&id);
+/// An envelope of raw fields under the empty schema label, with no payload.
+fn envelope_bytes(created: u64, lifetime: u64, renewed: u64, id: [u8; 16]) -> Vec<u8> {
+    reference::plaintext(
+        created,
+        lifetime,
+        renewed,
+        &reference::schema_id(""),
+        &id,
+        &[],
+    )
+}
+
+fn varint(v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    reference::write_varint(&mut out, v);
     out
 }
 
 #[test]
 fn an_independently_built_token_opens_and_broken_envelopes_are_malformed() {
-    let codec = Codec::new(keyring(&[SECRET_A]));
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .idle_timeout(10 * MIN)
+        .max_lifetime(Duration::from_secs(MAX_TIME))
+        .build()
+        .expect("valid");
+    let name = codec.cookie_name();
     let created = 1_750_000_000u64;
     let id = [0x5Eu8; 16];
     let payload = postcard::to_allocvec(&(42u32, "hi")).expect("serializes");
     for alg in Algorithm::ALL {
-        let mut plaintext = envelope_bytes(created, created + 3600, created + 600, id);
+        let mut plaintext = envelope_bytes(created, 3600, 0, id);
         plaintext.extend_from_slice(&payload);
-        let cookie = forge(SECRET_A, "session", alg, &plaintext);
+        let cookie = forge(SECRET_A, name, alg, &plaintext);
         let opened = codec
             .open_at::<(u32, String)>(&cookie, t0())
             .unwrap_or_else(|e| panic!("{alg}: {e}"));
         assert_eq!(opened.value(), &(42, "hi".to_string()));
         assert_eq!(opened.id().to_bytes(), id);
         assert_eq!(opened.created_at(), t0());
+        assert_eq!(opened.envelope().renewed_at(), t0());
         assert_eq!(opened.absolute_deadline(), t0() + HOUR);
+        // The idle deadline is the codec's idle timeout after the last seal.
         assert_eq!(opened.idle_deadline(), Some(t0() + 10 * MIN));
         assert_eq!(opened.algorithm(), alg);
         assert_eq!(
@@ -1689,36 +1753,42 @@ fn an_independently_built_token_opens_and_broken_envelopes_are_malformed() {
         let mut non_minimal = varint(created);
         *non_minimal.last_mut().expect("non-empty") |= 0x80;
         non_minimal.push(0x00);
-        non_minimal.extend(varint(created + 3600));
+        non_minimal.extend(varint(3600));
         non_minimal.extend(varint(0));
+        non_minimal.extend(reference::schema_id(""));
         non_minimal.extend_from_slice(&id);
         // Zero written in two bytes.
         let mut overlong_zero = varint(created);
-        overlong_zero.extend(varint(created + 3600));
+        overlong_zero.extend(varint(3600));
         overlong_zero.extend([0x80, 0x00]);
+        overlong_zero.extend(reference::schema_id(""));
         overlong_zero.extend_from_slice(&id);
         let mut non_minimal_last = varint(created);
-        non_minimal_last.extend(varint(created + 3600));
+        non_minimal_last.extend(varint(3600));
         non_minimal_last.extend([0x81, 0x00]); // 1 with a redundant final group
+        non_minimal_last.extend(reference::schema_id(""));
         non_minimal_last.extend_from_slice(&id);
+        let full = envelope_bytes(created, 10, 0, id);
         let broken: Vec<(&str, Vec<u8>)> = vec![
             ("empty plaintext", Vec::new()),
             (
-                "created after the absolute deadline",
-                envelope_bytes(created + 1, created, 0, id),
-            ),
-            (
-                "idle after the absolute deadline",
-                envelope_bytes(created, created + 10, created + 11, id),
+                "sealed after the absolute deadline",
+                envelope_bytes(created, 10, 11, id),
             ),
             (
                 "absolute deadline past MAX_TIME",
-                envelope_bytes(created, MAX_TIME + 1, 0, id),
+                envelope_bytes(created, MAX_TIME - created + 1, 0, id),
             ),
             (
-                "session id cut short",
-                envelope_bytes(created, created + 10, 0, id)[..20].to_vec(),
+                "lifetime overflows",
+                envelope_bytes(created, u64::MAX, 0, id),
             ),
+            (
+                "created past MAX_TIME",
+                envelope_bytes(MAX_TIME + 1, 0, 0, id),
+            ),
+            ("session id cut short", full[..full.len() - 1].to_vec()),
+            ("schema id cut short", full[..full.len() - 17].to_vec()),
             ("varint cut off", vec![0x80]),
             ("eleven-byte varint", [vec![0xff; 10], vec![0x01]].concat()),
             ("non-minimal varint", non_minimal),
@@ -1726,22 +1796,23 @@ fn an_independently_built_token_opens_and_broken_envelopes_are_malformed() {
             ("redundant final varint group", non_minimal_last),
         ];
         for (what, plaintext) in broken {
-            let cookie = forge(SECRET_A, "session", alg, &plaintext);
+            let cookie = forge(SECRET_A, name, alg, &plaintext);
             let err = open_bytes_err(&codec, &cookie, t0());
             assert_eq!(err, Error::Malformed(Malformed::Envelope), "{alg}: {what}");
             assert_eq!(err.code(), "malformed");
         }
         // Right at the rules' edges the envelope is fine.
-        for (created_at, absolute, idle) in [
-            (created, created + 1, created + 1),
-            (created, MAX_TIME, 0),
-            (0, created + 1, 0),
+        for (created_at, lifetime, renewed) in [
+            // Sealed in the last second before its deadline.
+            (created - 3590, 3600, 3600),
+            (created, MAX_TIME - created, 0),
+            (0, created + 3600, created),
         ] {
-            let plaintext = envelope_bytes(created_at, absolute, idle, id);
-            let cookie = forge(SECRET_A, "session", alg, &plaintext);
+            let plaintext = envelope_bytes(created_at, lifetime, renewed, id);
+            let cookie = forge(SECRET_A, name, alg, &plaintext);
             codec
                 .open_bytes_at(&cookie, t0())
-                .unwrap_or_else(|e| panic!("{alg}: {created_at}/{absolute}/{idle}: {e}"));
+                .unwrap_or_else(|e| panic!("{alg}: {created_at}/{lifetime}/{renewed}: {e}"));
         }
     }
 }
@@ -1805,7 +1876,7 @@ fn every_producible_error_has_its_own_code_and_an_actionable_message() {
     let produced: Vec<(Error, &[&str])> = vec![
         (
             open_err(&codec, &"!".repeat(5000), t0()),
-            &["5007", "4096", "server-side"],
+            &["5014", "4096", "server-side"],
         ),
         (open_err(&codec, "a b", t0()), &["base64url"]),
         (open_err(&codec, "AAAA", t0()), &["shorter"]),
@@ -1836,6 +1907,25 @@ fn every_producible_error_has_its_own_code_and_an_actionable_message() {
         (codec.seal_at(&UnsizedSeq, t0()).unwrap_err(), &["postcard"]),
         (
             Codec::builder(keyring(&[SECRET_A]))
+                .schema("another")
+                .build()
+                .expect("valid")
+                .open_at::<UserSession>(&cookie, t0())
+                .unwrap_err(),
+            &["schema"],
+        ),
+        (
+            Codec::builder(keyring(&[SECRET_A]))
+                .open_algorithms([Algorithm::XChaCha20Poly1305])
+                .algorithm(Algorithm::XChaCha20Poly1305)
+                .build()
+                .expect("valid")
+                .open_at::<UserSession>(&cookie, t0())
+                .unwrap_err(),
+            &["xaes-256-gcm", "does not open"],
+        ),
+        (
+            Codec::builder(keyring(&[SECRET_A]))
                 .cookie_name("")
                 .build()
                 .unwrap_err(),
@@ -1843,7 +1933,7 @@ fn every_producible_error_has_its_own_code_and_an_actionable_message() {
         ),
         (Error::Random, &["random"]),
     ];
-    let forged = forge(SECRET_A, "session", Algorithm::XAes256Gcm, &[]);
+    let forged = forge(SECRET_A, codec.cookie_name(), Algorithm::XAes256Gcm, &[]);
     let envelope = open_bytes_err(&codec, &forged, t0());
     assert_eq!(envelope, Error::Malformed(Malformed::Envelope));
     assert!(envelope.to_string().contains("envelope"), "{envelope}");
@@ -1887,6 +1977,8 @@ fn every_producible_error_has_its_own_code_and_an_actionable_message() {
             "expired-idle",
             "not-yet-valid",
             "revoked",
+            "schema-mismatch",
+            "disabled-algorithm",
             "deserialize",
             "serialize",
             "config",
@@ -1969,4 +2061,506 @@ fn every_new_session_gets_its_own_random_id_and_nonce() {
         // The id and the nonce come from one draw but never overlap.
         assert!(!token[6..30].windows(16).any(|w| w == id));
     }
+}
+
+// ---------------------------------------------------------------------------
+// Security review, round 2: schema labels, configured limits governing
+// issued cookies, algorithms that open, application labels, cut-offs
+// ---------------------------------------------------------------------------
+
+/// The review's first case: postcard writes enum variants by index, so a
+/// type whose variants are reordered reads old cookies with the new meaning.
+/// Without a schema label the crate cannot tell (shown first, as the danger
+/// the label exists for); with labels the old cookie is refused.
+#[test]
+fn a_reordered_enum_is_caught_by_the_schema_label() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum RoleV1 {
+        User,
+        Admin,
+    }
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum RoleV2 {
+        Admin,
+        User,
+    }
+    // The danger: same schema label, different meaning.
+    let same = Codec::new(keyring(&[SECRET_A]));
+    let cookie = same.seal_at(&RoleV1::User, t0()).expect("seals");
+    let misread = same.open_at::<RoleV2>(&cookie, t0()).expect("decodes");
+    assert_eq!(misread.value(), &RoleV2::Admin, "a User became an Admin");
+
+    // With labels: refused, with its own code, never decoded.
+    let v1 = Codec::builder(keyring(&[SECRET_A]))
+        .schema("role-v1")
+        .build()
+        .expect("valid");
+    let v2 = Codec::builder(keyring(&[SECRET_A]))
+        .schema("role-v2")
+        .build()
+        .expect("valid");
+    assert_eq!((v1.schema(), v2.schema()), ("role-v1", "role-v2"));
+    let cookie = v1.seal_at(&RoleV1::User, t0()).expect("seals");
+    let err = v2.open_at::<RoleV2>(&cookie, t0()).unwrap_err();
+    assert_eq!(err, Error::SchemaMismatch);
+    assert_eq!(err.code(), "schema-mismatch");
+    assert!(!err.is_possible_tampering());
+    assert_eq!(
+        v2.open_bytes_at(&cookie, t0()).unwrap_err(),
+        Error::SchemaMismatch,
+        "raw payloads are not handed out under another schema either"
+    );
+    // The default (empty) label is a label like any other.
+    assert_eq!(
+        same.open_at::<RoleV1>(&cookie, t0()).unwrap_err(),
+        Error::SchemaMismatch
+    );
+    let unlabelled = same.seal_at(&RoleV1::User, t0()).expect("seals");
+    assert_eq!(
+        v1.open_at::<RoleV1>(&unlabelled, t0()).unwrap_err(),
+        Error::SchemaMismatch
+    );
+    // Under its own label it opens.
+    assert_eq!(
+        v1.open_at::<RoleV1>(&cookie, t0()).expect("opens").value(),
+        &RoleV1::User
+    );
+}
+
+/// The schema id is checked after authentication and after the clock: a
+/// tampered cookie of another schema is tampering, an expired one expired.
+#[test]
+fn the_schema_is_checked_after_authentication_and_the_clock() {
+    let v1 = Codec::builder(keyring(&[SECRET_A]))
+        .schema("v1")
+        .idle_timeout(None)
+        .build()
+        .expect("valid");
+    let v2 = Codec::builder(keyring(&[SECRET_A]))
+        .schema("v2")
+        .idle_timeout(None)
+        .build()
+        .expect("valid");
+    let cookie = v1.seal_at(&sample(), t0()).expect("seals");
+    let mut token = decode(&cookie);
+    token[40] ^= 1;
+    assert_eq!(
+        open_err(&v2, &encode(&token), t0()),
+        Error::AuthenticationFailed
+    );
+    assert_eq!(
+        open_err(&v2, &cookie, t0() + DEFAULT_LIFETIME),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+    assert_eq!(open_err(&v2, &cookie, t0()), Error::SchemaMismatch);
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct CartV1 {
+    items: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct CartV2 {
+    items: Vec<(String, u32)>,
+    coupon: Option<String>,
+}
+
+fn migrate(old: CartV1) -> CartV2 {
+    CartV2 {
+        items: old.items.into_iter().map(|sku| (sku, 1)).collect(),
+        coupon: None,
+    }
+}
+
+#[test]
+fn a_migration_converts_cookies_of_the_previous_schema() {
+    let v1 = Codec::builder(keyring(&[SECRET_A]))
+        .schema("cart-v1")
+        .build()
+        .expect("valid");
+    let v2 = Codec::builder(keyring(&[SECRET_A]))
+        .schema("cart-v2")
+        .migrate_from("cart-v1", migrate)
+        .build()
+        .expect("valid");
+    let old = CartV1 {
+        items: vec!["SKU-1".into(), "SKU-2".into()],
+    };
+    let cookie = v1.seal_at(&old, t0()).expect("seals");
+    let opened = v2.open_at::<CartV2>(&cookie, t0() + MIN).expect("migrates");
+    assert_eq!(opened.value(), &migrate(old.clone()));
+    assert!(opened.migrated());
+    assert!(opened.needs_reseal(), "a migrated cookie is sealed again");
+    assert!(!opened.sealed_with_old_secret());
+    // The session stays the same session.
+    let original = v1.open_at::<CartV1>(&cookie, t0()).expect("opens");
+    assert_eq!(opened.id(), original.id());
+    assert_eq!(opened.created_at(), original.created_at());
+
+    // Resealed, it is a v2 cookie: a codec without the migration opens it.
+    let resealed = v2.reseal_at(&opened, t0() + MIN).expect("reseals");
+    let v2_only = Codec::builder(keyring(&[SECRET_A]))
+        .schema("cart-v2")
+        .build()
+        .expect("valid");
+    let current = v2_only
+        .open_at::<CartV2>(&resealed, t0() + MIN)
+        .expect("opens");
+    assert!(!current.migrated() && !current.needs_reseal());
+    assert_eq!(current.value(), opened.value());
+    assert_eq!(
+        v2_only.open_at::<CartV2>(&cookie, t0()).unwrap_err(),
+        Error::SchemaMismatch
+    );
+
+    // Only opens of the migration's target type use it.
+    assert_eq!(
+        v2.open_at::<CartV1>(&cookie, t0()).unwrap_err(),
+        Error::SchemaMismatch
+    );
+    // An old payload that does not decode as the old type.
+    let garbage = v1.seal_at(&(1u8, 2u8), t0()).expect("seals");
+    assert_eq!(
+        v2.open_at::<CartV2>(&garbage, t0()).unwrap_err(),
+        Error::Deserialize
+    );
+    // Cookies of a schema with no migration still fail.
+    let v0 = Codec::builder(keyring(&[SECRET_A]))
+        .schema("cart-v0")
+        .build()
+        .expect("valid")
+        .seal_at(&old, t0())
+        .expect("seals");
+    assert_eq!(
+        v2.open_at::<CartV2>(&v0, t0()).unwrap_err(),
+        Error::SchemaMismatch
+    );
+    let debug = format!("{v2:?}");
+    assert!(
+        debug.contains("cart-v1") && debug.contains("CartV2"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn labels_are_checked_when_building() {
+    let build = |app: &str, schema: &str| {
+        Codec::builder(keyring(&[SECRET_A]))
+            .app_label(app)
+            .schema(schema)
+            .build()
+    };
+    let longest = "l".repeat(64);
+    build(&longest, &longest).expect("64 bytes are allowed");
+    build("", "").expect("empty labels are the default");
+    for (app, schema, setting) in [
+        ("with space", "", "app_label"),
+        ("", "with space", "schema"),
+        (&"l".repeat(65), "", "app_label"),
+        ("", "tab\t", "schema"),
+        ("é", "", "app_label"),
+    ] {
+        match build(app, schema) {
+            Err(Error::Config(ConfigError::InvalidLabel { setting: s, .. })) => {
+                assert_eq!(s, setting, "{app:?}/{schema:?}");
+            }
+            other => panic!("{app:?}/{schema:?}: {other:?}"),
+        }
+    }
+    // A migration from the current schema, twice from one label, or from
+    // an invalid label.
+    let migration_err = |builder: sealed_session::CodecBuilder| match builder.build() {
+        Err(Error::Config(ConfigError::InvalidLabel { setting, .. })) => setting,
+        other => panic!("{other:?}"),
+    };
+    let base = || Codec::builder(keyring(&[SECRET_A])).schema("cart-v2");
+    assert_eq!(
+        migration_err(base().migrate_from("cart-v2", migrate)),
+        "migrate_from"
+    );
+    assert_eq!(
+        migration_err(
+            base()
+                .migrate_from("cart-v1", migrate)
+                .migrate_from("cart-v1", migrate)
+        ),
+        "migrate_from"
+    );
+    assert_eq!(
+        migration_err(base().migrate_from("cart v1", migrate)),
+        "migrate_from"
+    );
+}
+
+#[test]
+fn the_app_label_separates_applications_that_share_a_secret() {
+    let shop = Codec::builder(keyring(&[SECRET_A, SECRET_B]))
+        .app_label("shop")
+        .build()
+        .expect("valid");
+    let blog = Codec::builder(keyring(&[SECRET_A, SECRET_B]))
+        .app_label("blog")
+        .build()
+        .expect("valid");
+    let plain = Codec::new(keyring(&[SECRET_A, SECRET_B]));
+    assert_eq!(shop.app_label(), "shop");
+    let ids = |c: &Codec| c.key_ids().collect::<Vec<_>>();
+    assert_eq!(ids(&shop).len(), 2);
+    for (a, b) in [(&shop, &blog), (&shop, &plain), (&blog, &plain)] {
+        for id in ids(a) {
+            assert!(!ids(b).contains(&id), "a key id is shared");
+        }
+    }
+    let cookie = shop.seal_at(&sample(), t0()).expect("seals");
+    assert_eq!(
+        open_err(&blog, &cookie, t0()),
+        Error::UnknownKey(ids(&shop)[0])
+    );
+    assert_eq!(
+        open_err(&plain, &cookie, t0()),
+        Error::UnknownKey(ids(&shop)[0])
+    );
+    shop.open_at::<UserSession>(&cookie, t0()).expect("opens");
+    // The key schedule with the label, computed independently.
+    let expected = reference::derive(SECRET_A, "shop");
+    assert_eq!(ids(&shop)[0].to_bytes(), expected.id);
+    let mut opener = reference::Opener::new(&[SECRET_A], DEFAULT_COOKIE_NAME, 1_750_000_000);
+    opener.app_label = "shop".into();
+    assert_eq!(
+        opener
+            .open(&cookie)
+            .map(|(session, index)| (session.key_id, index)),
+        Ok((expected.id, 0))
+    );
+}
+
+/// The configured idle timeout is what governs, whatever a cookie was
+/// sealed with: enabling it after an incident reaches every cookie already
+/// issued, and turning it off expires none.
+#[test]
+fn the_configured_idle_timeout_reaches_cookies_already_issued() {
+    let without = Codec::builder(keyring(&[SECRET_A]))
+        .idle_timeout(None)
+        .build()
+        .expect("valid");
+    let with = Codec::builder(keyring(&[SECRET_A]))
+        .idle_timeout(10 * MIN)
+        .build()
+        .expect("valid");
+    let stricter = Codec::builder(keyring(&[SECRET_A]))
+        .idle_timeout(MIN)
+        .build()
+        .expect("valid");
+    // Sealed where there was no idle timeout, then read where there is.
+    let cookie = without.seal_at(&sample(), t0()).expect("seals");
+    let opened = with
+        .open_at::<UserSession>(&cookie, t0() + 10 * MIN - secs(1))
+        .expect("within the window since its seal");
+    assert_eq!(opened.idle_deadline(), Some(t0() + 10 * MIN));
+    assert_eq!(
+        open_err(&with, &cookie, t0() + 10 * MIN),
+        Error::Expired {
+            deadline: Deadline::Idle
+        },
+        "a copied cookie stops working once the configured window passed"
+    );
+    // A shorter timeout applies at once.
+    assert_eq!(
+        open_err(&stricter, &cookie, t0() + MIN),
+        Error::Expired {
+            deadline: Deadline::Idle
+        }
+    );
+    // Sealed with an idle timeout, read where there is none: still opens,
+    // long after its old idle deadline.
+    let cookie = with.seal_at(&sample(), t0()).expect("seals");
+    let opened = without
+        .open_at::<UserSession>(&cookie, t0() + 6 * HOUR)
+        .expect("turning the idle timeout off never logs anybody out");
+    assert_eq!(opened.idle_deadline(), None);
+    assert_eq!(opened.envelope().expires_at(), t0() + DEFAULT_LIFETIME);
+}
+
+#[test]
+fn max_lifetime_is_checked_and_caps_issued_cookies() {
+    assert_eq!(
+        Codec::builder(keyring(&[SECRET_A]))
+            .lifetime(2 * HOUR)
+            .max_lifetime(HOUR)
+            .build()
+            .unwrap_err(),
+        Error::Config(ConfigError::MaxLifetimeTooShort)
+    );
+    assert_eq!(
+        Codec::builder(keyring(&[SECRET_A]))
+            .max_lifetime(Duration::from_millis(500))
+            .build()
+            .unwrap_err(),
+        Error::Config(ConfigError::DurationTooShort {
+            setting: "max_lifetime"
+        })
+    );
+    // A week-long cookie from a deployment that allowed it, opened where
+    // sessions may live 12 hours: it ends 12 hours after its creation.
+    let week = Codec::builder(keyring(&[SECRET_A]))
+        .lifetime(7 * 24 * HOUR)
+        .idle_timeout(None)
+        .build()
+        .expect("valid");
+    let short = Codec::builder(keyring(&[SECRET_A]))
+        .idle_timeout(None)
+        .build()
+        .expect("valid");
+    let cookie = week.seal_at(&sample(), t0()).expect("seals");
+    let opened = short
+        .open_at::<UserSession>(&cookie, t0() + HOUR)
+        .expect("opens");
+    assert_eq!(opened.absolute_deadline(), t0() + DEFAULT_LIFETIME);
+    assert_eq!(
+        open_err(&short, &cookie, t0() + DEFAULT_LIFETIME),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+    week.open_at::<UserSession>(&cookie, t0() + DEFAULT_LIFETIME)
+        .expect("the week-long deployment still opens it");
+}
+
+#[test]
+fn only_the_configured_algorithms_open() {
+    let xaes_only = Codec::builder(keyring(&[SECRET_A]))
+        .open_algorithms([Algorithm::XAes256Gcm])
+        .build()
+        .expect("valid");
+    assert_eq!(
+        xaes_only.open_algorithms().collect::<Vec<_>>(),
+        [Algorithm::XAes256Gcm]
+    );
+    assert_eq!(
+        Codec::new(keyring(&[SECRET_A]))
+            .open_algorithms()
+            .collect::<Vec<_>>(),
+        Algorithm::ALL,
+        "both open by default"
+    );
+    let xchacha = codec_with(Algorithm::XChaCha20Poly1305);
+    let cookie = xchacha.seal_at(&sample(), t0()).expect("seals");
+    let err = open_err(&xaes_only, &cookie, t0());
+    assert_eq!(err, Error::DisabledAlgorithm(Algorithm::XChaCha20Poly1305));
+    assert_eq!(err.code(), "disabled-algorithm");
+    assert!(!err.is_possible_tampering());
+    // Refused before any decryption: a forged token with that algorithm
+    // byte gets the same error, not an authentication failure.
+    let mut forged = decode(&cookie);
+    forged[40] ^= 1;
+    assert_eq!(
+        open_err(&xaes_only, &encode(&forged), t0()),
+        Error::DisabledAlgorithm(Algorithm::XChaCha20Poly1305)
+    );
+    xaes_only
+        .open_at::<UserSession>(&xaes_only.seal_at(&sample(), t0()).expect("seals"), t0())
+        .expect("XAES still opens");
+    // The sealing algorithm must open.
+    for opens in [vec![Algorithm::XChaCha20Poly1305], vec![]] {
+        assert_eq!(
+            Codec::builder(keyring(&[SECRET_A]))
+                .open_algorithms(opens)
+                .build()
+                .unwrap_err(),
+            Error::Config(ConfigError::SealingAlgorithmNotOpened)
+        );
+    }
+}
+
+#[test]
+fn a_cut_off_in_the_future_is_refused_when_building() {
+    let now = SystemTime::now();
+    assert_eq!(
+        Codec::builder(keyring(&[SECRET_A]))
+            .reject_created_before(now + 2 * DEFAULT_LEEWAY)
+            .build()
+            .unwrap_err(),
+        Error::Config(ConfigError::CutOffInFuture)
+    );
+    // Within the leeway it is allowed, and new sessions are created at the
+    // cut-off: they open at once (nobody is locked out).
+    let soon = now + DEFAULT_LEEWAY / 2;
+    let codec = Codec::builder(keyring(&[SECRET_A]))
+        .reject_created_before(soon)
+        .build()
+        .expect("within the leeway");
+    let cookie = codec.seal(&sample()).expect("seals");
+    let opened = codec.open::<UserSession>(&cookie).expect("opens now");
+    assert!(opened.created_at() >= soon - secs(1));
+    let msg = Error::Config(ConfigError::CutOffInFuture).to_string();
+    assert!(msg.contains("reject_created_before"), "{msg}");
+}
+
+#[test]
+fn opened_debug_never_shows_the_value() {
+    /// A type without `Debug`: `Opened` prints all the same.
+    #[derive(Serialize, Deserialize)]
+    struct Secretive {
+        password_hint: String,
+    }
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    let cookie = codec
+        .seal_at(
+            &Secretive {
+                password_hint: "the cat's name".into(),
+            },
+            t0(),
+        )
+        .expect("seals");
+    let opened = codec.open_at::<Secretive>(&cookie, t0()).expect("opens");
+    let shown = format!("{opened:?}");
+    assert!(!shown.contains("cat"), "{shown}");
+    assert!(shown.contains("<redacted>"), "{shown}");
+    assert!(shown.contains(&opened.id().to_string()), "{shown}");
+    let alternate = format!("{opened:#?}");
+    assert!(!alternate.contains("cat"), "{alternate}");
+    let typed = codec.open_at::<UserSession>(&codec.seal_at(&sample(), t0()).expect("seals"), t0());
+    let shown = format!("{:?}", typed.expect("opens"));
+    assert!(!shown.contains("ada.lovelace"), "{shown}");
+}
+
+/// Sealing refuses values that would not open again, through the codec.
+#[test]
+fn values_that_would_not_open_are_refused_when_sealing() {
+    #[derive(Serialize)]
+    struct Skips {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        count: u8,
+    }
+    let codec = Codec::new(keyring(&[SECRET_A]));
+    assert_eq!(
+        codec
+            .seal_at(
+                &Skips {
+                    note: None,
+                    count: 1
+                },
+                t0()
+            )
+            .unwrap_err(),
+        Error::Serialize(Unserializable::SkippedField)
+    );
+    // Each `Nest` level is a newtype struct and a `Some`: two levels, so
+    // MAX_NESTING of them nest twice as deep as decoding allows.
+    #[derive(Serialize)]
+    struct Nest(Option<Box<Nest>>);
+    let nest =
+        (0..sealed_session::MAX_NESTING).fold(Nest(None), |inner, _| Nest(Some(Box::new(inner))));
+    assert_eq!(
+        codec.seal_at(&nest, t0()).unwrap_err(),
+        Error::Serialize(Unserializable::TooDeep)
+    );
+    assert_eq!(
+        codec.seal_at(&vec![(); 10], t0()).unwrap_err(),
+        Error::Serialize(Unserializable::TooManyElements)
+    );
 }
