@@ -327,6 +327,10 @@ impl fmt::Debug for Keyring {
 
 /// The list being built: checked secrets, extracted.
 #[derive(Default)]
+#[allow(
+    clippy::vec_box,
+    reason = "boxed so that growing the Vec moves pointers, not HKDF states"
+)]
 struct Secrets {
     list: Vec<Box<Hkdf<Sha256>>>,
 }
@@ -423,6 +427,10 @@ pub(crate) struct Keys {
     entries: Arc<KeyList>,
 }
 
+#[allow(
+    clippy::vec_box,
+    reason = "boxed so that building the list moves pointers, not keys"
+)]
 struct KeyList {
     current: Box<Entry>,
     older: Vec<Box<Entry>>,

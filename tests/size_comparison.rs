@@ -10,21 +10,23 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use cookie::{Cookie, CookieJar, Key};
-use sealed_session::{Codec, Keyring};
+use sealed_session::{Codec, DEFAULT_COOKIE_NAME, Keyring};
 
 #[path = "support/sample.rs"]
 mod sample;
 use sample::{Session, session};
 
-/// Name plus value bytes of the cookie the `cookie` crate's private jar sets.
+/// Name plus value bytes of the cookie the `cookie` crate's private jar sets,
+/// under the same cookie name as this crate's default.
 fn private_jar_size(session: &Session) -> usize {
     let json = serde_json::to_string(session).unwrap();
     let key = Key::generate();
     let mut jar = CookieJar::new();
-    jar.private_mut(&key).add(Cookie::new("session", json));
-    let cookie = jar.get("session").unwrap();
+    jar.private_mut(&key)
+        .add(Cookie::new(DEFAULT_COOKIE_NAME, json));
+    let cookie = jar.get(DEFAULT_COOKIE_NAME).unwrap();
     // It must really be the sealed value, and open again.
-    let opened = jar.private(&key).get("session").unwrap();
+    let opened = jar.private(&key).get(DEFAULT_COOKIE_NAME).unwrap();
     assert_eq!(
         serde_json::from_str::<Session>(opened.value()).unwrap(),
         *session
@@ -32,10 +34,12 @@ fn private_jar_size(session: &Session) -> usize {
     cookie.name().len() + cookie.value().len()
 }
 
-/// Name plus value bytes of this crate's cookie, for a session sealed in
-/// 2026 with the default settings.
+/// Name plus value bytes of this crate's cookie, for a new session sealed in
+/// 2026 with the default settings (cookie `__Host-session`, a 12-hour
+/// lifetime and an idle timeout: the envelope's times take 5 + 3 + 1 bytes,
+/// 3 more once re-sealed later in the session).
 fn sealed_size(session: &Session) -> usize {
-    let codec = Codec::new(Keyring::new(["a secret that is at least 32 bytes long"]).unwrap());
+    let codec = Codec::new(Keyring::new(["the size comparison's secret, 32+ bytes"]).unwrap());
     let now = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
     let value = codec.seal_at(session, now).unwrap();
     assert_eq!(
@@ -49,7 +53,7 @@ fn sealed_size(session: &Session) -> usize {
 fn typical_session_is_much_smaller_than_the_private_jar() {
     let s = session(5);
     let (ours, theirs) = (sealed_size(&s), private_jar_size(&s));
-    assert_eq!((ours, theirs), (267, 487), "update the README table");
+    assert_eq!((ours, theirs), (277, 494), "update the README table");
     assert!(ours * 100 <= theirs * 60, "at least 40% smaller");
 }
 
@@ -57,6 +61,6 @@ fn typical_session_is_much_smaller_than_the_private_jar() {
 fn large_session_is_much_smaller_than_the_private_jar() {
     let s = session(60);
     let (ours, theirs) = (sealed_size(&s), private_jar_size(&s));
-    assert_eq!((ours, theirs), (1074, 2607), "update the README table");
+    assert_eq!((ours, theirs), (1084, 2614), "update the README table");
     assert!(ours * 100 <= theirs * 55, "at least 45% smaller");
 }

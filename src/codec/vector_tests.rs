@@ -1,110 +1,52 @@
-//! The crate's own seal path reproduces every valid published vector
-//! (`tests/vectors/v1.json`) byte for byte, given the vector's nonce, and
-//! bound to the vector's context when it has one; and every chunked vector:
-//! the same seal under the vector's maximum cookie size with chunking on,
-//! cut by [`crate::chunks::split`] into exactly the listed chunk cookies.
+//! The crate's own seal path reproduces every published vector
+//! (`tests/vectors/v1.json`) that a sealer can make, byte for byte, given
+//! the vector's nonce, labels and context; and every chunked vector: the
+//! same seal under the vector's maximum cookie size with chunking on, cut
+//! by [`crate::chunks::split`] into exactly the listed chunk cookies.
 //!
-//! The integration test `tests/vectors.rs` checks the vectors against an
-//! independent implementation; this one pins the codec's sealing code to
-//! them, which only a unit test can do because the nonce source is private.
+//! The integration tests `tests/vectors.rs` and `tests/vectors_reference.rs`
+//! check the vectors against the crate's open path and an independent
+//! implementation; this one pins the codec's sealing code to them, which
+//! only a unit test can do because the nonce source is private.
 
 use super::*;
 
-use serde::Deserialize;
+#[path = "../../tests/support/reference.rs"]
+mod reference;
+#[path = "../../tests/support/vectors.rs"]
+mod vectors;
 
-const VECTORS: &str = include_str!("../../tests/vectors/v1.json");
+use vectors::{Valid, hex_array};
 
-#[derive(Deserialize)]
-struct Vectors {
-    valid: Vec<Valid>,
-    chunked: Vec<Chunked>,
-}
-
-/// A chunked vector: the fields of a valid one, the maximum cookie size it
-/// was cut for, and its chunk cookies in index order.
-#[derive(Deserialize)]
-struct Chunked {
-    #[serde(flatten)]
-    valid: Valid,
-    max_cookie_size: usize,
-    chunks: Vec<ChunkCookie>,
-}
-
-#[derive(Deserialize)]
-struct ChunkCookie {
-    name: String,
-    value: String,
-}
-
-#[derive(Deserialize)]
-struct Valid {
-    description: String,
-    secrets: Vec<String>,
-    cookie_name: String,
-    /// Hex of the context bytes the value is bound to; absent = unbound.
-    context: Option<String>,
-    algorithm: String,
-    nonce: String,
-    session_id: String,
-    created_at: u64,
-    absolute_deadline: u64,
-    idle_deadline: u64,
-    payload: String,
-    value: String,
-}
-
-fn hex_array<const N: usize>(text: &str) -> [u8; N] {
-    let bytes = hex::decode(text).expect("hex");
-    bytes
-        .try_into()
-        .unwrap_or_else(|b: Vec<u8>| panic!("expected {N} bytes, got {}", b.len()))
-}
-
-/// The secret whose key id is in the value's header: the one it was sealed
-/// under.
-fn sealing_secret(v: &Valid) -> &str {
-    let token = wire::decode(&v.value).expect("valid vectors decode");
-    let key_id = token.get(2..6).expect("a header");
-    v.secrets
-        .iter()
-        .find(|s| {
-            let keyring = Keyring::new([s.as_str()]).expect("valid secret");
-            keyring
-                .key_ids()
-                .next()
-                .is_some_and(|id| id.to_bytes() == key_id)
-        })
-        .unwrap_or_else(|| panic!("{}: no secret has the value's key id", v.description))
-}
-
-/// Seals the vector's payload into its envelope with its nonce, under a
-/// codec with the vector's settings and `max_cookie_size` (the default when
-/// `None`), with `chunking`.
+/// Seals the vector's payload into its envelope with its nonce at its
+/// `renewed_at`, under a codec with the vector's sealing settings and
+/// `max_cookie_size` (the default when `None`), with `chunking`.
 fn seal_vector(
     v: &Valid,
     max_cookie_size: Option<usize>,
     chunking: Chunking,
 ) -> Result<String, Error> {
-    let secret = sealing_secret(v);
+    let (_, index) = v.expected();
+    let secret = v.secrets.get(index).expect("the sealing secret");
     // The sealing secret first, the others behind it, as after a rotation
     // back to it.
-    let secrets = std::iter::once(secret).chain(
+    let secrets = std::iter::once(secret.as_str()).chain(
         v.secrets
             .iter()
             .map(String::as_str)
             .filter(|s| *s != secret),
     );
     let algorithm: Algorithm = v.algorithm.parse().expect("known algorithm");
+    // No cap, idle timeout or cut-off: those are settings of the opener.
     let mut builder = Codec::builder(Keyring::new(secrets).expect("valid secrets"))
         .cookie_name(v.cookie_name.as_str())
-        .algorithm(algorithm);
+        .app_label(v.app_label.as_deref().unwrap_or(""))
+        .schema(v.schema.as_deref().unwrap_or(""))
+        .algorithm(algorithm)
+        .lifetime(Duration::from_secs(MAX_TIME))
+        .idle_timeout(None);
     if let Some(max) = max_cookie_size {
         builder = builder.max_cookie_size(max);
-    }
-    if v.idle_deadline != 0 {
-        // Sealing at `created_at` writes idle = created_at + timeout
-        // (below the absolute deadline, so not clamped).
-        builder = builder.idle_timeout(Duration::from_secs(v.idle_deadline - v.created_at));
     }
     let codec = builder.build().expect("valid settings");
 
@@ -112,21 +54,18 @@ fn seal_vector(
         hex_array(&v.session_id),
         v.created_at,
         v.absolute_deadline,
-        v.idle_deadline,
+        v.renewed_at,
     );
     let payload = hex::decode(&v.payload).expect("hex");
     let nonce: [u8; NONCE_LEN] = hex_array(&v.nonce);
-    let binding = v
-        .context
-        .as_ref()
-        .map(|context| Binding::new(hex::decode(context).expect("hex")));
+    let binding = vectors::context_bytes(v.context.as_ref()).map(Binding::new);
     codec
         .seal_payload(
             payload.len(),
             &envelope,
             binding.as_ref(),
             chunking,
-            v.created_at,
+            v.renewed_at,
             |out| {
                 out.copy_from_slice(&payload);
                 Ok(())
@@ -136,18 +75,38 @@ fn seal_vector(
         .map(|(value, _)| value)
 }
 
+/// Whether a sealer can make this vector: a seal at or after the deadline
+/// is refused (the vector with `renewed_at` at the deadline exists for
+/// openers, which must accept it).
+fn sealable(v: &Valid) -> bool {
+    v.renewed_at < v.absolute_deadline
+}
+
 #[test]
 fn seal_path_reproduces_every_valid_vector() {
-    let vectors: Vectors = serde_json::from_str(VECTORS).expect("v1.json parses");
+    let vectors = vectors::load();
     assert!(!vectors.valid.is_empty());
     // Both kinds of seal path are exercised.
     assert!(vectors.valid.iter().any(|v| v.context.is_some()));
     assert!(vectors.valid.iter().any(|v| v.context.is_none()));
+    let mut unsealable = 0;
     for v in &vectors.valid {
         let d = &v.description;
-        let value = seal_vector(v, None, Chunking::ONE).unwrap_or_else(|e| panic!("{d}: {e}"));
-        assert_eq!(value, v.value, "{d}");
+        let sealed = seal_vector(v, None, Chunking::ONE);
+        if sealable(v) {
+            assert_eq!(sealed.unwrap_or_else(|e| panic!("{d}: {e}")), v.value, "{d}");
+        } else {
+            unsealable += 1;
+            assert_eq!(
+                sealed,
+                Err(Error::Expired {
+                    deadline: crate::Deadline::Absolute
+                }),
+                "{d}"
+            );
+        }
     }
+    assert_eq!(unsealable, 1, "one vector is sealed at its deadline");
 }
 
 /// Each chunked vector is sealed under its own maximum cookie size with
@@ -156,23 +115,23 @@ fn seal_path_reproduces_every_valid_vector() {
 /// before sealing.
 #[test]
 fn seal_path_reproduces_every_chunked_vector() {
-    let vectors: Vectors = serde_json::from_str(VECTORS).expect("v1.json parses");
+    let vectors = vectors::load();
     assert!(vectors.chunked.len() >= 2);
     for c in &vectors.chunked {
-        let v = &c.valid;
+        let v = c.as_valid();
         let d = &v.description;
         let n = c.chunks.len();
-        let total: usize = c.chunks.iter().map(|k| k.name.len() + k.value.len()).sum();
+        let total = c.total();
         let exact = Chunking {
             max_chunks: n,
             budget: total,
         };
         let value =
-            seal_vector(v, Some(c.max_cookie_size), exact).unwrap_or_else(|e| panic!("{d}: {e}"));
+            seal_vector(&v, Some(c.max_cookie_size), exact).unwrap_or_else(|e| panic!("{d}: {e}"));
         assert_eq!(value, v.value, "{d}");
         // Without chunking it does not fit, as the vector says.
         assert!(matches!(
-            seal_vector(v, Some(c.max_cookie_size), Chunking::ONE),
+            seal_vector(&v, Some(c.max_cookie_size), Chunking::ONE),
             Err(Error::TooLarge { .. })
         ));
         let chunks: Vec<(String, &str)> =
@@ -190,7 +149,7 @@ fn seal_path_reproduces_every_chunked_vector() {
         };
         assert!(
             matches!(
-                seal_vector(v, Some(c.max_cookie_size), fewer),
+                seal_vector(&v, Some(c.max_cookie_size), fewer),
                 Err(Error::TooLarge { .. })
             ),
             "{d}"
@@ -200,7 +159,7 @@ fn seal_path_reproduces_every_chunked_vector() {
             budget: total - 1,
         };
         assert_eq!(
-            seal_vector(v, Some(c.max_cookie_size), tight),
+            seal_vector(&v, Some(c.max_cookie_size), tight),
             Err(Error::TooLarge {
                 size: total,
                 limit: total - 1
