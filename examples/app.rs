@@ -27,7 +27,10 @@
 //!   other than browsers over plain http (browsers already accept `Secure`
 //!   cookies from `http://localhost` and `http://127.0.0.1`);
 //! - `SESSION_IDLE_TIMEOUT_SECS`: log out sessions idle for this long
-//!   (default 1800, the crate's default; `0` for no idle timeout);
+//!   (default 604800, a week; `0` for no idle timeout). The app keeps
+//!   visitors logged in for up to 7 days, 30 with "remember me", as long as
+//!   they come back within the idle timeout; the crate's own defaults are
+//!   stricter (12 hours, 30 minutes idle).
 //! - `SESSION_MAX_CHUNKS`: let a session too large for one cookie spread
 //!   over up to this many cookies `NAME.0`, `NAME.1`, … (default 1: one
 //!   cookie, no chunking; at most 32);
@@ -85,6 +88,12 @@ struct AppSession {
 
 /// "Remember me" sessions last 30 days instead of the default 7.
 const REMEMBER_ME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// The lifetime of a session without "remember me".
+const LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The default idle timeout (`SESSION_IDLE_TIMEOUT_SECS`).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 /// Request bodies (the forms) are read up to this size; larger ones get 413.
 const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -174,7 +183,10 @@ fn config_from_env() -> Result<SessionConfig, Box<dyn std::error::Error>> {
     };
 
     let plain_http = std::env::var("SESSION_ALLOW_PLAIN_HTTP").is_ok_and(|v| v == "1");
-    let mut codec = Codec::builder(keyring);
+    let mut codec = Codec::builder(keyring)
+        .lifetime(LIFETIME)
+        .max_lifetime(REMEMBER_ME)
+        .idle_timeout(IDLE_TIMEOUT);
     match std::env::var("SESSION_COOKIE_NAME") {
         Ok(name) => codec = codec.cookie_name(name),
         // The default `__Host-session` must be Secure.
@@ -338,18 +350,18 @@ fn login(session: &Session<AppSession>, form: &[(String, String)]) -> Reply {
         );
     };
     let remember = field(form, "remember") == Some("on");
-    // `try_update` checks that the session still fits in a cookie and
-    // leaves it unchanged when it does not.
-    if let Err(error) = session.try_update(|s| s.user = Some(user.to_owned())) {
-        return not_stored(&error);
-    }
     // A fresh id and creation time after login, so that a session id planted
-    // before the login is worthless after it (session fixation). The new
-    // envelope's times are varints of the same length as the old one's, so
-    // the cookie keeps the size checked above.
+    // before the login is worthless after it (session fixation), and the
+    // session's own lifetime: both before `try_update`, whose size check
+    // then covers the envelope that is sent.
     session.regenerate();
     if remember {
         session.set_lifetime(REMEMBER_ME);
+    }
+    // `try_update` checks that the session still fits in a cookie and
+    // leaves the value unchanged when it does not.
+    if let Err(error) = session.try_update(|s| s.user = Some(user.to_owned())) {
+        return not_stored(&error);
     }
     redirect("/")
 }

@@ -36,7 +36,6 @@ use std::time::{Duration, Instant};
 use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
-use sealed_session::{Codec, Keyring};
 
 #[path = "support/app.rs"]
 mod app;
@@ -425,7 +424,7 @@ async fn example_app_under_load_loses_nothing_and_stays_flat() {
 
     // Zero lost increments: each user's final cookie, opened with the app's
     // secret, holds exactly its visits, under its name.
-    let codec = Codec::new(Keyring::new([SECRET]).unwrap());
+    let codec = app::codec(&[SECRET]);
     let mut ids = std::collections::HashSet::new();
     for user in &users {
         assert_eq!(user.visits, WARMUP_VISITS + VISITS);

@@ -47,6 +47,28 @@ pub struct AppSession {
     pub blob: String,
 }
 
+/// The settings of the example app's codec when it runs with
+/// `SESSION_ALLOW_PLAIN_HTTP=1` and no `SESSION_COOKIE_NAME` (how the tests
+/// start it): cookie `session`, a 7-day lifetime, 30 days at most ("remember
+/// me"), a 7-day idle timeout.
+#[allow(dead_code)] // Not used by `tests/browser.rs`.
+pub fn codec_builder(secrets: &[&str]) -> sealed_session::CodecBuilder {
+    const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+    let keyring = sealed_session::Keyring::new(secrets).expect("valid secrets");
+    sealed_session::Codec::builder(keyring)
+        .cookie_name("session")
+        .lifetime(7 * DAY)
+        .max_lifetime(30 * DAY)
+        .idle_timeout(7 * DAY)
+}
+
+/// A codec with the example app's settings ([`codec_builder`]): it opens the
+/// cookies the app seals, as another instance of the app would.
+#[allow(dead_code)] // Not used by `tests/browser.rs`.
+pub fn codec(secrets: &[&str]) -> sealed_session::Codec {
+    codec_builder(secrets).build().expect("the app's settings")
+}
+
 /// The features this crate (test or benchmark) was built with, to build the
 /// app with the same ones: cargo then finds the library fresh instead of
 /// building it again with another feature set.
