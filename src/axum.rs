@@ -48,9 +48,7 @@ use crate::session::Session;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let config = SessionConfig::new(Codec::new(Keyring::new([
-///     "an example secret that is 32+ bytes long",
-/// ])?));
+/// let config = SessionConfig::new(Codec::new(Keyring::new([Keyring::generate_secret()?])?));
 /// let app = Router::new()
 ///     .route("/", get(counter))
 ///     .layer(SessionLayer::<u64>::new(config));

@@ -763,7 +763,7 @@ impl Codec {
     /// use sealed_session::{Codec, Keyring};
     /// use std::time::{Duration, UNIX_EPOCH};
     ///
-    /// let codec = Codec::builder(Keyring::new(["an example secret that is 32+ bytes long"])?)
+    /// let codec = Codec::builder(Keyring::new([Keyring::generate_secret()?])?)
     ///     .idle_timeout(Duration::from_secs(600))
     ///     .build()?;
     /// let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);

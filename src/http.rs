@@ -80,7 +80,7 @@ pub enum Renewal {
 /// ```
 /// use sealed_session::{Codec, Keyring, SameSite, SessionConfig};
 ///
-/// let codec = Codec::builder(Keyring::new(["an example secret that is 32+ bytes long"])?)
+/// let codec = Codec::builder(Keyring::new([Keyring::generate_secret()?])?)
 ///     .cookie_name("__Host-session")
 ///     .build()?;
 /// let config = SessionConfig::builder(codec).same_site(SameSite::Strict).build()?;
@@ -361,11 +361,9 @@ impl SessionConfig {
     /// use http::{HeaderMap, HeaderValue, header::COOKIE};
     /// use sealed_session::{Codec, Keyring, SessionConfig};
     ///
-    /// let config = SessionConfig::new(Codec::new(Keyring::new([
-    ///     "an example secret that is 32+ bytes long",
-    /// ])?));
+    /// let config = SessionConfig::new(Codec::new(Keyring::new([Keyring::generate_secret()?])?));
     /// let mut headers = HeaderMap::new();
-    /// headers.insert(COOKIE, HeaderValue::from_static("theme=dark; session=forged"));
+    /// headers.insert(COOKIE, HeaderValue::from_static("theme=dark; __Host-session=forged"));
     ///
     /// let session = config.load::<u32>(&headers);
     /// assert!(session.is_empty());

@@ -37,9 +37,7 @@ use crate::wire::Binding;
 /// use http::{HeaderMap, header::{COOKIE, SET_COOKIE}};
 /// use sealed_session::{Codec, Keyring, SessionConfig, Written};
 ///
-/// let config = SessionConfig::new(Codec::new(Keyring::new([
-///     "an example secret that is 32+ bytes long",
-/// ])?));
+/// let config = SessionConfig::new(Codec::new(Keyring::new([Keyring::generate_secret()?])?));
 ///
 /// // First request: no cookie. The handler stores a visit count.
 /// let session = config.load::<u32>(&HeaderMap::new());

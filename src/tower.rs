@@ -83,9 +83,7 @@ type Binder = Arc<dyn Fn(&Parts) -> Option<Binding> + Send + Sync>;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let config = SessionConfig::new(Codec::new(Keyring::new([
-///     "an example secret that is 32+ bytes long",
-/// ])?));
+/// let config = SessionConfig::new(Codec::new(Keyring::new([Keyring::generate_secret()?])?));
 /// let layer = SessionLayer::<u32>::new(config);
 ///
 /// let app = ServiceBuilder::new().layer(layer.clone()).service(service_fn(
@@ -98,7 +96,7 @@ type Binder = Arc<dyn Fn(&Parts) -> Option<Binding> + Send + Sync>;
 ///
 /// let response = app.oneshot(Request::new(String::new())).await?;
 /// assert_eq!(response.body(), "visit 1");
-/// assert!(response.headers()[SET_COOKIE].to_str()?.starts_with("session="));
+/// assert!(response.headers()[SET_COOKIE].to_str()?.starts_with("__Host-session="));
 /// assert_eq!(layer.write_failures(), 0);
 /// # Ok(())
 /// # }
@@ -172,9 +170,7 @@ impl<T> SessionLayer<T> {
     /// ```
     /// use sealed_session::{Binding, Codec, Keyring, SessionConfig, SessionLayer};
     ///
-    /// let config = SessionConfig::new(Codec::new(Keyring::new([
-    ///     "an example secret that is 32+ bytes long",
-    /// ])?));
+    /// let config = SessionConfig::new(Codec::new(Keyring::new([Keyring::generate_secret()?])?));
     /// // Behind exactly one trusted reverse proxy, which appends the peer
     /// // address to X-Forwarded-For: its entry is the last one.
     /// let layer = SessionLayer::<String>::new(config).bind_with(|parts| {

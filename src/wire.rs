@@ -74,7 +74,7 @@ const BINDING_LEN: usize = 32;
 /// use sealed_session::{Binding, Codec, Error, Keyring};
 /// use std::time::SystemTime;
 ///
-/// let codec = Codec::new(Keyring::new(["an example secret that is 32+ bytes long"])?);
+/// let codec = Codec::new(Keyring::new([Keyring::generate_secret()?])?);
 /// let now = SystemTime::now();
 /// let home = Binding::new(b"203.0.113.7");
 /// let envelope = codec.new_envelope_at(now)?;
