@@ -1015,9 +1015,10 @@ impl Codec {
     ///
     /// One variant per check, in this order: [`Error::TooLarge`] (before any
     /// decoding), [`Error::Malformed`], [`Error::UnsupportedVersion`],
-    /// [`Error::UnknownAlgorithm`], [`Error::UnknownKey`],
-    /// [`Error::AuthenticationFailed`], [`Error::Malformed`] (envelope),
-    /// [`Error::Expired`], [`Error::NotYetValid`], [`Error::Revoked`],
+    /// [`Error::UnknownAlgorithm`], [`Error::DisabledAlgorithm`],
+    /// [`Error::UnknownKey`], [`Error::AuthenticationFailed`],
+    /// [`Error::Malformed`] (envelope), [`Error::Expired`],
+    /// [`Error::NotYetValid`], [`Error::Revoked`], [`Error::SchemaMismatch`],
     /// [`Error::Deserialize`].
     pub fn open<T: DeserializeOwned + 'static>(&self, value: &str) -> Result<Opened<T>, Error> {
         self.open_at(value, SystemTime::now())

@@ -142,8 +142,8 @@ pub enum Malformed {
     Envelope,
     /// The chunk cookies of a [chunked](crate::SessionConfigBuilder::max_chunks)
     /// session are not exactly `name.0` through `name.(n-1)`, each once and
-    /// none empty: one is missing, repeated, empty, or at or beyond
-    /// `max_chunks`.
+    /// none empty: one is missing, repeated or empty. (Names with an index
+    /// at or beyond `max_chunks` are other cookies and ignored.)
     Chunks,
 }
 

@@ -27,7 +27,10 @@
 //! Sealing ([`encoded_len`], the size pass that runs before anything is
 //! encrypted) counts the same levels and elements the same way and refuses
 //! a value that decoding would refuse, so a codec never issues a cookie
-//! that fails these limits when opened. It also refuses what postcard
+//! that fails these limits when opened, for every type whose `Serialize`
+//! and `Deserialize` have the same shape (all derived ones). A hand-written
+//! pair that writes a flat sequence and reads it back as nested values can
+//! still seal a value that decoding refuses; decoding stays bounded. It also refuses what postcard
 //! writes but cannot read back: a sequence or map of unknown length
 //! (`#[serde(flatten)]`, an iterator serialized without a size), and a
 //! struct field skipped by `#[serde(skip_serializing_if = ...)]` (postcard

@@ -78,7 +78,7 @@ impl<T> Clone for Session<T> {
 pub(crate) struct Carried {
     /// The plain name.
     pub(crate) plain: bool,
-    /// Chunk `name.k` for each bit `k` (indexes up to 63).
+    /// Chunk `name.k` for each bit `k` (indexes below `max_chunks`).
     pub(crate) chunks: u64,
 }
 

@@ -8,15 +8,19 @@
 //! holds that one impl.)
 //!
 //! Budget: sealing allocates at most twice (it takes exactly the token
-//! buffer and the returned string); opening at most twice on top of what
-//! deserializing the value allocates by itself, measured here with postcard
-//! alone (it takes one: the decoded token).
+//! buffer and the returned string; the size pass before them, which also
+//! applies the seal-time checks of the payload, allocates nothing);
+//! opening at most twice on top of what deserializing the value allocates
+//! by itself, measured here with postcard alone (it takes one: the decoded
+//! token). The counts were the same before the seal-time checks and the
+//! new envelope (issue 11); only the byte counts grew, by the envelope's
+//! two more bytes.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use allocation_counter::{AllocationInfo, measure};
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sealed_session::{Algorithm, Codec, Error, Keyring};
 
 #[path = "support/sample.rs"]
@@ -155,7 +159,8 @@ fn cloning_a_codec_allocates_nothing() {
 #[test]
 fn allocations_do_not_depend_on_how_the_keyring_was_built() {
     let s = session(5);
-    let raw = [0x42u8; 32];
+    // 32 distinct bytes (a secret of one repeated byte is refused).
+    let raw: [u8; 32] = core::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0x42);
     let base64 = format!("base64:{}", STANDARD.encode(raw));
     let keyrings = [
         Keyring::new(&SECRETS[..1]).expect("text secret"),
@@ -209,7 +214,16 @@ fn allocations_do_not_depend_on_how_the_keyring_was_built() {
 /// left by timing sealing against a floor that derives nothing.
 #[test]
 fn seal_and_open_do_not_derive_keys() {
-    let secret = vec![0x42u8; 16 << 20];
+    // Pseudo-random bytes (a secret repeating a short pattern is refused).
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let secret: Vec<u8> = (0..16 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect();
     let started = Instant::now();
     let keyring = Keyring::from_bytes([&secret]).expect("valid");
     let derivation = started.elapsed();
@@ -230,4 +244,70 @@ fn seal_and_open_do_not_derive_keys() {
         fastest * 10 < derivation,
         "a round trip took {fastest:?}, building the keyring {derivation:?}"
     );
+}
+
+/// A fixed instant (2027-01-15), so that the envelope's length is known.
+fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+/// Sealing runs a size pass over the value before anything else: postcard's
+/// size flavor under the seal-time checks of the payload (nesting depth,
+/// element budget, skipped fields, lengths known up front). That pass
+/// allocates nothing, for the typical and the large sample session:
+///
+/// * a seal the size check refuses (a maximum cookie size too small for the
+///   session, known only once the whole value was walked) allocates
+///   nothing at all;
+/// * a seal that passes allocates what it allocated before the checks
+///   existed: exactly two allocations, the token buffer and the returned
+///   string, of exactly the token's and the cookie value's lengths, both
+///   alive at the peak.
+#[test]
+fn the_size_pass_and_its_checks_allocate_nothing() {
+    for algorithm in Algorithm::ALL {
+        for cart in [5, 60] {
+            let context = format!("{algorithm}, {cart} items");
+            let s = session(cart);
+            let payload = postcard::to_allocvec(&s).expect("serializes").len();
+
+            let small = Codec::builder(Keyring::new(&SECRETS[..1]).expect("valid"))
+                .algorithm(algorithm)
+                .max_cookie_size(200)
+                .build()
+                .expect("valid settings");
+            small.seal_at(&s, t0()).expect_err("warm-up: too large");
+            let mut result = None;
+            let info = measure(|| result = Some(small.seal_at(&s, t0())));
+            assert!(
+                matches!(result, Some(Err(Error::TooLarge { limit: 200, .. }))),
+                "{context}: {result:?}"
+            );
+            assert_eq!(
+                (info.count_total, info.bytes_total),
+                (0, 0),
+                "{context}: {info:?}"
+            );
+
+            let codec = codec(Keyring::new(&SECRETS[..1]).expect("valid"), algorithm);
+            codec.seal_at(&s, t0()).expect("warm-up seal");
+            let mut value = None;
+            let info = measure(|| value = Some(codec.seal_at(&s, t0())));
+            let value = value.expect("ran").expect("seals");
+            let token = URL_SAFE_NO_PAD.decode(&value).expect("base64url").len();
+            // 46 bytes of header, nonce and tag; the envelope of a session
+            // sealed at its creation in 2027 (a 5-byte creation time, the
+            // 12-hour lifetime in 3 bytes, 0 seconds since creation in 1,
+            // the 4-byte schema id and the 16-byte session id); the payload.
+            assert_eq!(token, 46 + (5 + 3 + 1 + 4 + 16) + payload, "{context}");
+            assert_eq!(info.count_total, 2, "{context}: {info:?}");
+            assert_eq!(
+                info.bytes_total,
+                (token + value.capacity()) as u64,
+                "{context}: {info:?}"
+            );
+            assert_eq!(info.bytes_max, info.bytes_total, "{context}: {info:?}");
+            assert_eq!(info.count_current, 1, "{context}: the value is kept");
+        }
+    }
 }

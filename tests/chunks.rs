@@ -17,6 +17,17 @@
 //! independent statement of the split rule, and the expected value length
 //! from [`value_len`], the README's length formula; both are checked against
 //! what the crate writes. All tests run at explicit instants from [`t0`].
+//!
+//! The codecs name their cookie `session` (not the default `__Host-session`,
+//! so that the tests can also set a `Path` and a `Domain`), have no idle
+//! timeout (so that nothing is renewed or expires between steps) and a 7-day
+//! lifetime, all set explicitly in [`codec_builder`].
+//!
+//! Chunk names: only `name.k` with `k` below the configuration's
+//! `max_chunks` are the session's chunks. A name with a higher index (up to
+//! 63 and beyond) is another cookie: it neither spoils a valid set nor is it
+//! ever removed, so one response removes at most `max_chunks + 1` cookies
+//! (the plain name and the chunks below `max_chunks`).
 
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -29,21 +40,28 @@ use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
 use sealed_session::{
-    Algorithm, Binding, Codec, ConfigError, DEFAULT_HEADER_BUDGET, Deadline, Error, Keyring,
-    MAX_CHUNKS, Malformed, Renewal, Session, SessionConfig, SessionId, Written,
+    Algorithm, Binding, Codec, CodecBuilder, ConfigError, DEFAULT_COOKIE_NAME,
+    DEFAULT_HEADER_BUDGET, DEFAULT_MAX_COOKIE_SIZE, Deadline, Error, KeyId, Keyring, MAX_CHUNKS,
+    Malformed, Renewal, Session, SessionConfig, SessionId, Written,
 };
 
 const SECRET: &str = "chunk test secret, which is longer than 32 bytes";
 const OTHER_SECRET: &str = "another deployment's secret, also 32+ bytes long";
-/// The cookie name of every test (the codec's default).
+/// The cookie name of every test, set on every codec (the default is
+/// `__Host-session`).
 const NAME: &str = "session";
+/// The lifetime of every session, set on every codec (the default is 12
+/// hours).
+const LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The maximum cookie size (name plus value) of most tests.
 const MAX: usize = 300;
 /// Token bytes besides the payload, for a session sealed around [`t0`]
-/// without an idle timeout: header, nonce and tag (46), then the envelope:
-/// two 5-byte varints (times around 2027), a 1-byte zero idle deadline and
-/// the 16-byte session id (27).
-const FIXED: usize = 46 + 27;
+/// within 127 seconds of its creation: header, nonce and tag (46), then the
+/// envelope: the creation time (a 5-byte varint around 2027), the 7-day
+/// lifetime (604 800 s, a 3-byte varint), the seconds from creation to the
+/// last seal (a 1-byte varint below 128), the 4-byte schema id and the
+/// 16-byte session id (29).
+const FIXED: usize = 46 + 29;
 
 /// A fixed instant (2027-01-15), on a whole second.
 fn t0() -> SystemTime {
@@ -59,12 +77,33 @@ fn keyring(secret: &str) -> Keyring {
     Keyring::new([secret]).expect("valid secret")
 }
 
+/// The settings every codec of these tests starts from: the cookie name
+/// [`NAME`], no idle timeout and the [`LIFETIME`].
+fn codec_builder(keyring: Keyring) -> CodecBuilder {
+    Codec::builder(keyring)
+        .cookie_name(NAME)
+        .idle_timeout(None)
+        .lifetime(LIFETIME)
+}
+
 /// A codec over [`SECRET`] with the given maximum cookie size.
 fn codec_with(max_cookie_size: usize) -> Codec {
-    Codec::builder(keyring(SECRET))
+    codec_builder(keyring(SECRET))
         .max_cookie_size(max_cookie_size)
         .build()
         .expect("valid codec settings")
+}
+
+/// A codec over `secret` with the default maximum cookie size.
+fn codec_of(secret: &str) -> Codec {
+    codec_builder(keyring(secret))
+        .build()
+        .expect("valid codec settings")
+}
+
+/// The key id `secret` seals under (no application label).
+fn key_id_of(secret: &str) -> KeyId {
+    codec_of(secret).key_ids().next().expect("one key")
 }
 
 /// A chunking configuration over [`SECRET`].
@@ -470,11 +509,7 @@ fn as_chunks(values: &[String]) -> Vec<(String, String)> {
 
 /// The key id of [`SECRET`].
 fn key_id() -> [u8; 4] {
-    keyring(SECRET)
-        .key_ids()
-        .next()
-        .expect("one key")
-        .to_bytes()
+    key_id_of(SECRET).to_bytes()
 }
 
 /// The error the format's checks before the AEAD give for `joined` (strict
@@ -496,7 +531,7 @@ fn predicted(joined: &str) -> Error {
     }
     if token[2..6] != key_id() {
         // `KeyId` has no public constructor; the caller compares codes.
-        return Error::UnknownKey(keyring(OTHER_SECRET).key_ids().next().expect("one key"));
+        return Error::UnknownKey(key_id_of(OTHER_SECRET));
     }
     Error::AuthenticationFailed
 }
@@ -704,15 +739,13 @@ fn two_digit_chunk_indexes_hold_one_character_less() {
 /// the limit.
 #[test]
 fn default_cookie_size_and_budget_allow_two_chunks() {
-    let config = SessionConfig::builder(Codec::new(keyring(SECRET)))
+    let config = SessionConfig::builder(codec_with(DEFAULT_MAX_COOKIE_SIZE))
         .max_chunks(3)
         .build()
         .expect("valid settings");
+    assert_eq!(config.codec().max_cookie_size(), 4096);
     assert_eq!(config.header_budget(), DEFAULT_HEADER_BUDGET);
-    let wide = Codec::builder(keyring(SECRET))
-        .max_cookie_size(65_536)
-        .build()
-        .expect("valid settings");
+    let wide = codec_with(65_536);
     let fits = |n: usize| {
         matches!(
             plan(value_len(n), 4096, 3, DEFAULT_HEADER_BUDGET),
@@ -934,7 +967,7 @@ fn remove_and_expiry_remove_every_chunk() {
 
     // The same cookies after the 7-day lifetime.
     let mut jar = stored;
-    let (session, written, response) = step(&config, &mut jar, later(7 * 24 * 3600), |_| {});
+    let (session, written, response) = step(&config, &mut jar, later(LIFETIME.as_secs()), |_| {});
     assert_eq!(
         session.rejection(),
         Some(Error::Expired {
@@ -1054,15 +1087,13 @@ fn chunk_sets_that_are_not_contiguous_from_zero_are_malformed() {
     let mut other = pick(&[0, 1, 2]);
     other.push(("session.1".into(), chunks[0].1.clone()));
     assert_rejected(&config, &other, &bad, &removed([0, 1, 2]));
-    // An index at max_chunks (4), and the highest chunk name, 63: both
-    // spoil the set and are removed. (From 64 up, names are other cookies:
-    // `names_from_64_up_are_other_cookies`.)
-    let mut beyond = pick(&[0, 1, 2]);
-    beyond.push(("session.4".into(), "AAAA".into()));
-    assert_rejected(&config, &beyond, &bad, &removed([0, 1, 2, 4]));
-    let mut far = pick(&[0, 1, 2]);
-    far.push(("session.63".into(), "AAAA".into()));
-    assert_rejected(&config, &far, &bad, &removed([0, 1, 2, 63]));
+    // A gap at the last index below max_chunks (4): chunk 3 without
+    // chunk 2.
+    let mut gap = pick(&[0, 1]);
+    gap.push(("session.3".into(), "AAAA".into()));
+    assert_rejected(&config, &gap, &bad, &removed([0, 1, 3]));
+    // (Indexes from max_chunks up are other cookies and make no gap:
+    // `chunk_indexes_from_max_chunks_up_are_ignored_and_never_removed`.)
 
     // The exact set in any header order opens.
     for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
@@ -1083,20 +1114,32 @@ fn chunk_sets_that_are_not_contiguous_from_zero_are_malformed() {
     assert_eq!(session.get(), Some(text(n_for(3))));
 }
 
-/// A contiguous set with more chunks than `max_chunks` is malformed,
-/// whatever its size: a session written under a larger `max_chunks`, and a
-/// valid set with one small chunk appended.
+/// A contiguous set with more chunks than `max_chunks` is read only up to
+/// `max_chunks`: the chunks from `max_chunks` on are other cookies. A
+/// session written under a larger `max_chunks` is then the text of its
+/// first chunks, which is no token (here its length is not even base64url),
+/// and only those chunks are removed; a valid set with one small chunk
+/// appended at `max_chunks` is the valid set, and opens.
 #[test]
-fn a_contiguous_set_longer_than_max_chunks_is_malformed() {
-    let bad = Error::Malformed(Malformed::Chunks);
+fn chunks_of_a_set_longer_than_max_chunks_are_not_read() {
     let four = sealed_chunks(&config(4), n_for(4), t0());
     assert_eq!(four.len(), 4);
-    assert_rejected(&config(3), &as_chunks(&four), &bad, &removed(0..4));
+    let first_three = four[..3].concat();
+    // Three full 291-character chunks: 873 characters, 1 mod 4.
+    assert_eq!(first_three.len(), 873);
+    let expected = predicted(&first_three);
+    assert_eq!(expected, Error::Malformed(Malformed::Encoding));
+    assert_rejected(&config(3), &as_chunks(&four), &expected, &removed(0..3));
 
     let two = sealed_chunks(&config(2), n_for(2), t0());
     let mut three = as_chunks(&two);
     three.push((chunk_name(2), "AAAA".to_string()));
-    assert_rejected(&config(2), &three, &bad, &removed(0..3));
+    let session = config(2).load_at::<String>(&request(&three), None, later(1));
+    assert_eq!(session.rejection(), None);
+    assert_eq!(session.get(), Some(text(n_for(2))));
+    let (written, response) = respond(&session, later(1));
+    assert_eq!(written, Written::Nothing);
+    assert!(response.is_empty(), "chunk 2 is not removed");
 }
 
 /// The budget counts the chunk cookies as the request carries them, not as
@@ -1138,21 +1181,28 @@ fn the_budget_counts_the_chunks_as_sent() {
     );
 }
 
-/// Ten thousand chunk-shaped cookies: one pass, rejected as malformed, and
-/// the response removes the plain name and the chunk names, indexes 0 to
-/// 63; `session.64` and up are other cookies, neither read nor removed.
+/// Ten thousand chunk-shaped cookies: one pass; only chunks 0 to
+/// `max_chunks - 1` are read, their joined text (32 times `AAAA`, a token
+/// of version 0) is rejected, and the response removes the plain name and
+/// those chunk names, `max_chunks + 1` cookies; `session.32` and up are
+/// other cookies, neither read nor removed.
 #[test]
 fn ten_thousand_chunk_cookies_are_rejected_with_bounded_removals() {
     let config = config(MAX_CHUNKS);
     let many: Vec<(String, String)> = (0..10_000)
         .map(|k| (chunk_name(k), "AAAA".to_string()))
         .collect();
+    assert_eq!(
+        predicted(&"AAAA".repeat(MAX_CHUNKS)),
+        Error::UnsupportedVersion(0)
+    );
     assert_rejected(
         &config,
         &many,
-        &Error::Malformed(Malformed::Chunks),
-        &removed(0..=63),
+        &Error::UnsupportedVersion(0),
+        &removed(0..MAX_CHUNKS),
     );
+    assert_eq!(removed(0..MAX_CHUNKS).len(), MAX_CHUNKS + 1);
     // The same index ten thousand times.
     let same: Vec<(String, String)> = (0..10_000)
         .map(|_| (chunk_name(0), "AAAA".to_string()))
@@ -1267,10 +1317,11 @@ fn stored(name: &str, value: &str, domain: &str) -> Stored {
 /// A valid plain cookie next to chunk cookies (left by a lost removal, or
 /// set by a concurrent response) loads, and the response only removes the
 /// chunks: `Written::Cleaned`, nothing sealed, the plain cookie untouched.
-/// Every chunk name the request carried goes, an index beyond `max_chunks`
-/// included; `session.64` is another cookie and stays. Valid chunks next to
-/// a plain cookie that does not open: the same, removing the plain name.
-/// Once per handle: a second write writes nothing.
+/// Every chunk name below `max_chunks` the request carried goes; an index
+/// at or beyond `max_chunks` (`session.5`) and `session.64` are other
+/// cookies and stay. Valid chunks next to a plain cookie that does not
+/// open: the same, removing the plain name. Once per handle: a second write
+/// writes nothing.
 #[test]
 fn leftovers_of_the_other_layout_are_removed_without_a_seal() {
     let config = config(4);
@@ -1324,7 +1375,7 @@ fn leftovers_of_the_other_layout_are_removed_without_a_seal() {
     );
     assert_eq!(
         removals(&response),
-        names(&["session.0", "session.1", "session.2", "session.5"])
+        names(&["session.0", "session.1", "session.2"])
     );
     check_attributes(&response, "/", None, MAX);
     assert!(!session.needs_write_at(later(2)));
@@ -1332,7 +1383,10 @@ fn leftovers_of_the_other_layout_are_removed_without_a_seal() {
     assert_eq!(written, Written::Nothing);
     assert!(again.is_empty());
     jar.apply(&response);
-    assert_eq!(jar.session_names(), names(&[NAME, "session.64"]));
+    assert_eq!(
+        jar.session_names(),
+        names(&[NAME, "session.5", "session.64"])
+    );
     assert_eq!(jar.value(NAME), Some(plain.as_str()));
     assert!(jar.has_other());
     // The next request has nothing left to clean.
@@ -1347,7 +1401,7 @@ fn leftovers_of_the_other_layout_are_removed_without_a_seal() {
     let (id, response) = new_session(&config, n_for(3), t0());
     jar.apply(&response);
     let chunks = chunk_values(&response);
-    let foreign = SessionConfig::new(Codec::new(keyring(OTHER_SECRET)));
+    let foreign = SessionConfig::new(codec_of(OTHER_SECRET));
     let (_, foreign_response) = new_session(&foreign, 10, t0());
     jar.apply(&foreign_response);
     assert_eq!(
@@ -1436,7 +1490,7 @@ fn leftovers_go_with_the_seal_when_the_session_is_sealed_anyway() {
     // A rotated keyring: sealed under the old secret, so sealed again
     // under the new one, the chunks removed.
     const NEWER: &str = "a newer chunk test secret, longer than 32 bytes";
-    let rotated_codec = Codec::builder(Keyring::new([NEWER, SECRET]).expect("valid secrets"))
+    let rotated_codec = codec_builder(Keyring::new([NEWER, SECRET]).expect("valid secrets"))
         .max_cookie_size(MAX)
         .build()
         .expect("valid codec settings");
@@ -1455,10 +1509,7 @@ fn leftovers_go_with_the_seal_when_the_session_is_sealed_anyway() {
     );
     let resealed = sets(&response).remove(0).1;
     let token = URL_SAFE_NO_PAD.decode(&resealed).expect("base64url");
-    assert_eq!(
-        token[2..6],
-        keyring(NEWER).key_ids().next().expect("one key").to_bytes()
-    );
+    assert_eq!(token[2..6], key_id_of(NEWER).to_bytes());
 
     // And the other layout: old-secret chunks next to a plain cookie that
     // does not open are sealed again as chunks, the plain name removed.
@@ -1501,7 +1552,7 @@ fn an_unremovable_leftover_costs_one_removal_per_response_never_a_seal() {
     let (id, response) = new_session(&config, n_for(3), t0());
     jar.apply(&response);
     let chunks = chunk_values(&response);
-    let sibling = SessionConfig::builder(Codec::new(keyring(OTHER_SECRET)))
+    let sibling = SessionConfig::builder(codec_of(OTHER_SECRET))
         .domain("example.com")
         .build()
         .expect("valid settings");
@@ -1687,6 +1738,406 @@ fn names_from_64_up_are_other_cookies() {
     );
     assert_eq!(jar.session_names(), with_others(BTreeSet::new()));
     check_others(&jar, "destroyed");
+}
+
+// ---------------------------------------------------------------------------
+// Chunk indexes from max_chunks up
+// ---------------------------------------------------------------------------
+
+/// Tossed chunk cookies (set by a sibling subdomain, say): every index from
+/// `max_chunks` up to 63, and beyond, with assorted values (empty, a copy
+/// of a real chunk, garbage), each twice.
+fn tossed_from(max_chunks: usize, copy: &str) -> Vec<(String, String)> {
+    let values = ["AAAA", "", copy, "forged"];
+    (max_chunks..=63)
+        .chain([64, 100, 999])
+        .flat_map(|index| {
+            let value = values[index % values.len()];
+            [
+                (chunk_name(index), value.to_string()),
+                (chunk_name(index), "x".to_string()),
+            ]
+        })
+        .chain([(
+            "session.99999999999999999999999".to_string(),
+            "y".to_string(),
+        )])
+        .collect()
+}
+
+/// A valid chunked session next to tossed chunk cookies with indexes from
+/// `max_chunks` up to 63 and beyond still opens, needs no write and writes
+/// nothing; a change, a logout and an invalid set remove exactly what they
+/// remove without them: no tossed name is ever removed.
+#[test]
+fn chunk_indexes_from_max_chunks_up_are_ignored_and_never_removed() {
+    for max_chunks in [2, 3, 4, 8, MAX_CHUNKS] {
+        let config = config(max_chunks);
+        let count = max_chunks.min(3);
+        let context = format!("max_chunks {max_chunks}");
+        let (id, response) = new_session(&config, n_for(count), t0());
+        let values = chunk_values(&response);
+        assert_eq!(values.len(), count, "{context}");
+        let tossed = tossed_from(max_chunks, &values[0]);
+        // Tossed cookies before, between and after the real chunks.
+        let mut cookies = tossed.clone();
+        for (k, chunk) in as_chunks(&values).into_iter().enumerate() {
+            cookies.insert(k * tossed.len() / count, chunk);
+        }
+
+        let session = config.load_at::<String>(&request(&cookies), None, later(1));
+        assert_eq!(session.rejection(), None, "{context}");
+        assert_eq!(session.get(), Some(text(n_for(count))), "{context}");
+        assert_eq!(session.id(), Some(id), "{context}");
+        assert!(session.was_loaded(), "{context}");
+        assert!(!session.needs_write_at(later(1)), "{context}");
+        let (written, response) = respond(&session, later(1));
+        assert_eq!(written, Written::Nothing, "{context}");
+        assert!(response.is_empty(), "{context}");
+
+        // A change to two chunks: the plain name and the unused indexes
+        // below max_chunks, no tossed one.
+        session.insert(text(n_for(2)));
+        let (written, response) = respond(&session, later(1));
+        assert_eq!(written, Written::Set, "{context}");
+        assert_eq!(
+            removals(&response),
+            chunked_removals(&config, 2),
+            "{context}"
+        );
+        assert!(
+            removals(&response).len() <= max_chunks + 1,
+            "{context}: {:?}",
+            removals(&response)
+        );
+
+        // A logout: the plain name and the chunks the request carried.
+        let session = config.load_at::<String>(&request(&cookies), None, later(1));
+        session.destroy();
+        let (written, response) = respond(&session, later(1));
+        assert_eq!(written, Written::Removed, "{context}");
+        assert_eq!(removals(&response), removed(0..count), "{context}");
+
+        // An invalid set (one character of chunk 0 changed): rejected by
+        // the AEAD, and again only the session's own names removed.
+        let mut broken = cookies.clone();
+        let first = broken
+            .iter_mut()
+            .find(|(name, value)| *name == chunk_name(0) && *value == values[0])
+            .expect("chunk 0");
+        first.1 = flip(&first.1, first.1.len() / 2);
+        let session = config.load_at::<String>(&request(&broken), None, later(1));
+        assert_eq!(
+            session.rejection(),
+            Some(Error::AuthenticationFailed),
+            "{context}"
+        );
+        let (written, response) = respond(&session, later(1));
+        assert_eq!(written, Written::Removed, "{context}");
+        assert_eq!(removals(&response), removed(0..count), "{context}");
+    }
+}
+
+/// Chunks left by an earlier configuration with a larger `max_chunks` are
+/// other cookies to the new one: they are never removed, and stay in the
+/// browser until they expire (their `Max-Age` is the lifetime they were
+/// written with). The chunks below the new `max_chunks` are the new
+/// configuration's: the set they form is rejected and removed, and a new
+/// session lives next to the leftovers. Raised again, the configuration
+/// reads them as chunks once more, and removes them.
+#[test]
+fn leftovers_of_a_larger_max_chunks_are_ignored_and_stay_until_they_expire() {
+    let wide = config(8);
+    let narrow = config(4);
+    let leftovers = names(&["session.4", "session.5"]);
+    let mut jar = Jar::with_other();
+    let (_, written, response) = step(&wide, &mut jar, t0(), |s| {
+        s.insert(text(n_for(6)));
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(jar.session_names(), layout_names(6));
+    for cookie in set_cookies(&response)
+        .iter()
+        .filter(|c| leftovers.contains(c.name()))
+    {
+        assert_eq!(
+            cookie.max_age(),
+            Some(cookie::time::Duration::seconds(
+                i64::try_from(LIFETIME.as_secs()).expect("small")
+            )),
+            "{}",
+            cookie.name()
+        );
+    }
+    let old: Vec<String> = (0..6)
+        .map(|k| jar.value(&chunk_name(k)).expect("chunk").to_string())
+        .collect();
+
+    // Under max_chunks 4: chunks 0 to 3 are the set, and their joined text
+    // fails the AEAD; only they (and the plain name) are removed.
+    let expected = predicted(&old[..4].concat());
+    assert_eq!(expected, Error::AuthenticationFailed);
+    let (session, written, response) = step(&narrow, &mut jar, later(1), |_| {});
+    assert!(session.is_empty());
+    assert_eq!(session.rejection(), Some(expected));
+    assert_eq!(written, Written::Removed);
+    assert_eq!(removals(&response), removed(0..4));
+    assert_eq!(jar.session_names(), leftovers);
+
+    // A new session next to the leftovers: written, loaded, grown to every
+    // chunk the configuration allows, shrunk, destroyed; the leftovers are
+    // never removed and never in the way.
+    let (first, written, response) = step(&narrow, &mut jar, later(2), |s| {
+        s.insert(text(n_for(2)));
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(
+        removals(&response),
+        names(&[NAME, "session.2", "session.3"])
+    );
+    let mut expected_names = layout_names(2);
+    expected_names.extend(leftovers.iter().cloned());
+    assert_eq!(jar.session_names(), expected_names);
+    let (session, written, response) = step(&narrow, &mut jar, later(3), |_| {});
+    assert_eq!(session.get(), Some(text(n_for(2))));
+    assert_eq!(session.id(), first.id());
+    assert_eq!(written, Written::Nothing);
+    assert!(response.is_empty());
+    let (_, written, response) = step(&narrow, &mut jar, later(4), |s| {
+        assert_eq!(s.get(), Some(text(n_for(2))));
+        s.insert(text(n_for(4)));
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(removals(&response), names(&[NAME]));
+    let mut expected_names = layout_names(4);
+    expected_names.extend(leftovers.iter().cloned());
+    assert_eq!(jar.session_names(), expected_names);
+    let (_, written, response) = step(&narrow, &mut jar, later(5), |s| {
+        assert_eq!(s.get(), Some(text(n_for(4))));
+        s.insert(text(10));
+    });
+    assert_eq!(written, Written::Set);
+    assert_eq!(
+        removals(&response),
+        names(&["session.0", "session.1", "session.2", "session.3"])
+    );
+    let (_, written, response) = step(&narrow, &mut jar, later(6), |s| {
+        assert_eq!(s.get(), Some(text(10)));
+        s.destroy();
+    });
+    assert_eq!(written, Written::Removed);
+    assert_eq!(removals(&response), names(&[NAME]));
+    assert_eq!(jar.session_names(), leftovers);
+    for k in [4, 5] {
+        assert_eq!(
+            jar.value(&chunk_name(k)),
+            Some(old[k].as_str()),
+            "chunk {k}"
+        );
+    }
+    assert!(jar.has_other());
+
+    // Raised again to 8: the leftovers are chunks without chunk 0, a
+    // malformed set, removed.
+    let (session, written, response) = step(&wide, &mut jar, later(7), |_| {});
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Malformed(Malformed::Chunks))
+    );
+    assert_eq!(written, Written::Removed);
+    assert_eq!(removals(&response), removed([4, 5]));
+    assert!(jar.session_names().is_empty());
+}
+
+/// Grows a session from one cookie to `max_chunks` chunks one chunk at a
+/// time, shrinks it back one at a time, jumps between the extremes,
+/// regenerates and destroys it, next to tossed chunk cookies from
+/// `max_chunks` up (host-only and for the parent domain) that stay
+/// throughout: no response removes more than `max_chunks + 1` cookies (the
+/// destroy of the largest layout removes exactly that many), and every
+/// removal is the plain name or a chunk below `max_chunks`.
+#[test]
+fn one_response_removes_at_most_max_chunks_plus_one_cookies() {
+    for max_chunks in [2, 3, 4, 8] {
+        let config = config(max_chunks);
+        assert_eq!(most_chunks_of(&config), max_chunks);
+        let allowed = removed(0..max_chunks);
+        let mut jar = Jar::with_other();
+        let tossed = tossed_from(max_chunks, "AAAA");
+        for (i, (name, value)) in tossed.iter().enumerate() {
+            // A jar holds one cookie per name, path and domain.
+            if jar.value(name).is_none() {
+                jar.cookies.push(stored(
+                    name,
+                    value,
+                    if i % 4 == 0 { "example.com" } else { "" },
+                ));
+            }
+        }
+        let tossed_names: BTreeSet<String> = jar
+            .session_names()
+            .into_iter()
+            .filter(|name| !allowed.contains(name))
+            .collect();
+        assert_eq!(tossed_names, jar.session_names());
+
+        // The layouts, in chunks (0 for one cookie): up one by one, down one
+        // by one, then the extremes.
+        let mut sizes: Vec<usize> = (0..=max_chunks).filter(|&c| c != 1).collect();
+        sizes.extend(sizes.clone().into_iter().rev().skip(1));
+        sizes.extend([max_chunks, 0, max_chunks]);
+        let n_of = |chunks: usize| if chunks == 0 { 10 } else { n_for(chunks) };
+        let mut most_removed = 0;
+        let mut previous: Option<usize> = None;
+        let mut now = 0;
+        let mut check = |response: &HeaderMap, jar: &Jar, context: &str| {
+            let removed = removals(response);
+            assert!(removed.is_subset(&allowed), "{context}: {removed:?}");
+            let count = set_cookies(response)
+                .iter()
+                .filter(|c| is_removal(c))
+                .count();
+            assert!(count <= max_chunks + 1, "{context}: {count} removals");
+            most_removed = most_removed.max(count);
+            for name in &tossed_names {
+                assert!(jar.value(name).is_some(), "{context}: {name} removed");
+            }
+        };
+        for &chunks in &sizes {
+            now += 1;
+            let context = format!("max_chunks {max_chunks}, to {chunks} chunks");
+            let (_, written, response) = step(&config, &mut jar, later(now), |s| {
+                assert_eq!(s.rejection(), None, "{context}");
+                assert_eq!(s.get(), previous.map(|p| text(n_of(p))), "{context}");
+                s.insert(text(n_of(chunks)));
+            });
+            assert_eq!(written, Written::Set, "{context}");
+            check(&response, &jar, &context);
+            let mut expected = layout_names(chunks);
+            expected.extend(tossed_names.iter().cloned());
+            assert_eq!(jar.session_names(), expected, "{context}");
+            previous = Some(chunks);
+        }
+        let context = format!("max_chunks {max_chunks}, regenerate");
+        let (_, written, response) = step(&config, &mut jar, later(now + 1), |s| {
+            s.regenerate_at(later(now + 1));
+        });
+        assert_eq!(written, Written::Set, "{context}");
+        check(&response, &jar, &context);
+        let context = format!("max_chunks {max_chunks}, destroy");
+        let (_, written, response) = step(&config, &mut jar, later(now + 2), |s| {
+            assert_eq!(s.get(), Some(text(n_for(max_chunks))), "{context}");
+            s.destroy();
+        });
+        assert_eq!(written, Written::Removed, "{context}");
+        assert_eq!(removals(&response), allowed, "{context}");
+        check(&response, &jar, &context);
+        assert_eq!(jar.session_names(), tossed_names, "{context}");
+        assert_eq!(most_removed, max_chunks + 1, "max_chunks {max_chunks}");
+    }
+}
+
+/// A repeated index below `max_chunks` still makes the set malformed, next
+/// to tossed cookies from `max_chunks` up, and the response removes the
+/// session's own names only; repeats from `max_chunks` up spoil nothing.
+#[test]
+fn repeated_indexes_below_max_chunks_are_still_malformed() {
+    let config = config(4);
+    let values = sealed_chunks(&config, n_for(3), t0());
+    let tossed = tossed_from(4, &values[1]);
+    for index in 0..4 {
+        // The same value again, or another one; chunk 3, which the session
+        // does not have, twice.
+        for value in [
+            values
+                .get(index)
+                .cloned()
+                .unwrap_or_else(|| values[0].clone()),
+            "AAAA".to_string(),
+        ] {
+            let mut cookies = as_chunks(&values);
+            cookies.extend(tossed.iter().cloned());
+            cookies.insert(2, (chunk_name(index), value.clone()));
+            if index == 3 {
+                cookies.push((chunk_name(index), "BBBB".to_string()));
+            }
+            let mut expected: Vec<usize> = (0..3).collect();
+            expected.push(index);
+            assert_rejected(
+                &config,
+                &cookies,
+                &Error::Malformed(Malformed::Chunks),
+                &removed(expected),
+            );
+        }
+    }
+    // The tossed ones alone repeat every index from 4 up: ignored.
+    let mut cookies = as_chunks(&values);
+    cookies.extend(tossed);
+    let session = config.load_at::<String>(&request(&cookies), None, later(1));
+    assert_eq!(session.get(), Some(text(n_for(3))));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES_TOSSED))]
+
+    /// For random tossed chunk names (any index from 0 to 99, random values,
+    /// anywhere in the header) added to a valid chunked session's request,
+    /// the session opens exactly when no tossed index is below
+    /// `max_chunks`, and the removals of its response (and of a logout) are
+    /// always within the plain name and the chunks below `max_chunks`:
+    /// exactly the session's chunks and the tossed names below
+    /// `max_chunks`.
+    #[test]
+    fn tossed_chunk_names_spoil_a_set_only_below_max_chunks(
+        (max_chunks, chunks, fraction, tossed, order) in (2usize..=8).prop_flat_map(|max| (
+            Just(max),
+            2..=max,
+            0usize..=100,
+            proptest::collection::vec((0usize..100, "[A-Za-z0-9_-]{0,12}"), 0..12),
+            any::<Vec<proptest::sample::Index>>(),
+        ))
+    ) {
+        let config = config(max_chunks);
+        let n = n_at(chunks, fraction);
+        let (id, response) = new_session(&config, n, t0());
+        let values = chunk_values(&response);
+        prop_assert_eq!(values.len(), chunks);
+        let mut cookies = as_chunks(&values);
+        for (i, (index, value)) in tossed.iter().enumerate() {
+            let at = order.get(i).map_or(0, |at| at.index(cookies.len() + 1));
+            cookies.insert(at, (chunk_name(*index), value.clone()));
+        }
+        let allowed = removed(0..max_chunks);
+        let spoiled: BTreeSet<usize> = tossed
+            .iter()
+            .map(|&(index, _)| index)
+            .filter(|&index| index < max_chunks)
+            .collect();
+
+        let session = config.load_at::<String>(&request(&cookies), None, later(1));
+        let (written, response) = respond(&session, later(1));
+        let removed_now = removals(&response);
+        prop_assert!(removed_now.is_subset(&allowed), "{:?}", removed_now);
+        if spoiled.is_empty() {
+            prop_assert_eq!(session.rejection(), None);
+            prop_assert_eq!(session.get(), Some(text(n)));
+            prop_assert_eq!(session.id(), Some(id));
+            prop_assert_eq!(written, Written::Nothing);
+            prop_assert!(response.is_empty());
+            session.destroy();
+            let (written, response) = respond(&session, later(1));
+            prop_assert_eq!(written, Written::Removed);
+            let removed_now = removals(&response);
+            prop_assert!(removed_now.is_subset(&allowed), "{:?}", removed_now);
+            prop_assert_eq!(removed_now, removed(0..chunks));
+        } else {
+            prop_assert!(session.is_empty());
+            prop_assert!(session.rejection().is_some());
+            prop_assert_eq!(written, Written::Removed);
+            prop_assert_eq!(removed_now, removed((0..chunks).chain(spoiled)));
+        }
+    }
 }
 
 /// Concurrent requests carrying the same two-chunk session, whose responses
@@ -2019,15 +2470,20 @@ fn chunking_settings_out_of_range_are_refused() {
         assert_eq!(config.max_chunks(), max_chunks);
         assert_eq!(config.header_budget(), budget);
     }
-    // The budget is checked against the codec's own cookie size.
-    let result = SessionConfig::builder(Codec::new(keyring(SECRET)))
+    // The budget is checked against the codec's own cookie size and name:
+    // the default codec's are 4096 bytes and `__Host-session` (14 bytes).
+    let default = Codec::new(keyring(SECRET));
+    assert_eq!(default.cookie_name(), DEFAULT_COOKIE_NAME);
+    assert_eq!(DEFAULT_COOKIE_NAME, "__Host-session");
+    assert_eq!(default.max_cookie_size(), DEFAULT_MAX_COOKIE_SIZE);
+    let result = SessionConfig::builder(default.clone())
         .max_chunks(2)
-        .header_budget(4096 + NAME.len() + 4)
+        .header_budget(4096 + DEFAULT_COOKIE_NAME.len() + 4)
         .build();
     assert!(chunking_error(result));
-    let result = SessionConfig::builder(Codec::new(keyring(SECRET)))
+    let result = SessionConfig::builder(default)
         .max_chunks(2)
-        .header_budget(4096 + NAME.len() + 5)
+        .header_budget(4096 + DEFAULT_COOKIE_NAME.len() + 5)
         .build();
     assert!(result.is_ok());
 }
@@ -2265,6 +2721,7 @@ fn request_as_set(name: &str, value: &str) -> HeaderMap {
 /// Cases per property (proptest's default is 256).
 const CASES_RELABEL: u32 = 256;
 const CASES_RECUT: u32 = 128;
+const CASES_TOSSED: u32 = 256;
 
 /// The configuration of the properties: up to 16 chunks, so that
 /// re-cutting into smaller pieces stays within `max_chunks`.
@@ -2447,11 +2904,12 @@ fn a_bound_chunked_session_opens_only_with_its_binding() {
 #[cfg(feature = "tracing")]
 mod work {
     //! The work one request can cause, as the public API shows it: with the
-    //! `tracing` feature, `load` logs one event per session cookie (or chunk
-    //! set) it rejects, at WARN for an AEAD failure. The garbage cookies
-    //! here pass every check before the AEAD (strict base64url, version 1,
-    //! a known algorithm, the keyring's key id), so each rejection is one
-    //! AEAD attempt.
+    //! `tracing` feature, `load` logs one event per request that had
+    //! rejected (or untried) session cookies, whose `rejected` field counts
+    //! the plain cookies and the chunk set it rejected, at WARN when one
+    //! failed the AEAD. The garbage cookies here pass every check before
+    //! the AEAD (strict base64url, version 1, a known algorithm, the
+    //! keyring's key id), so each rejection is one AEAD attempt.
 
     use std::io;
     use std::sync::{Arc, Mutex, PoisonError};
@@ -2518,21 +2976,25 @@ mod work {
         URL_SAFE_NO_PAD.encode(token)
     }
 
-    fn rejected(lines: &[String]) -> Vec<&String> {
-        lines
-            .iter()
-            .filter(|line| line.contains("treating as no session"))
-            .collect()
+    /// The one event `load` logs for a request with rejected or untried
+    /// session cookies (asserting that it logged exactly one line).
+    fn the_event(lines: &[String]) -> &str {
+        assert_eq!(lines.len(), 1, "one event per request: {lines:#?}");
+        let line = lines[0].as_str();
+        assert!(line.contains("cookie=\"session\""), "{line}");
+        line
     }
 
     /// Garbage plain cookies and a garbage chunk set: at most
     /// `MAX_SESSION_COOKIES_TRIED` plain attempts plus one for the joined
-    /// chunks, however many cookies the request carries.
+    /// chunks, however many cookies the request carries, reported in one
+    /// WARN event whose `rejected` counts the attempts.
     #[test]
     fn garbage_costs_at_most_the_plain_bound_plus_one() {
         let config = config(4);
         let chunk_set = garbage(1, 600);
         assert!(chunk_set.len() > 2 * 291 && chunk_set.len() <= 3 * 291);
+        assert_eq!(predicted(&chunk_set), Error::AuthenticationFailed);
         let chunks: Vec<(String, String)> = chunk_set
             .as_bytes()
             .chunks(291)
@@ -2564,19 +3026,27 @@ mod work {
             });
             let session = session.expect("loaded");
             let tried = plain_count.min(MAX_SESSION_COOKIES_TRIED);
-            let rejected = rejected(&lines);
-            assert_eq!(rejected.len(), tried + 1, "{plain_count} plain: {lines:#?}");
+            let untried = plain_count > MAX_SESSION_COOKIES_TRIED;
+            let event = the_event(&lines);
+            assert!(event.contains("WARN"), "{event}");
             assert!(
-                rejected
-                    .iter()
-                    .all(|l| l.contains("WARN") && l.contains("reason=\"authentication-failed\"")),
-                "{lines:#?}"
+                event.contains("session cookie failed authentication (possible tampering)"),
+                "{event}"
             );
-            assert!(rejected.len() <= MAX_SESSION_COOKIES_TRIED + 1);
+            assert!(
+                event.contains(&format!(" rejected={} ", tried + 1)),
+                "{event}"
+            );
+            assert!(
+                event.contains("reason=\"authentication-failed\""),
+                "{event}"
+            );
+            assert!(event.contains(&format!(" untried={untried} ")), "{event}");
+            assert!(event.ends_with(" loaded=false"), "{event}");
             assert!(session.is_empty());
             assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
             let (written, response) = respond(&session, later(1));
-            if plain_count > MAX_SESSION_COOKIES_TRIED {
+            if untried {
                 // Untried duplicates: nothing is removed, since a valid
                 // cookie might be among them.
                 assert_eq!(written, Written::Nothing);
@@ -2589,7 +3059,9 @@ mod work {
     }
 
     /// Ten thousand plain and ten thousand chunk cookies: eight plain
-    /// attempts, then the chunk set is malformed before any AEAD.
+    /// attempts, then one for the chunks below `max_chunks` (the others are
+    /// other cookies), whose joined text passes every check before the
+    /// AEAD: nine attempts, one event.
     #[test]
     fn thousands_of_cookies_cost_no_more() {
         let config = config(MAX_CHUNKS);
@@ -2597,25 +3069,98 @@ mod work {
             .map(|i| (NAME.to_string(), garbage(i, 80)))
             .collect();
         cookies.extend((0..10_000).map(|k| (chunk_name(k), garbage(k as u64, 80))));
+        let joined: String = (0..MAX_CHUNKS).map(|k| garbage(k as u64, 80)).collect();
+        assert_eq!(predicted(&joined), Error::AuthenticationFailed);
         let headers = request(&cookies);
         let mut session = None;
         let lines = captured(|| {
             session = Some(config.load_at::<String>(&headers, None, later(1)));
         });
-        let rejected = rejected(&lines);
-        let aead = rejected
-            .iter()
-            .filter(|l| l.contains("reason=\"authentication-failed\""))
-            .count();
-        assert_eq!(aead, MAX_SESSION_COOKIES_TRIED, "{lines:#?}");
-        assert_eq!(rejected.len(), MAX_SESSION_COOKIES_TRIED + 1, "{lines:#?}");
+        let event = the_event(&lines);
+        assert!(event.contains("WARN"), "{event}");
         assert!(
-            rejected
-                .last()
-                .expect("a chunk event")
-                .contains("reason=\"malformed\"")
+            event.contains(&format!(" rejected={} ", MAX_SESSION_COOKIES_TRIED + 1)),
+            "{event}"
         );
+        assert!(
+            event.contains("reason=\"authentication-failed\""),
+            "{event}"
+        );
+        assert!(event.contains(" untried=true "), "{event}");
         let session = session.expect("loaded");
         assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+        // Untried plain duplicates: nothing is removed.
+        let (written, response) = respond(&session, later(1));
+        assert_eq!(written, Written::Nothing);
+        assert!(response.is_empty());
+    }
+
+    /// A valid chunked session next to garbage plain cookies and tossed
+    /// chunk cookies from `max_chunks` up: it loads, and the one event
+    /// counts the plain cookies only (the tossed chunks are no session
+    /// cookies, so nothing is rejected for them) and says that a session
+    /// loaded. Without the garbage, or with only tossed chunks, nothing is
+    /// logged.
+    #[test]
+    fn one_event_per_request_and_none_for_tossed_chunks() {
+        let config = config(4);
+        let valid = as_chunks(&sealed_chunks(&config, n_for(3), t0()));
+        let tossed: Vec<(String, String)> = (4..70)
+            .map(|k| (chunk_name(k), garbage(k as u64, 80)))
+            .collect();
+        let load = |cookies: &[(String, String)]| {
+            let headers = request(cookies);
+            let mut session = None;
+            let lines = captured(|| {
+                session = Some(config.load_at::<String>(&headers, None, later(1)));
+            });
+            (session.expect("loaded"), lines)
+        };
+
+        let mut cookies: Vec<(String, String)> = (0..3)
+            .map(|i| (NAME.to_string(), garbage(200 + i, 120)))
+            .collect();
+        cookies.extend(tossed.iter().cloned());
+        cookies.extend(valid.iter().cloned());
+        let (session, lines) = load(&cookies);
+        assert_eq!(session.get(), Some(text(n_for(3))));
+        let event = the_event(&lines);
+        assert!(event.contains("WARN"), "{event}");
+        assert!(event.contains(" rejected=3 "), "{event}");
+        assert!(event.contains(" untried=false "), "{event}");
+        assert!(event.ends_with(" loaded=true"), "{event}");
+
+        let mut cookies = tossed.clone();
+        cookies.extend(valid.iter().cloned());
+        let (session, lines) = load(&cookies);
+        assert_eq!(session.get(), Some(text(n_for(3))));
+        assert!(lines.is_empty(), "{lines:#?}");
+
+        let (session, lines) = load(&tossed);
+        assert!(session.is_empty());
+        assert_eq!(session.rejection(), None);
+        assert!(lines.is_empty(), "{lines:#?}");
+
+        // A routine rejection (an expired session) is a DEBUG event.
+        let (session, lines) = {
+            let headers = request(&valid);
+            let mut session = None;
+            let lines = captured(|| {
+                session = Some(config.load_at::<String>(&headers, None, later(LIFETIME.as_secs())));
+            });
+            (session.expect("loaded"), lines)
+        };
+        assert_eq!(
+            session.rejection(),
+            Some(Error::Expired {
+                deadline: Deadline::Absolute
+            })
+        );
+        let event = the_event(&lines);
+        assert!(event.contains("DEBUG"), "{event}");
+        assert!(event.contains("session cookie rejected"), "{event}");
+        assert!(event.contains(" rejected=1 "), "{event}");
+        assert!(event.contains("reason=\"expired-absolute\""), "{event}");
+        assert!(event.ends_with(" loaded=false"), "{event}");
     }
 }

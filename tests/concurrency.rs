@@ -17,7 +17,7 @@ use std::thread;
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
 use sealed_session::{
-    Algorithm, Codec, KeyId, Keyring, Session, SessionConfig, SessionId, Written,
+    Algorithm, Codec, CodecBuilder, KeyId, Keyring, Session, SessionConfig, SessionId, Written,
 };
 use serde::{Deserialize, Serialize};
 
@@ -66,24 +66,38 @@ impl Item {
     }
 }
 
+/// The cookie name of these tests (the default is `__Host-session`).
+const NAME: &str = "session";
+
+/// The settings of every codec here: the cookie name [`NAME`] and no idle
+/// timeout (the default is 30 minutes), so that a read-only request is
+/// never renewed.
+fn builder(secrets: &[&str], algorithm: Algorithm) -> CodecBuilder {
+    Codec::builder(Keyring::new(secrets).unwrap())
+        .cookie_name(NAME)
+        .idle_timeout(None)
+        .algorithm(algorithm)
+}
+
 /// The key id a keyring of `secret` alone gives it (ids depend on the
-/// secret only).
+/// secret and the codec's application label, empty here).
 fn key_id(secret: &str) -> KeyId {
-    Keyring::new([secret]).unwrap().key_ids().next().unwrap()
+    builder(&[secret], Algorithm::XAes256Gcm)
+        .build()
+        .unwrap()
+        .key_ids()
+        .next()
+        .unwrap()
 }
 
 /// The current codec: all three secrets, sealing under the first.
 fn current_codec(algorithm: Algorithm) -> Codec {
-    Codec::builder(Keyring::new(SECRETS).unwrap())
-        .algorithm(algorithm)
-        .build()
-        .unwrap()
+    builder(&SECRETS, algorithm).build().unwrap()
 }
 
 /// The codec of an earlier deployment, sealing under `SECRETS[1]`.
 fn previous_codec(algorithm: Algorithm) -> Codec {
-    Codec::builder(Keyring::new([SECRETS[1], SECRETS[2]]).unwrap())
-        .algorithm(algorithm)
+    builder(&[SECRETS[1], SECRETS[2]], algorithm)
         .build()
         .unwrap()
 }
@@ -212,7 +226,7 @@ fn cookie_from(headers: &HeaderMap) -> HeaderValue {
     let set_cookie = all.next().expect("a Set-Cookie").to_str().unwrap();
     assert!(all.next().is_none(), "more than one Set-Cookie");
     let pair = set_cookie.split(';').next().unwrap();
-    assert!(pair.starts_with("session="), "{set_cookie}");
+    assert!(pair.starts_with(&format!("{NAME}=")), "{set_cookie}");
     HeaderValue::from_str(pair).unwrap()
 }
 

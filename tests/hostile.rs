@@ -2,10 +2,17 @@
 //! `SessionConfig::load_at` + `Session::write_at`: a 1 MB value, 10 000
 //! cookies in one header, 5 000 duplicate session cookies, huge postcard
 //! lengths and deep nesting inside tokens (unauthenticated, authenticated,
-//! and sealed by the server itself from a value nested past
-//! `MAX_NESTING`), non-UTF-8 bytes and empty names; and, with chunking on,
+//! and sealed by the server itself through a `Serialize` that hides the
+//! nesting), non-UTF-8 bytes and empty names; and, with chunking on,
 //! 10 000 chunk cookies, forged chunk sets and 10 000 names past the last
 //! chunk index.
+//!
+//! Hostile values, refused when sealing (issue 11): a value nested deeper
+//! than `MAX_NESTING`, more zero-sized collection elements than payload
+//! bytes, a field skipped by `skip_serializing_if` and a `flatten`ed field
+//! never become a cookie, through `Codec::seal*`, `Session::try_insert` and
+//! `Session::write`, so no cookie that the next request cannot open is
+//! ever issued.
 //!
 //! Each is rejected with a typed error (or ignored, where the input is not
 //! a session cookie at all), never panics, leaves the session empty, and
@@ -35,7 +42,8 @@ use serde::{Deserialize, Serialize};
 
 use sealed_session::{
     Algorithm, Binding, Codec, DEFAULT_HEADER_BUDGET, DEFAULT_MAX_COOKIE_SIZE, Error, KeyId,
-    Keyring, MAX_NESTING, MAX_SESSION_COOKIES_TRIED, Malformed, Session, SessionConfig, Written,
+    Keyring, MAX_NESTING, MAX_SESSION_COOKIES_TRIED, Malformed, Session, SessionConfig,
+    Unserializable, Written,
 };
 
 /// The only secret of these tests.
@@ -49,23 +57,33 @@ fn t0() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_800_000_000)
 }
 
-/// A codec with every setting at its default.
+/// The cookie name of these tests (the default is `__Host-session`).
+const NAME: &str = "session";
+
+/// A codec with every setting at its default but the cookie name
+/// [`NAME`]: 4096 bytes, a 30-minute idle timeout (every test seals and
+/// opens at [`t0`]).
 fn codec() -> Codec {
-    Codec::new(Keyring::new([SECRET]).expect("a valid secret"))
+    codec_sized(DEFAULT_MAX_COOKIE_SIZE)
 }
 
-/// Every setting at its default: cookie name `session`, 4096 bytes.
+/// [`codec`] with another maximum cookie size.
+fn codec_sized(max_cookie_size: usize) -> Codec {
+    Codec::builder(Keyring::new([SECRET]).expect("a valid secret"))
+        .cookie_name(NAME)
+        .max_cookie_size(max_cookie_size)
+        .build()
+        .expect("valid settings")
+}
+
+/// Every attribute at its default around [`codec`].
 fn config() -> SessionConfig {
     SessionConfig::new(codec())
 }
 
 /// The key id the codec seals under.
 fn key_id(codec: &Codec) -> KeyId {
-    codec
-        .keyring()
-        .key_ids()
-        .next()
-        .expect("a keyring has a key")
+    codec.key_ids().next().expect("a keyring has a key")
 }
 
 /// A small deterministic generator (xorshift64*), so that failures
@@ -137,7 +155,7 @@ fn joined(pairs: &[String]) -> HeaderMap {
 
 /// Loads once uncounted (so that one-time initialisation is not charged),
 /// then once counting allocations on this thread.
-fn counted_load<T: DeserializeOwned>(
+fn counted_load<T: DeserializeOwned + 'static>(
     config: &SessionConfig,
     headers: &HeaderMap,
 ) -> (Session<T>, AllocationInfo) {
@@ -155,7 +173,7 @@ fn footprint(info: &AllocationInfo) -> (u64, u64, u64) {
 /// What loading a request without any cookie allocates: the session
 /// handle. Loads that reject or ignore their input before decoding
 /// anything must allocate exactly this.
-fn baseline<T: DeserializeOwned>(config: &SessionConfig) -> (u64, u64, u64) {
+fn baseline<T: DeserializeOwned + 'static>(config: &SessionConfig) -> (u64, u64, u64) {
     footprint(&counted_load::<T>(config, &HeaderMap::new()).1)
 }
 
@@ -201,7 +219,7 @@ fn varint(mut n: u64) -> Vec<u8> {
 }
 
 /// Opens `value` as a `T` while counting allocations.
-fn counted_open<T: DeserializeOwned>(
+fn counted_open<T: DeserializeOwned + 'static>(
     codec: &Codec,
     value: &str,
 ) -> (Result<(), Error>, AllocationInfo) {
@@ -404,12 +422,14 @@ fn five_thousand_duplicates_are_rejected_with_bounded_work() {
     assert_writes_nothing(&session);
 }
 
-/// A plausible plaintext: an envelope (three varint times, a 16-byte id)
-/// followed by `payload`.
+/// A plausible plaintext: an envelope (the creation time, the 12-hour
+/// lifetime and the time since creation of the last seal as varints, a
+/// 4-byte schema id, a 16-byte id) followed by `payload`.
 fn plaintext(payload: &[u8]) -> Vec<u8> {
     let mut out = varint(1_800_000_000);
-    out.extend(varint(1_800_000_000 + 7 * 24 * 3600));
+    out.extend(varint(12 * 3600));
     out.extend(varint(0));
+    out.extend([0xa5; 4]);
     out.extend([0x5a; 16]);
     out.extend_from_slice(payload);
     out
@@ -462,7 +482,10 @@ fn an_unauthenticated_huge_length_is_never_read() {
 
 /// Opens an authenticated `payload` as a `T`: it must fail to deserialize,
 /// allocating nothing beyond the size of the cookie.
-fn assert_authenticated_payload_rejected<T: DeserializeOwned>(codec: &Codec, payload: &[u8]) {
+fn assert_authenticated_payload_rejected<T: DeserializeOwned + 'static>(
+    codec: &Codec,
+    payload: &[u8],
+) {
     let envelope = codec.new_envelope_at(t0()).expect("random id");
     let value = codec
         .seal_bytes_with_at(payload, &envelope, t0())
@@ -620,15 +643,23 @@ fn the_test_node_serializes_as_derived() {
     }
 }
 
-/// The deepest `Node` a default cookie holds is 2 985 levels (one byte
-/// each, and the leaf), which plain postcard decodes on a test thread;
-/// the codec refuses anything past `MAX_NESTING` levels, at the level
-/// where it passes the limit.
+/// The deepest `Node` a 4096-byte cookie named `session` holds is 2 981
+/// levels (one byte each, and the leaf), which plain postcard decodes on a
+/// test thread; the codec refuses anything past `MAX_NESTING` levels, at
+/// the level where it passes the limit.
 #[test]
 fn the_deepest_nesting_a_cookie_holds_is_rejected() {
     let codec = codec();
     let deepest = codec.max_payload_len();
-    assert_eq!(deepest, 2986);
+    // 4089 characters hold 3066 bytes; less the 46 bytes of header, nonce
+    // and tag and the longest envelope (three 6-byte times, the 4-byte
+    // schema id and the 16-byte session id).
+    assert_eq!(deepest, 3066 - 46 - (3 * 6 + 4 + 16));
+    assert_eq!(deepest, 2982);
+    // Under the default name, `__Host-session`, 7 bytes longer: 2977.
+    let default = Codec::new(Keyring::new([SECRET]).expect("a valid secret"));
+    assert_eq!(default.cookie_name(), "__Host-session");
+    assert_eq!(default.max_payload_len(), 2977);
     let envelope = codec.new_envelope_at(t0()).expect("random id");
     // Never terminated: the input ends inside the deepest branch.
     let unterminated = vec![1u8; deepest];
@@ -707,6 +738,13 @@ fn seal_then_load(config: &SessionConfig, depth: usize) -> (Session<Node>, usize
     (next, cookies)
 }
 
+/// `Node`'s hand-written `Serialize` writes a flat tuple of bytes, so the
+/// seal-time check sees one level, not the nesting its `Deserialize` reads
+/// (as with any `Serialize` that does not mirror its `Deserialize`, or a
+/// cookie sealed by another implementation): such a value is sealed, and
+/// the decoding limit is what stops it on the next request. (A value whose
+/// derived `Serialize` shows the nesting is refused when sealing:
+/// `a_value_nested_past_max_nesting_is_refused_when_sealing`.)
 #[test]
 fn a_value_the_server_sealed_too_deep_is_rejected_and_removed() {
     // At the limit, the session round-trips.
@@ -735,11 +773,7 @@ fn a_value_the_server_sealed_too_deep_is_rejected_and_removed() {
 
     // 40 000 levels in one 65 536-byte cookie: deep enough to overflow a
     // 2 MiB stack in a release build without the limit.
-    let large = Codec::builder(Keyring::new([SECRET]).expect("a valid secret"))
-        .max_cookie_size(65_536)
-        .build()
-        .expect("valid settings");
-    let (session, cookies) = seal_then_load(&SessionConfig::new(large), 40_000);
+    let (session, cookies) = seal_then_load(&SessionConfig::new(codec_sized(65_536)), 40_000);
     assert_eq!(cookies, 1);
     assert_eq!(session.rejection(), Some(Error::Deserialize));
     assert!(session.is_empty());
@@ -869,27 +903,54 @@ fn assert_removes_chunks<T: Serialize>(
     assert_eq!(names, expected);
 }
 
+/// Ten thousand chunk cookies, `session.0` to `session.9999`: only the
+/// chunks below `max_chunks` (4) are read, the rest are other cookies. The
+/// load costs exactly what the four alone cost (one join and one decoded
+/// token, refused by the AEAD), and the response removes only them and the
+/// plain name: `max_chunks + 1` removals, whatever the request carried.
+/// Ten thousand cookies repeating the indexes below `max_chunks` are
+/// refused as malformed before anything is joined or allocated.
 #[test]
-fn ten_thousand_chunk_cookies_are_refused_without_allocating() {
+fn ten_thousand_chunk_cookies_cost_what_the_chunks_below_max_chunks_cost() {
     let plain = config();
     let config = chunked_config();
     let empty = baseline::<u32>(&config);
     let id = key_id(config.codec());
+    // Chunks 0 to 3 carry a forged token that reaches the AEAD.
+    let forged = garbage(id, 600, 3);
+    let pieces: Vec<&str> = (0..4)
+        .map(|k| &forged[k * forged.len() / 4..(k + 1) * forged.len() / 4])
+        .collect();
+    let value = |i: usize| match pieces.get(i) {
+        Some(piece) => (*piece).to_string(),
+        None => garbage(id, 40, i as u64),
+    };
     let many: Vec<String> = (0..10_000)
-        .map(|i| format!("session.{i}={}", garbage(id, 40, i as u64)))
+        .map(|i| format!("session.{i}={}", value(i)))
         .collect();
     let (session, info) = counted_load::<u32>(&config, &joined(&many));
     assert!(session.is_empty());
+    assert_eq!(session.rejection(), Some(Error::AuthenticationFailed));
+    let (alone, four) = counted_load::<u32>(&config, &joined(&many[..4]));
+    assert_eq!(alone.rejection(), Some(Error::AuthenticationFailed));
+    assert_eq!(footprint(&info), footprint(&four));
+    // The handle, the joined text and the decoded token.
+    assert_eq!(info.count_total, empty.0 + 2, "{info:?}");
+    assert_removes_chunks(&session, 0..4);
+
+    // The indexes below max_chunks, each 2 500 times: malformed. The chunk
+    // values are remembered in a fixed array: nothing is allocated for
+    // them, and nothing is joined or decoded.
+    let repeated: Vec<String> = (0..10_000)
+        .map(|i| format!("session.{}={}", i % 4, value(i % 4)))
+        .collect();
+    let (session, info) = counted_load::<u32>(&config, &joined(&repeated));
     assert_eq!(
         session.rejection(),
         Some(Error::Malformed(Malformed::Chunks))
     );
-    // The chunk values are remembered in a fixed array: nothing is
-    // allocated for them, and nothing is joined or decoded.
     assert_eq!(footprint(&info), empty);
-    // The chunk names among them, 0 to 63, are removed; the rest are other
-    // cookies.
-    assert_removes_chunks(&session, 0..64);
+    assert_removes_chunks(&session, 0..4);
 
     // Chunk cookies of a configuration without chunking are other cookies.
     let (session, info) = counted_load::<u32>(&plain, &joined(&many));
@@ -990,4 +1051,361 @@ fn ten_thousand_names_past_63_are_other_cookies() {
     assert_eq!(session.get(), Some("x".repeat(4_000)));
     assert_eq!(session.id(), sealer.id());
     assert_writes_nothing(&session);
+}
+
+// ---------------------------------------------------------------------------
+// Values refused when sealing
+// ---------------------------------------------------------------------------
+
+/// A recursive session type with the derived impls: each `Branch` is one
+/// level of nesting (a newtype variant), `Leaf` none. Dropped without
+/// recursion, so that a test thread can build and drop 40 000 levels;
+/// serializing it recurses only until the seal-time check stops it.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+enum Deep {
+    Leaf,
+    Branch(Box<Deep>),
+}
+
+impl Deep {
+    /// A chain of `depth` branches.
+    fn new(depth: usize) -> Self {
+        (0..depth).fold(Deep::Leaf, |inner, _| Deep::Branch(Box::new(inner)))
+    }
+
+    fn depth(&self) -> usize {
+        let mut depth = 0;
+        let mut node = self;
+        while let Deep::Branch(inner) = node {
+            depth += 1;
+            node = inner;
+        }
+        depth
+    }
+}
+
+impl Drop for Deep {
+    fn drop(&mut self) {
+        let Deep::Branch(inner) = self else {
+            return;
+        };
+        let mut next = std::mem::replace(&mut **inner, Deep::Leaf);
+        while let Deep::Branch(inner) = &mut next {
+            let deeper = std::mem::replace(&mut **inner, Deep::Leaf);
+            next = deeper;
+        }
+    }
+}
+
+/// A session type with a field `skip_serializing_if` may skip.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Profile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nickname: Option<String>,
+    visits: u32,
+}
+
+/// A session type with a flattened field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Flattened {
+    user: u32,
+    #[serde(flatten)]
+    settings: Settings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Settings {
+    theme: String,
+}
+
+/// A zero-sized element that is not `()`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Marker;
+
+/// `Codec::seal_at`, `seal_with_at` and `seal_bound_at` all refuse `value`
+/// with `Error::Serialize(reason)`, allocating nothing: the size pass runs
+/// before anything is allocated, encrypted or drawn.
+fn assert_codec_refuses<T: Serialize>(codec: &Codec, value: &T, reason: Unserializable) {
+    let ty = std::any::type_name::<T>();
+    let envelope = codec.new_envelope_at(t0()).expect("random id");
+    let binding = Binding::new(b"ctx");
+    let mut results = Vec::with_capacity(3);
+    let info = measure(|| {
+        results.push(codec.seal_at(value, t0()));
+        results.push(codec.seal_with_at(value, &envelope, t0()));
+        results.push(codec.seal_bound_at(value, &envelope, &binding, t0()));
+    });
+    assert_eq!(results, vec![Err(Error::Serialize(reason)); 3], "{ty}");
+    assert_eq!(info.count_total, 0, "{ty}: {info:?}");
+}
+
+/// Seals `value` with `codec` and opens it again to an equal value.
+fn assert_round_trips<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug + 'static>(
+    codec: &Codec,
+    value: &T,
+) {
+    let cookie = codec.seal_at(value, t0()).expect("seals");
+    let opened = codec.open_at::<T>(&cookie, t0()).expect("opens");
+    assert_eq!(opened.value(), value);
+}
+
+/// Through the http helper, under `config`: a session holding `old`
+/// (written, and carried back by the next request) refuses `bad()` with
+/// `Error::Serialize(reason)`: `try_insert` leaves it unchanged (same value,
+/// same id, nothing to write), and an unchecked `insert` fails at `write`
+/// with nothing appended, so the browser keeps its cookie, which still
+/// opens to `old`. A new session refuses it the same way and stays new.
+fn assert_session_refuses<T>(
+    config: &SessionConfig,
+    old: &T,
+    bad: impl Fn() -> T,
+    reason: Unserializable,
+) where
+    T: Serialize + DeserializeOwned + Clone + PartialEq + std::fmt::Debug + 'static,
+{
+    let ty = std::any::type_name::<T>();
+    let refused = Err(Error::Serialize(reason));
+    let first = config.load_at::<T>(&HeaderMap::new(), None, t0());
+    assert_eq!(
+        first.try_insert_at(old.clone(), t0()).map(drop),
+        Ok(()),
+        "{ty}"
+    );
+    let (written, response) = write(&first);
+    assert_eq!(written, Written::Set, "{ty}");
+    let carried = cookie_header(&response);
+
+    let session = config.load_at::<T>(&carried, None, t0());
+    assert_eq!(session.get().as_ref(), Some(old), "{ty}");
+    let id = session.id();
+    assert_eq!(id, first.id(), "{ty}");
+    assert_eq!(
+        session.try_insert_at(bad(), t0()).map(drop),
+        refused,
+        "{ty}"
+    );
+    assert_eq!(session.get().as_ref(), Some(old), "{ty}: unchanged");
+    assert_eq!(session.id(), id, "{ty}");
+    assert!(!session.needs_write_at(t0()), "{ty}: nothing to write");
+    assert_writes_nothing(&session);
+
+    session.insert(bad());
+    let mut headers = HeaderMap::new();
+    assert_eq!(
+        session.write_at(&mut headers, t0()),
+        Err(Error::Serialize(reason)),
+        "{ty}"
+    );
+    assert!(headers.is_empty(), "{ty}: nothing written");
+    let again = config.load_at::<T>(&carried, None, t0());
+    assert_eq!(again.rejection(), None, "{ty}");
+    assert_eq!(
+        again.get().as_ref(),
+        Some(old),
+        "{ty}: the old cookie still opens"
+    );
+
+    assert_new_session_refuses(config, bad, reason);
+}
+
+/// A new session (no cookie) refuses `bad()` with `Error::Serialize(reason)`
+/// through `try_insert` (it stays new: no value, no id, nothing to write)
+/// and through `write` (nothing appended).
+fn assert_new_session_refuses<T: Serialize + DeserializeOwned + 'static>(
+    config: &SessionConfig,
+    bad: impl Fn() -> T,
+    reason: Unserializable,
+) {
+    let ty = std::any::type_name::<T>();
+    let fresh = config.load_at::<T>(&HeaderMap::new(), None, t0());
+    assert_eq!(
+        fresh.try_insert_at(bad(), t0()).map(drop),
+        Err(Error::Serialize(reason)),
+        "{ty}"
+    );
+    assert!(fresh.is_empty(), "{ty}");
+    assert_eq!(fresh.envelope(), None, "{ty}: no session was started");
+    assert!(!fresh.needs_write_at(t0()), "{ty}");
+    assert_writes_nothing(&fresh);
+    fresh.insert(bad());
+    let mut headers = HeaderMap::new();
+    assert_eq!(
+        fresh.write_at(&mut headers, t0()),
+        Err(Error::Serialize(reason)),
+        "{ty}"
+    );
+    assert!(headers.is_empty(), "{ty}");
+}
+
+/// A value nested deeper than `MAX_NESTING` (with the derived impls) is
+/// refused when sealing, whatever room the cookie has (one 4096-byte
+/// cookie, chunks, one 65 536-byte cookie) and however deep: it used to be
+/// sealed and then fail to open on the next request. At the limit it
+/// seals and opens.
+#[test]
+fn a_value_nested_past_max_nesting_is_refused_when_sealing() {
+    let at_limit = Deep::new(MAX_NESTING);
+    let sealer = codec();
+    let cookie = sealer.seal_at(&at_limit, t0()).expect("seals");
+    let opened = sealer.open_at::<Deep>(&cookie, t0()).expect("opens");
+    assert_eq!(opened.value().depth(), MAX_NESTING);
+
+    for sealer in [sealer, codec_sized(65_536)] {
+        for depth in [MAX_NESTING + 1, MAX_NESTING + 2, 1_000, 40_000] {
+            assert_codec_refuses(&sealer, &Deep::new(depth), Unserializable::TooDeep);
+        }
+    }
+    // The same nesting inside other values: an `Option`, a tuple and a
+    // `Vec` each add one level, so `MAX_NESTING - 1` branches inside one
+    // of them are at the limit.
+    let codec = codec();
+    assert_round_trips(&codec, &Some(Deep::new(MAX_NESTING - 1)));
+    assert_codec_refuses(
+        &codec,
+        &Some(Deep::new(MAX_NESTING)),
+        Unserializable::TooDeep,
+    );
+    assert_codec_refuses(
+        &codec,
+        &(1u8, Deep::new(MAX_NESTING)),
+        Unserializable::TooDeep,
+    );
+    assert_codec_refuses(
+        &codec,
+        &vec![Deep::new(MAX_NESTING)],
+        Unserializable::TooDeep,
+    );
+
+    // Through the http helper, with and without chunks.
+    let chunked = chunked_config();
+    for config in [config(), chunked] {
+        let session = config.load_at::<Deep>(&HeaderMap::new(), None, t0());
+        assert_eq!(
+            session.try_insert_at(Deep::new(5_800), t0()).map(drop),
+            Err(Error::Serialize(Unserializable::TooDeep))
+        );
+        assert!(session.is_empty());
+        assert_writes_nothing(&session);
+    }
+}
+
+/// `Deep` has no `Clone`; the session check needs one.
+impl Clone for Deep {
+    fn clone(&self) -> Self {
+        Deep::new(self.depth())
+    }
+}
+
+/// A too-deep value is refused by `Session::try_insert` (the session is
+/// unchanged) and by `Session::write` (nothing is written, the browser
+/// keeps its cookie), with and without chunking.
+#[test]
+fn a_too_deep_value_is_refused_by_the_session_which_keeps_its_cookie() {
+    for config in [config(), chunked_config()] {
+        assert_session_refuses(
+            &config,
+            &Deep::new(3),
+            || Deep::new(MAX_NESTING + 1),
+            Unserializable::TooDeep,
+        );
+        assert_session_refuses(
+            &config,
+            &Deep::new(MAX_NESTING),
+            || Deep::new(40_000),
+            Unserializable::TooDeep,
+        );
+    }
+}
+
+/// More collection elements than payload bytes, which only zero-sized
+/// elements make possible, are refused when sealing: a `Vec<()>` of `n`
+/// elements is a one-byte length for `n < 128`. Every element of every
+/// collection counts against the one budget: 20 bytes and two length
+/// prefixes hold 22 elements, not 23.
+#[test]
+fn more_zero_sized_elements_than_payload_bytes_are_refused_when_sealing() {
+    let codec = codec();
+    assert_round_trips(&codec, &Vec::<()>::new());
+    assert_round_trips(&codec, &vec![()]);
+    assert_round_trips(&codec, &vec![Marker]);
+    for len in [2, 127, 128, 10_000] {
+        assert_codec_refuses(&codec, &vec![(); len], Unserializable::TooManyElements);
+        assert_codec_refuses(&codec, &vec![Marker; len], Unserializable::TooManyElements);
+    }
+    assert_round_trips(&codec, &(vec![7u8; 20], vec![(); 2]));
+    assert_codec_refuses(
+        &codec,
+        &(vec![7u8; 20], vec![(); 3]),
+        Unserializable::TooManyElements,
+    );
+    assert_codec_refuses(
+        &codec,
+        &vec![vec![()], vec![()]],
+        Unserializable::TooManyElements,
+    );
+
+    for config in [config(), chunked_config()] {
+        assert_session_refuses(
+            &config,
+            &vec![()],
+            || vec![(); 1_000],
+            Unserializable::TooManyElements,
+        );
+        // `try_update` too: the change is dropped.
+        let session = config.load_at::<Vec<()>>(&HeaderMap::new(), None, t0());
+        session.insert(vec![()]);
+        assert_eq!(
+            session.try_update_at(|v| v.push(()), t0()),
+            Err(Error::Serialize(Unserializable::TooManyElements))
+        );
+        assert_eq!(session.get(), Some(vec![()]));
+    }
+}
+
+/// A field `skip_serializing_if` skipped would make postcard read the next
+/// field in its place: refused when it skips, sealed when it does not.
+#[test]
+fn a_skipped_field_is_refused_when_sealing() {
+    let codec = codec();
+    let present = Profile {
+        nickname: Some("ada".into()),
+        visits: 3,
+    };
+    assert_round_trips(&codec, &present);
+    let skipped = Profile {
+        nickname: None,
+        visits: 3,
+    };
+    assert_codec_refuses(&codec, &skipped, Unserializable::SkippedField);
+    assert_codec_refuses(
+        &codec,
+        &vec![present.clone(), skipped.clone()],
+        Unserializable::SkippedField,
+    );
+    for config in [config(), chunked_config()] {
+        assert_session_refuses(
+            &config,
+            &present,
+            || skipped.clone(),
+            Unserializable::SkippedField,
+        );
+    }
+}
+
+/// `#[serde(flatten)]` serializes a map of unknown length, which postcard
+/// cannot write: refused as such (so no `Flattened` ever seals).
+#[test]
+fn a_flattened_field_is_refused_when_sealing() {
+    let codec = codec();
+    let flattened = Flattened {
+        user: 7,
+        settings: Settings {
+            theme: "dark".into(),
+        },
+    };
+    assert_codec_refuses(&codec, &flattened, Unserializable::LengthUnknown);
+    assert_codec_refuses(&codec, &Flattened::default(), Unserializable::LengthUnknown);
+    for config in [config(), chunked_config()] {
+        assert_new_session_refuses(&config, || flattened.clone(), Unserializable::LengthUnknown);
+    }
 }

@@ -10,12 +10,18 @@
 //!   `__Host-` prefix;
 //! * keyrings: 1 to 4 distinct secrets of 32 to 64 random bytes, both
 //!   algorithms;
-//! * bindings: none, or 0 to 64 random context bytes.
+//! * bindings: none, or 0 to 64 random context bytes;
+//! * application and schema labels: 0 to 64 visible ASCII characters;
+//! * clocks: seal times from 2001 to 2096, lifetimes, maximum lifetimes,
+//!   per-session lifetimes and idle timeouts (or none) from a second to
+//!   hundreds of days, for the sealing and the opening configuration
+//!   independently.
 //!
 //! A mutation that happens to leave the value unchanged (swapping two equal
-//! characters, say) is asserted to open rather than skipped, so no case is
-//! thrown away. Every test sets its case count; the counts are listed in
-//! `CASES_*` below and the whole file runs in a few seconds in a debug build.
+//! characters, say), or two labels that happen to be equal, is asserted to
+//! open rather than skipped, so no case is thrown away. Every test sets its
+//! case count; the counts are listed in `CASES_*` below and the whole file
+//! runs in a few seconds in a debug build.
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -30,8 +36,8 @@ use proptest::sample::Index;
 use serde::{Deserialize, Serialize};
 
 use sealed_session::{
-    Algorithm, Binding, Codec, DEFAULT_MAX_COOKIE_SIZE, Error, KeyId, Keyring, Malformed,
-    SessionConfig, Written,
+    Algorithm, Binding, Codec, CodecBuilder, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME,
+    DEFAULT_MAX_COOKIE_SIZE, Deadline, Error, KeyId, Keyring, Malformed, SessionConfig, Written,
 };
 
 /// Cases for the round-trip properties (codec and http helper).
@@ -42,6 +48,10 @@ const CASES_MUTATION: u32 = 256;
 const CASES_KEYRINGS: u32 = 128;
 /// Cases for name, algorithm and binding swaps.
 const CASES_SWAP: u32 = 256;
+/// Cases for each application and schema label property.
+const CASES_LABELS: u32 = 256;
+/// Cases for each clock property (idle timeout, maximum lifetime).
+const CASES_CLOCK: u32 = 256;
 
 /// A fixed instant (2027-01-15) on a whole second; values are opened one
 /// second later.
@@ -206,7 +216,7 @@ impl Sealed {
     }
 
     fn key_id(&self) -> KeyId {
-        first_key_id(self.codec.keyring())
+        first_key_id(&self.codec)
     }
 }
 
@@ -231,9 +241,9 @@ fn open(codec: &Codec, value: &str, binding: Option<&Binding>) -> Result<Payload
     .map(|opened| opened.into_value())
 }
 
-/// The key id of the sealing secret.
-fn first_key_id(keyring: &Keyring) -> KeyId {
-    keyring.key_ids().next().expect("a keyring has a key")
+/// The key id of the sealing secret under `codec`'s application label.
+fn first_key_id(codec: &Codec) -> KeyId {
+    codec.key_ids().next().expect("a keyring has a key")
 }
 
 /// A changed value must fail at or before the AEAD check: nothing behind
@@ -454,7 +464,6 @@ proptest! {
         let result = sealed.open(&encode(&token));
         let known = sealed
             .codec
-            .keyring()
             .key_ids()
             .any(|id| id.to_bytes() == token[2..6]);
         match (i, result) {
@@ -696,7 +705,7 @@ proptest! {
         let others = opener_secrets(x, fresh, near, bit);
         prop_assert!(!others.contains(x));
         let opener = codec(keyring(&others), &input.name, input.algorithm);
-        let opener_ids: Vec<KeyId> = opener.keyring().key_ids().collect();
+        let opener_ids: Vec<KeyId> = opener.key_ids().collect();
         prop_assert!(!opener_ids.contains(&sealed.key_id()));
         prop_assert_eq!(
             open(&opener, &sealed.value, sealed.binding.as_ref()),
@@ -720,7 +729,7 @@ proptest! {
         if sealer_holds_theirs {
             prop_assert_eq!(result, Ok(input.payload.clone()));
         } else {
-            prop_assert_eq!(result, Err(Error::UnknownKey(first_key_id(opener.keyring()))));
+            prop_assert_eq!(result, Err(Error::UnknownKey(first_key_id(&opener))));
         }
     }
 }
@@ -741,5 +750,330 @@ fn the_name_alphabet_is_rfc_6265_tokens() {
             .cookie_name(format!("a{}b", char::from(*separator)))
             .build();
         assert!(bad.is_err(), "{}", char::from(*separator));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Application and schema labels
+// ---------------------------------------------------------------------------
+
+/// An application or schema label: 0 to 64 visible ASCII characters.
+fn label() -> impl Strategy<Value = String> {
+    "[!-~]{0,64}"
+}
+
+/// The builder of [`codec`], with an application and a schema label.
+fn labelled_builder(input: &Input, app: &str, schema: &str) -> CodecBuilder {
+    Codec::builder(keyring(&input.secrets))
+        .cookie_name(input.name.as_str())
+        .algorithm(input.algorithm)
+        .app_label(app)
+        .schema(schema)
+}
+
+/// [`labelled_builder`], built.
+fn labelled(input: &Input, app: &str, schema: &str) -> Codec {
+    labelled_builder(input, app, schema)
+        .build()
+        .expect("valid labels")
+}
+
+/// The codecs of the label properties keep the default clock, which the
+/// schema property relies on: a 12-hour lifetime (also the maximum) and a
+/// 30-minute idle timeout.
+#[test]
+fn labelled_codecs_have_the_default_clock() {
+    let input = Input {
+        payload: Payload::Unit,
+        name: "id".into(),
+        secrets: vec![(0u8..32).collect()],
+        algorithm: Algorithm::XAes256Gcm,
+        context: None,
+    };
+    let codec = labelled(&input, "app", "schema");
+    assert_eq!(codec.lifetime(), Duration::from_secs(12 * 60 * 60));
+    assert_eq!(codec.max_lifetime(), DEFAULT_LIFETIME);
+    assert_eq!(DEFAULT_LIFETIME, Duration::from_secs(12 * 60 * 60));
+    assert_eq!(codec.idle_timeout(), Some(DEFAULT_IDLE_TIMEOUT));
+    assert_eq!(DEFAULT_IDLE_TIMEOUT, Duration::from_secs(30 * 60));
+}
+
+/// One bit flipped after the token's header (version, algorithm, key id):
+/// in the nonce, the ciphertext or the tag.
+fn tampered(value: &str, at: Index, bit: u8) -> String {
+    let mut token = decode(value);
+    let i = 6 + at.index(token.len() - 6);
+    token[i] ^= 1 << bit;
+    encode(&token)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES_LABELS))]
+
+    /// Under any application label and schema label, a value round-trips
+    /// through the codec (serde and bytes paths) and through the http
+    /// helper, and it is sealed under the key id the codec reports for the
+    /// label.
+    #[test]
+    fn round_trip_under_any_labels(input in input(), app in label(), schema in label()) {
+        let codec = labelled(&input, &app, &schema);
+        prop_assert_eq!(codec.app_label(), app.as_str());
+        prop_assert_eq!(codec.schema(), schema.as_str());
+        let binding = input.context.as_deref().map(Binding::new);
+        let value = seal(&codec, &input.payload, binding.as_ref());
+        prop_assert_eq!(open(&codec, &value, binding.as_ref()), Ok(input.payload.clone()));
+        prop_assert_eq!(&decode(&value)[2..6], &first_key_id(&codec).to_bytes()[..]);
+
+        let bytes = postcard::to_allocvec(&input.payload).expect("serializes");
+        let envelope = codec.new_envelope_at(t0()).expect("random id");
+        let sealed = codec.seal_bytes_with_at(&bytes, &envelope, t0()).expect("fits");
+        let opened = codec.open_bytes_at(&sealed, t1()).expect("opens");
+        prop_assert_eq!(opened.value().as_slice(), bytes.as_slice());
+
+        let config = SessionConfig::new(codec);
+        let session = config.load_at::<Payload>(&HeaderMap::new(), binding, t0());
+        session.insert(input.payload.clone());
+        let mut response = HeaderMap::new();
+        prop_assert_eq!(session.write_at(&mut response, t0()), Ok(Written::Set));
+        let set_cookie = response
+            .get(SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("one ASCII Set-Cookie");
+        let cookie = Cookie::parse(set_cookie).expect("Set-Cookie parses");
+        let mut request = HeaderMap::new();
+        request.insert(
+            COOKIE,
+            HeaderValue::from_str(&format!("{}={}", cookie.name(), cookie.value())).expect("ASCII"),
+        );
+        let loaded = config.load_at::<Payload>(&request, binding, t1());
+        prop_assert_eq!(loaded.rejection(), None);
+        prop_assert_eq!(loaded.get(), Some(input.payload.clone()));
+    }
+
+    /// A token sealed under one application label never opens under
+    /// another (same secrets, name and schema): the other label derives
+    /// other key ids, so its key is unknown; relabelled with the opener's
+    /// key id, it fails the AEAD (the keys differ too).
+    #[test]
+    fn another_app_label_fails_with_unknown_key(
+        input in input(),
+        a in label(),
+        b in label(),
+        pick in any::<Index>(),
+    ) {
+        let sealer = labelled(&input, &a, "");
+        let opener = labelled(&input, &b, "");
+        let binding = input.context.as_deref().map(Binding::new);
+        let value = seal(&sealer, &input.payload, binding.as_ref());
+        let result = open(&opener, &value, binding.as_ref());
+        if a == b {
+            prop_assert_eq!(result, Ok(input.payload.clone()));
+        } else {
+            prop_assert_eq!(result, Err(Error::UnknownKey(first_key_id(&sealer))));
+            let opener_ids: Vec<KeyId> = opener.key_ids().collect();
+            prop_assert!(sealer.key_ids().all(|id| !opener_ids.contains(&id)));
+            let mut token = decode(&value);
+            token[2..6].copy_from_slice(&opener_ids[pick.index(opener_ids.len())].to_bytes());
+            prop_assert_eq!(
+                open(&opener, &encode(&token), binding.as_ref()),
+                Err(Error::AuthenticationFailed)
+            );
+        }
+    }
+
+    /// A token sealed under one schema label does not open under another
+    /// (same secrets, name and application label): `SchemaMismatch`, for
+    /// the serde and the bytes paths and through the http helper (which
+    /// removes the cookie). The schema is checked only after the AEAD and
+    /// the clock: the same token with one bit changed fails authentication,
+    /// and once expired it is expired.
+    #[test]
+    fn another_schema_fails_only_after_authentication(
+        input in input(),
+        s in label(),
+        t in label(),
+        at in any::<Index>(),
+        bit in 0u8..8,
+    ) {
+        let sealer = labelled(&input, "", &s);
+        let opener = labelled(&input, "", &t);
+        let binding = input.context.as_deref().map(Binding::new);
+        let value = seal(&sealer, &input.payload, binding.as_ref());
+        let result = open(&opener, &value, binding.as_ref());
+        if s == t {
+            prop_assert_eq!(result, Ok(input.payload.clone()));
+            return Ok(());
+        }
+        prop_assert_eq!(result, Err(Error::SchemaMismatch));
+        prop_assert_eq!(Error::SchemaMismatch.code(), "schema-mismatch");
+        prop_assert!(!Error::SchemaMismatch.is_possible_tampering());
+        prop_assert_eq!(
+            open(&opener, &tampered(&value, at, bit), binding.as_ref()),
+            Err(Error::AuthenticationFailed)
+        );
+        // The default idle timeout and lifetime.
+        let idle = t0() + DEFAULT_IDLE_TIMEOUT;
+        let absolute = t0() + DEFAULT_LIFETIME;
+        let at_time = |now: SystemTime| match &binding {
+            None => opener.open_at::<Payload>(&value, now),
+            Some(binding) => opener.open_bound_at::<Payload>(&value, binding, now),
+        }
+        .map(|opened| opened.into_value());
+        prop_assert_eq!(at_time(idle - Duration::from_secs(1)), Err(Error::SchemaMismatch));
+        prop_assert_eq!(at_time(idle), Err(Error::Expired { deadline: Deadline::Idle }));
+        prop_assert_eq!(at_time(absolute), Err(Error::Expired { deadline: Deadline::Absolute }));
+
+        if binding.is_none() {
+            prop_assert_eq!(
+                opener.open_bytes_at(&value, t1()).map(drop),
+                Err(Error::SchemaMismatch)
+            );
+            let config = SessionConfig::new(opener);
+            let mut request = HeaderMap::new();
+            request.insert(
+                COOKIE,
+                HeaderValue::from_str(&format!("{}={value}", input.name)).expect("ASCII"),
+            );
+            let session = config.load_at::<Payload>(&request, None, t1());
+            prop_assert!(session.is_empty());
+            prop_assert_eq!(session.rejection(), Some(Error::SchemaMismatch));
+            let mut response = HeaderMap::new();
+            prop_assert_eq!(session.write_at(&mut response, t1()), Ok(Written::Removed));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The clock: the opening configuration's idle timeout and maximum lifetime
+// ---------------------------------------------------------------------------
+
+const DAY: u64 = 24 * 60 * 60;
+
+/// Unix second `secs` as a `SystemTime`.
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// One secret for the clock properties (their subject is not the keyring).
+fn clock_keyring() -> Keyring {
+    Keyring::from_bytes([(0u8..48)
+        .map(|b| b.wrapping_mul(151) ^ 0x3c)
+        .collect::<Vec<u8>>()])
+    .expect("a varied secret")
+}
+
+/// A codec over [`clock_keyring`] with these times, in seconds.
+fn clock_codec(lifetime: u64, max_lifetime: u64, idle: Option<u64>) -> Codec {
+    Codec::builder(clock_keyring())
+        .cookie_name("id")
+        .lifetime(Duration::from_secs(lifetime))
+        .max_lifetime(Duration::from_secs(max_lifetime))
+        .idle_timeout(idle.map(Duration::from_secs))
+        .build()
+        .expect("valid clock settings")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES_CLOCK))]
+
+    /// The idle timeout that governs a cookie is the one configured where
+    /// it is opened, counted from its last seal, whatever idle timeout (or
+    /// none) it was sealed under: with idle timeout `I`, a cookie last
+    /// sealed at `renewed_at` opens at `renewed_at + I - 1` and is expired
+    /// (idle) at `renewed_at + I`, unless the absolute deadline comes first
+    /// (then it is that one); with none, it opens until its absolute
+    /// deadline.
+    #[test]
+    fn the_opening_idle_timeout_governs_every_cookie(
+        payload in payload(),
+        created in 1_000_000_000u64..=4_000_000_000,
+        since_creation in 0u64..=30 * DAY,
+        sealed_idle in prop::option::of(0u64..=60 * DAY),
+        more_life in 0u64..=400 * DAY,
+        idle in prop::option::of(1u64..=60 * DAY),
+    ) {
+        // The sealer's settings leave the cookie valid at its last seal.
+        let lifetime = since_creation + 1 + more_life;
+        let sealed_idle = sealed_idle.map(|extra| since_creation + 1 + extra);
+        let sealer = clock_codec(lifetime, lifetime, sealed_idle);
+        let envelope = sealer.new_envelope_at(at(created)).expect("random id");
+        let renewed = created + since_creation;
+        let value = sealer.seal_with_at(&payload, &envelope, at(renewed)).expect("seals");
+
+        let opener = clock_codec(lifetime, lifetime, idle);
+        let absolute = created + lifetime;
+        let (deadline, which) = match idle {
+            Some(idle) if renewed + idle < absolute => (renewed + idle, Deadline::Idle),
+            _ => (absolute, Deadline::Absolute),
+        };
+        let opened = opener
+            .open_at::<Payload>(&value, at(deadline - 1))
+            .map_err(|e| TestCaseError::fail(format!("at the deadline - 1: {e:?}")))?;
+        prop_assert_eq!(opened.value(), &payload);
+        prop_assert_eq!(opened.envelope().renewed_at(), at(renewed));
+        prop_assert_eq!(opened.created_at(), at(created));
+        prop_assert_eq!(opened.absolute_deadline(), at(absolute));
+        prop_assert_eq!(opened.idle_deadline(), idle.map(|idle| at((renewed + idle).min(absolute))));
+        prop_assert_eq!(opened.envelope().expires_at(), at(deadline));
+        prop_assert_eq!(
+            opener.open_at::<Payload>(&value, at(deadline)).map(drop),
+            Err(Error::Expired { deadline: which })
+        );
+        let code = if which == Deadline::Idle { "expired-idle" } else { "expired-absolute" };
+        prop_assert_eq!(Error::Expired { deadline: which }.code(), code);
+    }
+
+    /// The opening configuration's maximum lifetime `M` caps every cookie:
+    /// one sealed with lifetime `L` (the sealer's own, or a per-session one
+    /// capped at the sealer's maximum) is expired (absolute) at
+    /// `created_at + min(L, M)`, and opens one second before. `set_lifetime`
+    /// is capped at the codec's maximum lifetime the same way.
+    #[test]
+    fn the_opening_max_lifetime_caps_every_cookie(
+        payload in payload(),
+        created in 1_000_000_000u64..=4_000_000_000,
+        lifetime in 1u64..=400 * DAY,
+        sealer_extra in 0u64..=400 * DAY,
+        per_session in prop::option::of(1u64..=800 * DAY),
+        max_lifetime in 1u64..=800 * DAY,
+    ) {
+        let sealer_max = lifetime + sealer_extra;
+        let sealer = clock_codec(lifetime, sealer_max, None);
+        let mut envelope = sealer.new_envelope_at(at(created)).expect("random id");
+        if let Some(per_session) = per_session {
+            envelope = envelope.with_lifetime(Duration::from_secs(per_session));
+        }
+        let value = sealer.seal_with_at(&payload, &envelope, at(created)).expect("seals");
+        let sealed = per_session.map_or(lifetime, |p| p.min(sealer_max));
+        let own = sealer.open_at::<Payload>(&value, at(created)).expect("opens");
+        prop_assert_eq!(own.absolute_deadline(), at(created + sealed));
+
+        let opener = clock_codec(1, max_lifetime, None);
+        prop_assert_eq!(opener.max_lifetime(), Duration::from_secs(max_lifetime));
+        let deadline = created + sealed.min(max_lifetime);
+        let opened = opener
+            .open_at::<Payload>(&value, at(deadline - 1))
+            .map_err(|e| TestCaseError::fail(format!("at the deadline - 1: {e:?}")))?;
+        prop_assert_eq!(opened.value(), &payload);
+        prop_assert_eq!(opened.absolute_deadline(), at(deadline));
+        prop_assert_eq!(opened.idle_deadline(), None);
+        prop_assert_eq!(
+            opener.open_at::<Payload>(&value, at(deadline)).map(drop),
+            Err(Error::Expired { deadline: Deadline::Absolute })
+        );
+
+        // Through the http helper: `set_lifetime` is capped at the sealer's
+        // maximum lifetime, and the cookie written says so.
+        if let Some(per_session) = per_session {
+            let config = SessionConfig::new(sealer);
+            let session = config.load_at::<Payload>(&HeaderMap::new(), None, at(created));
+            session.insert(payload.clone());
+            session.set_lifetime(Duration::from_secs(per_session));
+            let mut response = HeaderMap::new();
+            prop_assert_eq!(session.write_at(&mut response, at(created)), Ok(Written::Set));
+            let envelope = session.envelope().expect("sealed");
+            prop_assert_eq!(envelope.created_at(), at(created));
+            prop_assert_eq!(envelope.absolute_deadline(), at(created + sealed));
+        }
     }
 }
