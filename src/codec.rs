@@ -216,7 +216,9 @@ impl CodecBuilder {
     /// ([`Session::set_lifetime`](crate::Session::set_lifetime), "remember
     /// me"), so allow those here, and it applies to cookies already issued:
     /// lowering it shortens every outstanding session when it is next
-    /// opened. Whole seconds; at least the lifetime.
+    /// opened. A session sealed again under a lowered maximum keeps the
+    /// capped lifetime: raising the maximum later does not give it back.
+    /// Whole seconds; at least the lifetime.
     pub fn max_lifetime(mut self, max_lifetime: Duration) -> Self {
         self.max_lifetime = Some(max_lifetime);
         self

@@ -8,7 +8,9 @@ use axum::body::{Body, to_bytes};
 use axum::routing::{get, post};
 use http::header::{COOKIE, SET_COOKIE};
 use http::{Request, Response, StatusCode};
-use sealed_session::{Codec, Keyring, MissingSessionLayer, Session, SessionConfig, SessionLayer};
+use sealed_session::{
+    Codec, DEFAULT_COOKIE_NAME, Keyring, MissingSessionLayer, Session, SessionConfig, SessionLayer,
+};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt as _;
 
@@ -21,9 +23,14 @@ struct AppSession {
     visits: u32,
 }
 
+/// Every setting at its default: the extractor works with the default
+/// cookie name, `__Host-session`.
 fn config() -> SessionConfig {
     SessionConfig::new(Codec::new(Keyring::new([SECRET]).unwrap()))
 }
+
+/// The cookie name the tests expect.
+const NAME: &str = "__Host-session";
 
 async fn login(session: Session<AppSession>, body: String) -> &'static str {
     session.regenerate();
@@ -88,10 +95,10 @@ fn session_cookies(response: &Response<Body>) -> Vec<(String, Option<i64>)> {
         .get_all(SET_COOKIE)
         .iter()
         .map(|v| cookie::Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
-        .filter(|c| c.name() == "session")
+        .filter(|c| c.name() == NAME)
         .map(|c| {
             (
-                format!("session={}", c.value()),
+                format!("{NAME}={}", c.value()),
                 c.max_age().map(|a| a.whole_seconds()),
             )
         })
@@ -106,6 +113,8 @@ fn only_cookie(response: &Response<Body>) -> String {
 
 #[tokio::test]
 async fn login_count_logout() {
+    assert_eq!(DEFAULT_COOKIE_NAME, NAME);
+    assert_eq!(config().codec().cookie_name(), NAME);
     let layer = SessionLayer::<AppSession>::new(config());
     let app = app(layer.clone());
 
@@ -126,9 +135,17 @@ async fn login_count_logout() {
     // Logging in keeps the value but gives the session a new id.
     let (response, text) = send(&app, "POST", "/login", Some(&anonymous), "alice").await;
     assert_eq!(text, "logged in");
+    // The default Max-Age: the 30-minute idle timeout, give or take the
+    // rounding to whole seconds.
+    let max_age = session_cookies(&response)[0].1;
+    assert!(matches!(max_age, Some(1798..=1800)), "{max_age:?}");
     let logged_in = only_cookie(&response);
     let codec = config().codec().clone();
-    let value = |c: &str| c.trim_start_matches("session=").to_owned();
+    let value = |c: &str| {
+        c.strip_prefix(&format!("{NAME}="))
+            .expect("the default cookie name")
+            .to_owned()
+    };
     let before = codec.open::<AppSession>(&value(&anonymous)).unwrap();
     let after = codec.open::<AppSession>(&value(&logged_in)).unwrap();
     assert_ne!(before.id(), after.id(), "login regenerates the session id");
@@ -143,6 +160,11 @@ async fn login_count_logout() {
     let (response, text) = send(&app, "GET", "/me", Some(&logged_in), "").await;
     assert_eq!(text, r#"user=Some("alice")"#);
     assert!(response.headers().get(SET_COOKIE).is_none());
+    // The same value under the old default name is not the session cookie.
+    let old_name = format!("session={}", value(&logged_in));
+    let (response, text) = send(&app, "GET", "/me", Some(&old_name), "").await;
+    assert_eq!(text, "user=None");
+    assert!(response.headers().get(SET_COOKIE).is_none());
     let (response, text) = send(&app, "GET", "/count", Some(&logged_in), "").await;
     assert_eq!(text, "visits=3");
     let logged_in = only_cookie(&response);
@@ -150,10 +172,7 @@ async fn login_count_logout() {
     // Logging out removes the cookie.
     let (response, text) = send(&app, "POST", "/logout", Some(&logged_in), "").await;
     assert_eq!(text, "logged out");
-    assert_eq!(
-        session_cookies(&response),
-        [("session=".to_owned(), Some(0))]
-    );
+    assert_eq!(session_cookies(&response), [(format!("{NAME}="), Some(0))]);
     // Without a cookie the browser is anonymous again.
     let (_, text) = send(&app, "GET", "/me", None, "").await;
     assert_eq!(text, "user=None");
@@ -174,10 +193,7 @@ async fn tampered_cookie_is_anonymous_and_removed() {
     let (response, text) = send(&app, "GET", "/me", Some(&tampered), "").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(text, "user=None");
-    assert_eq!(
-        session_cookies(&response),
-        [("session=".to_owned(), Some(0))]
-    );
+    assert_eq!(session_cookies(&response), [(format!("{NAME}="), Some(0))]);
 }
 
 #[tokio::test]

@@ -31,10 +31,28 @@ fn b64(bytes: &[u8]) -> String {
     format!("base64:{}", STANDARD.encode(bytes))
 }
 
+/// 32 raw secret bytes, all distinct (a secret needs variety: at least 8
+/// distinct bytes and no short repeated pattern).
+fn raw_1() -> Vec<u8> {
+    (0u8..32)
+        .map(|i| i.wrapping_mul(29).wrapping_add(11))
+        .collect()
+}
+
+/// 48 raw secret bytes, all distinct.
+fn raw_2() -> Vec<u8> {
+    (0u8..48)
+        .map(|i| i.wrapping_mul(101).wrapping_add(200))
+        .collect()
+}
+
+/// A secret with 8 distinct bytes that repeats an 8-byte pattern.
+const PATTERN: &[u8] = b"0123abcd0123abcd0123abcd0123abcd";
+
 /// The variables the child sees, by suffix.
 fn variables() -> Vec<(String, String)> {
-    let raw_1 = [0x11u8; 32];
-    let raw_2 = [0x22u8; 48];
+    let raw_1 = raw_1();
+    let raw_2 = raw_2();
     [
         ("LIST", format!(" {SECRET_1} ,\t{SECRET_2}\n")),
         ("SINGLE", SECRET_1.to_string()),
@@ -50,14 +68,24 @@ fn variables() -> Vec<(String, String)> {
             "BAD_BASE64",
             format!("{SECRET_1},{SECRET_2}, base64:not*base64*at*all"),
         ),
+        (
+            "DOCUMENTED",
+            format!("{SECRET_1}, an example secret that is 32+ bytes long"),
+        ),
+        (
+            "WEAK_BASE64",
+            format!("{SECRET_1},{SECRET_2},{}", b64(PATTERN)),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (var(k), v))
     .collect()
 }
 
+/// The key ids of the keyring's secrets (under the empty application
+/// label), in order.
 fn ids(keyring: &Keyring) -> Vec<KeyId> {
-    keyring.key_ids().collect()
+    Codec::new(keyring.clone()).key_ids().collect()
 }
 
 fn config_err(result: Result<Keyring, Error>) -> ConfigError {
@@ -132,8 +160,7 @@ fn checks() {
 
     // base64: entries decode to the raw key material.
     let base64 = Keyring::from_env(&var("BASE64")).expect("two secrets");
-    let raw =
-        Keyring::from_bytes([[0x11u8; 32].as_slice(), [0x22u8; 48].as_slice()]).expect("valid");
+    let raw = Keyring::from_bytes([raw_1(), raw_2()]).expect("valid");
     assert_eq!(ids(&base64), ids(&raw));
     let mixed = Keyring::from_env(&var("MIXED")).expect("two secrets");
     assert_eq!(
@@ -159,6 +186,21 @@ fn checks() {
     assert_eq!(
         config_err(Keyring::from_env(&var("BAD_BASE64"))),
         ConfigError::InvalidBase64Secret { index: 2 }
+    );
+    // Weak secrets, by position, in either form (issue 11).
+    assert_eq!(
+        config_err(Keyring::from_env(&var("DOCUMENTED"))),
+        ConfigError::WeakSecret {
+            index: 1,
+            reason: "it is an example from the documentation"
+        }
+    );
+    assert_eq!(
+        config_err(Keyring::from_env(&var("WEAK_BASE64"))),
+        ConfigError::WeakSecret {
+            index: 2,
+            reason: "it repeats a pattern of 8 bytes or fewer"
+        }
     );
 
     // The first secret seals; the others only open.

@@ -21,8 +21,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use sealed_session::{
-    Algorithm, Binding, Codec, CodecBuilder, ConfigError, Deadline, Error, KeyId, Keyring,
-    MAX_COOKIE_AGE, MAX_SESSION_COOKIES_TRIED, Malformed, Renewal, SameSite, Session,
+    Algorithm, Binding, Codec, CodecBuilder, ConfigError, DEFAULT_COOKIE_NAME,
+    DEFAULT_HEADER_BUDGET, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, Deadline, Error, KeyId, Keyring,
+    MAX_CHUNKS, MAX_COOKIE_AGE, MAX_SESSION_COOKIES_TRIED, Malformed, Renewal, SameSite, Session,
     SessionConfig, Written,
 };
 
@@ -55,16 +56,35 @@ fn keyring(secrets: &[&str]) -> Keyring {
     Keyring::new(secrets).expect("valid secrets")
 }
 
-fn first_id(keyring: &Keyring) -> KeyId {
-    keyring.key_ids().next().expect("a keyring has a key")
+/// The key id new cookies of `codec` are sealed under.
+fn first_id(codec: &Codec) -> KeyId {
+    codec.key_ids().next().expect("a keyring has a key")
 }
 
-/// A codec builder over secret A, everything else at its default.
+/// The settings most tests here were written against, which were the
+/// defaults until issue 11: cookie `session`, a 7-day lifetime and no idle
+/// timeout. Set explicitly, so that those tests check what their names say
+/// whatever the defaults; the tests of the defaults use `Codec::new`.
+fn legacy_builder(keyring: Keyring) -> CodecBuilder {
+    Codec::builder(keyring)
+        .cookie_name("session")
+        .lifetime(secs(7 * DAY))
+        .idle_timeout(None)
+}
+
+/// A codec builder over secret A with the [legacy](legacy_builder) settings.
 fn codec_builder() -> CodecBuilder {
-    Codec::builder(keyring(&[SECRET_A]))
+    legacy_builder(keyring(&[SECRET_A]))
 }
 
-/// Every setting at its default, over secret A.
+/// The [legacy](legacy_builder) settings over secret A, every cookie
+/// attribute at its default.
+fn legacy_config() -> SessionConfig {
+    config_of(codec_builder())
+}
+
+/// Every setting at its default (cookie `__Host-session`, 12-hour lifetime,
+/// 30-minute idle timeout), over secret A.
 fn default_config() -> SessionConfig {
     SessionConfig::new(Codec::new(keyring(&[SECRET_A])))
 }
@@ -146,7 +166,7 @@ fn write_removed<T: Serialize>(session: &Session<T>, now: SystemTime) -> Cookie<
 }
 
 /// A cookie sealing `value` as a new session at `now`, through the helper.
-fn new_cookie<T: Serialize + DeserializeOwned>(
+fn new_cookie<T: Serialize + DeserializeOwned + 'static>(
     config: &SessionConfig,
     value: T,
     now: SystemTime,
@@ -198,14 +218,20 @@ impl Attributes {
     }
 
     /// A session cookie with the default attributes (`Secure`, `HttpOnly`,
-    /// `SameSite=Lax`, `Path=/`) named `session`, set at `now` for
-    /// `max_age` seconds.
+    /// `SameSite=Lax`, `Path=/`) named `session` (the name of the
+    /// [legacy](legacy_builder) settings), set at `now` for `max_age`
+    /// seconds.
     fn session(value: &str, now: SystemTime, max_age: u64) -> Self {
+        Self::named("session", value, now, max_age)
+    }
+
+    /// [`Attributes::session`] for the cookie `name`.
+    fn named(name: &str, value: &str, now: SystemTime, max_age: u64) -> Self {
         let expires =
             OffsetDateTime::from_unix_timestamp(i64::try_from(unix(now) + max_age).expect("small"))
                 .expect("a valid date");
         Self {
-            name: "session".into(),
+            name: name.into(),
             value: value.into(),
             path: Some("/".into()),
             domain: None,
@@ -234,7 +260,7 @@ impl Attributes {
 
 #[test]
 fn no_cookie_header_gives_an_empty_session_that_writes_nothing() {
-    let config = default_config();
+    let config = legacy_config();
     for headers in [
         HeaderMap::new(),
         request(&["theme=dark; lang=en"]),
@@ -256,7 +282,7 @@ fn no_cookie_header_gives_an_empty_session_that_writes_nothing() {
 
 #[test]
 fn every_cookie_header_is_read() {
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart("ada", &[1, 2]), t0());
     // HTTP/2 clients may send one `Cookie` header per cookie.
     let headers = request(&[
@@ -274,7 +300,7 @@ fn every_cookie_header_is_read() {
 
 #[test]
 fn junk_pairs_around_the_session_are_tolerated() {
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart("ada", &[7]), t0());
     let mut headers = HeaderMap::new();
     // Not UTF-8 (obs-text bytes), pairs without a name or without `=`,
@@ -306,7 +332,7 @@ fn junk_pairs_around_the_session_are_tolerated() {
 fn a_quoted_session_value_is_not_unquoted() {
     // The crate never writes quotes, so a quoted value is somebody else's
     // cookie: rejected (and removed), not opened.
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart("ada", &[]), t0());
     let headers = request(&[&format!("session=\"{}\"", cookie.value())]);
     let session = config.load_at::<Cart>(&headers, None, t0());
@@ -320,7 +346,7 @@ fn a_quoted_session_value_is_not_unquoted() {
 
 #[test]
 fn a_bad_duplicate_before_the_good_cookie_is_skipped_without_removal() {
-    let config = default_config();
+    let config = legacy_config();
     let good = new_cookie(&config, cart("ada", &[1]), t0());
     let expired = new_cookie(&config, cart("old", &[]), t0() - secs(8 * DAY));
     let bad_values = [
@@ -342,7 +368,7 @@ fn a_bad_duplicate_before_the_good_cookie_is_skipped_without_removal() {
 
 #[test]
 fn only_bad_duplicates_give_the_first_error_and_a_removal() {
-    let config = default_config();
+    let config = legacy_config();
     let good = new_cookie(&config, cart("ada", &[1]), t0());
     let expired = new_cookie(&config, cart("old", &[]), t0() - secs(8 * DAY));
     let forged = tampered(good.value());
@@ -380,7 +406,7 @@ fn only_bad_duplicates_give_the_first_error_and_a_removal() {
 
 #[test]
 fn at_most_max_session_cookies_tried_are_opened() {
-    let config = default_config();
+    let config = legacy_config();
     let good = new_cookie(&config, cart("ada", &[1]), t0());
     let pairs = |bad: usize| {
         let mut pairs: Vec<String> = (0..bad).map(|i| format!("session=bad{i}")).collect();
@@ -436,7 +462,7 @@ fn at_most_max_session_cookies_tried_are_opened() {
 
 #[test]
 fn cookies_with_other_names_are_ignored() {
-    let config = default_config();
+    let config = legacy_config();
     let good = new_cookie(&config, cart("ada", &[1]), t0());
     // The same valid value under names that start with, end with or differ
     // in case from ours: none of them is the session cookie.
@@ -481,7 +507,7 @@ fn a_loaded_session_reports_its_cookie() {
 
 #[test]
 fn a_new_session_is_set_once_after_a_change() {
-    let config = default_config();
+    let config = legacy_config();
     let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
     write_nothing(&session, t0());
 
@@ -523,7 +549,7 @@ fn a_new_session_is_set_once_after_a_change() {
 
 #[test]
 fn update_changes_only_an_existing_value() {
-    let config = default_config();
+    let config = legacy_config();
     let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
     let mut called = false;
     assert_eq!(
@@ -559,7 +585,7 @@ fn update_changes_only_an_existing_value() {
 
 #[test]
 fn update_or_default_starts_from_the_default() {
-    let config = default_config();
+    let config = legacy_config();
     let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
     let len = session.update_or_default(|c| {
         assert_eq!(*c, Cart::default());
@@ -583,7 +609,7 @@ fn update_or_default_starts_from_the_default() {
 
 #[test]
 fn remove_deletes_the_cookie_but_keeps_the_session_id() {
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart("ada", &[1]), t0());
     let loaded_id = config
         .codec()
@@ -682,7 +708,7 @@ fn destroy_sends_a_removal_matching_the_cookie() {
 
 #[test]
 fn destroy_then_insert_starts_a_new_session() {
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart("ada", &[1]), t0());
     let now = t0() + secs(100);
     let session = config.load_at::<Cart>(&request_with(&cookie), None, now);
@@ -749,8 +775,13 @@ fn regenerate_gives_a_new_id_and_creation_time_and_keeps_the_value() {
 /// clock, so this test runs from the current time.
 #[test]
 fn set_lifetime_after_regenerate_persists_across_requests() {
-    // The codec's lifetime is one day; this session gets 30.
-    let config = config_of(codec_builder().lifetime(secs(DAY)));
+    // The codec's lifetime is one day; this session gets 30, which the
+    // codec's maximum lifetime allows.
+    let config = config_of(
+        codec_builder()
+            .lifetime(secs(DAY))
+            .max_lifetime(secs(30 * DAY)),
+    );
     let cookie = new_cookie(&config, cart("ada", &[]), now_secs());
     let session = config.load_at::<Cart>(&request_with(&cookie), None, now_secs());
     session.regenerate();
@@ -786,7 +817,11 @@ fn set_lifetime_after_regenerate_persists_across_requests() {
 
 #[test]
 fn set_lifetime_on_a_new_session_applies_at_the_first_seal() {
-    let config = config_of(codec_builder().lifetime(secs(DAY)));
+    let config = config_of(
+        codec_builder()
+            .lifetime(secs(DAY))
+            .max_lifetime(secs(30 * DAY)),
+    );
     let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
     session.insert(cart("ada", &[]));
     session.set_lifetime(secs(30 * DAY));
@@ -917,7 +952,7 @@ fn renew_at(
     let max_age = expires.duration_since(now).expect("later").as_secs();
     assert_eq!(
         Attributes::of(&renewed),
-        Attributes::session(renewed.value(), now, max_age)
+        Attributes::named(codec.cookie_name(), renewed.value(), now, max_age)
     );
     Some(renewed)
 }
@@ -1029,11 +1064,11 @@ fn no_renewal_once_the_idle_deadline_reaches_the_absolute_one() {
 
 #[test]
 fn a_cookie_under_an_old_secret_is_resealed_under_the_new_one() {
-    let config_a = SessionConfig::new(Codec::new(keyring(&[SECRET_A])));
-    let config_ba = SessionConfig::new(Codec::new(keyring(&[SECRET_B, SECRET_A])));
-    let config_b = SessionConfig::new(Codec::new(keyring(&[SECRET_B])));
-    let id_a = first_id(&keyring(&[SECRET_A]));
-    let id_b = first_id(&keyring(&[SECRET_B]));
+    let config_a = config_of(legacy_builder(keyring(&[SECRET_A])));
+    let config_ba = config_of(legacy_builder(keyring(&[SECRET_B, SECRET_A])));
+    let config_b = config_of(legacy_builder(keyring(&[SECRET_B])));
+    let id_a = first_id(config_a.codec());
+    let id_b = first_id(config_b.codec());
 
     let old = new_cookie(&config_a, cart("ada", &[1]), t0());
     let sealed = config_a
@@ -1084,7 +1119,7 @@ fn a_cookie_under_an_old_secret_is_resealed_under_the_new_one() {
 #[test]
 fn a_cookie_sealed_with_another_algorithm_is_resealed() {
     let xchacha = config_of(codec_builder().algorithm(Algorithm::XChaCha20Poly1305));
-    let xaes = default_config();
+    let xaes = legacy_config();
     assert_eq!(xaes.codec().algorithm(), Algorithm::XAes256Gcm);
 
     let old = new_cookie(&xchacha, cart("ada", &[]), t0());
@@ -1120,10 +1155,13 @@ fn oversized() -> Cart {
 }
 
 /// The size `Error::TooLarge` reports for [`oversized`] sealed at `t0`
-/// without an idle timeout: the name (7) plus the base64url length of the
-/// token: overhead (46), envelope (5 + 5 + 1 + 16) and payload (a 2-byte
-/// length, 5000 bytes, an empty list's 1-byte length).
-const OVERSIZED_LEN: usize = 7 + (46 + 27 + 5003) * 4 / 3;
+/// with a 7-day lifetime: the name (7) plus the base64url length (4n/3
+/// rounded up, no padding) of the token: overhead (46), envelope (29:
+/// varints of the creation time (5), the lifetime of 604800 s (3) and the
+/// time since creation of the last seal, 0 (1), then the schema id (4) and
+/// the session id (16)) and payload (a 2-byte length, 5000 bytes, an empty
+/// list's 1-byte length).
+const OVERSIZED_LEN: usize = 7 + ((46 + 29 + 5003usize) * 4).div_ceil(3);
 
 #[test]
 fn try_insert_refuses_an_oversized_value_and_keeps_the_session() {
@@ -1131,7 +1169,7 @@ fn try_insert_refuses_an_oversized_value_and_keeps_the_session() {
         size: OVERSIZED_LEN,
         limit: 4096,
     };
-    let config = default_config();
+    let config = legacy_config();
 
     // A new session stays new: no value, no id, nothing to write.
     let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
@@ -1173,7 +1211,7 @@ fn try_insert_refuses_an_oversized_value_and_keeps_the_session() {
 
 #[test]
 fn a_write_that_does_not_fit_appends_nothing() {
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart("ada", &[1]), t0());
     let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
     session.insert(oversized());
@@ -1216,7 +1254,7 @@ fn a_write_that_does_not_fit_appends_nothing() {
 /// `try_update` reads the clock: this test runs from the current time.
 #[test]
 fn try_update_keeps_the_session_unchanged_on_error() {
-    let config = default_config();
+    let config = legacy_config();
     let base = now_secs();
     let cookie = new_cookie(&config, cart("ada", &[1]), base);
     let session = config.load_at::<Cart>(&request_with(&cookie), None, base);
@@ -1419,7 +1457,7 @@ fn secure_prefix_rules() {
 
 #[test]
 fn plain_http_cookies_are_not_secure() {
-    let config = SessionConfig::builder(Codec::new(keyring(&[SECRET_A])))
+    let config = SessionConfig::builder(codec_builder().build().expect("valid"))
         .dangerous_allow_plain_http()
         .build()
         .expect("valid attributes");
@@ -1431,7 +1469,8 @@ fn plain_http_cookies_are_not_secure() {
 
 #[test]
 fn same_site_none_and_partitioned_require_secure() {
-    let builder = || SessionConfig::builder(Codec::new(keyring(&[SECRET_A])));
+    // Not a `__Host-` name: those refuse plain HTTP and other paths first.
+    let builder = || SessionConfig::builder(codec_builder().build().expect("valid"));
     assert_eq!(
         builder()
             .dangerous_allow_plain_http()
@@ -1493,7 +1532,8 @@ fn same_site_none_and_partitioned_require_secure() {
 
 #[test]
 fn bad_paths_and_domains_are_refused() {
-    let builder = || SessionConfig::builder(Codec::new(keyring(&[SECRET_A])));
+    // Not a `__Host-` name: those refuse plain HTTP and other paths first.
+    let builder = || SessionConfig::builder(codec_builder().build().expect("valid"));
     for path in ["", "app", "app/", "/a;b", "/a\nb", "/a\u{7f}", "/caf\u{e9}"] {
         assert!(
             matches!(
@@ -1546,7 +1586,7 @@ fn bad_paths_and_domains_are_refused() {
 
 #[test]
 fn other_set_cookie_headers_are_kept() {
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart("ada", &[]), t0());
     let theme = HeaderValue::from_static("theme=dark; Path=/");
     let lang = HeaderValue::from_static("lang=en; Path=/");
@@ -1588,7 +1628,7 @@ fn other_set_cookie_headers_are_kept() {
 
 #[test]
 fn a_bound_session_opens_only_with_its_binding() {
-    let config = default_config();
+    let config = legacy_config();
     let codec = config.codec();
     let home = Binding::new(b"203.0.113.7");
     let elsewhere = Binding::new(b"198.51.100.20");
@@ -1639,7 +1679,7 @@ fn a_bound_session_opens_only_with_its_binding() {
 /// `load_bound` reads the clock: this test runs from the current time.
 #[test]
 fn load_bound_uses_the_binding() {
-    let config = default_config();
+    let config = legacy_config();
     let device = Binding::new(b"device 5f2c");
     let base = now_secs();
     let session = config.load_at::<Cart>(&HeaderMap::new(), Some(device), base);
@@ -1660,7 +1700,7 @@ fn load_bound_uses_the_binding() {
 
 #[test]
 fn clones_share_one_session() {
-    let config = default_config();
+    let config = legacy_config();
     let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
     let clone = session.clone();
     clone.insert(cart("ada", &[1]));
@@ -1698,7 +1738,7 @@ const PERSONAL: &str = "PERSONAL-DATA-7f3e-do-not-log";
 
 #[test]
 fn debug_shows_neither_the_value_nor_the_cookie() {
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart(PERSONAL, &[]), t0());
 
     let loaded = config.load_at::<Cart>(&request_with(&cookie), None, t0());
@@ -1793,42 +1833,72 @@ mod log_events {
         buffer.text()
     }
 
+    /// The one line `load` logs for a request whose session cookies did not
+    /// all open, as the `fmt` subscriber above writes it: a warning when one
+    /// failed authentication, otherwise a debug event.
+    fn event(
+        tampering: bool,
+        cookie: &str,
+        rejected: usize,
+        reason: &str,
+        untried: bool,
+        loaded: bool,
+    ) -> String {
+        let (level, message) = if tampering {
+            (
+                " WARN",
+                "session cookie failed authentication (possible tampering)",
+            )
+        } else {
+            ("DEBUG", "session cookie rejected")
+        };
+        format!(
+            "{level} sealed_session::http: {message} cookie=\"{cookie}\" rejected={rejected} \
+             reason=\"{reason}\" untried={untried} loaded={loaded}\n"
+        )
+    }
+
+    /// `log` holds no 16-character piece of any of `values`.
+    fn assert_no_value(log: &str, values: &[&str]) {
+        for value in values {
+            let chars: Vec<char> = value.chars().collect();
+            for piece in chars.windows(16) {
+                let piece: String = piece.iter().collect();
+                assert!(!log.contains(&piece), "{log}");
+            }
+        }
+    }
+
     #[test]
     fn rejected_cookies_are_logged_by_code_never_by_value() {
-        let config = default_config();
+        let config = legacy_config();
         let good = new_cookie(&config, cart("ada", &[]), t0());
         let expired = new_cookie(&config, cart("old", &[]), t0() - secs(8 * DAY));
         let forged = tampered(good.value());
 
+        // One expired cookie: one debug event.
         let expired_log = captured(|| {
             let session = config.load_at::<Cart>(&request_with(&expired), None, t0());
             assert!(session.is_empty());
         });
-        let lines: Vec<&str> = expired_log.lines().collect();
-        assert_eq!(lines.len(), 1, "{expired_log}");
-        assert!(lines[0].contains("DEBUG"), "{expired_log}");
-        assert!(lines[0].contains("sealed_session"), "{expired_log}");
-        assert!(
-            lines[0].contains("reason=\"expired-absolute\""),
-            "{expired_log}"
+        assert_eq!(
+            expired_log,
+            event(false, "session", 1, "expired-absolute", false, false)
         );
-        assert!(lines[0].contains("cookie=\"session\""), "{expired_log}");
 
+        // One forged cookie: one warning.
         let forged_log = captured(|| {
             let headers = request(&[&format!("session={forged}")]);
             let session = config.load_at::<Cart>(&headers, None, t0());
             assert!(session.is_empty());
         });
-        let lines: Vec<&str> = forged_log.lines().collect();
-        assert_eq!(lines.len(), 1, "{forged_log}");
-        assert!(lines[0].contains("WARN"), "{forged_log}");
-        assert!(
-            lines[0].contains("reason=\"authentication-failed\""),
-            "{forged_log}"
+        assert_eq!(
+            forged_log,
+            event(true, "session", 1, "authentication-failed", false, false)
         );
 
-        // Too many duplicates: one event per cookie tried, and one about the
-        // ignored rest.
+        // Too many duplicates: still one event, counting those tried and
+        // saying that some were not.
         let duplicates_log = captured(|| {
             let pairs: Vec<String> = (0..=MAX_SESSION_COOKIES_TRIED)
                 .map(|_| format!("session={}", expired.value()))
@@ -1836,19 +1906,16 @@ mod log_events {
             let session = config.load_at::<Cart>(&request(&[&pairs.join("; ")]), None, t0());
             assert!(session.is_empty());
         });
-        let lines: Vec<&str> = duplicates_log.lines().collect();
         assert_eq!(
-            lines.len(),
-            MAX_SESSION_COOKIES_TRIED + 1,
-            "{duplicates_log}"
-        );
-        assert!(
-            lines.iter().all(|l| l.contains("DEBUG")),
-            "{duplicates_log}"
-        );
-        assert!(
-            lines[MAX_SESSION_COOKIES_TRIED].contains("limit=8"),
-            "{duplicates_log}"
+            duplicates_log,
+            event(
+                false,
+                "session",
+                MAX_SESSION_COOKIES_TRIED,
+                "expired-absolute",
+                true,
+                false
+            )
         );
 
         // A valid cookie logs nothing.
@@ -1859,14 +1926,129 @@ mod log_events {
         assert_eq!(quiet, "");
 
         for log in [&expired_log, &forged_log, &duplicates_log] {
-            for value in [expired.value(), forged.as_str(), good.value()] {
-                let chars: Vec<char> = value.chars().collect();
-                for piece in chars.windows(16) {
-                    let piece: String = piece.iter().collect();
-                    assert!(!log.contains(&piece), "{log}");
-                }
-            }
+            assert_no_value(log, &[expired.value(), forged.as_str(), good.value()]);
         }
+    }
+
+    /// Guards the one-event-per-request rule (issue 11): the previous
+    /// release logged one event per rejected cookie (and one more about
+    /// untried duplicates), so a request of forged cookies cost up to ten
+    /// log lines. Now: exactly one, whatever the request carries.
+    #[test]
+    fn forged_duplicates_and_chunks_give_one_event_per_request() {
+        let config = SessionConfig::builder(codec_builder().build().expect("valid"))
+            .max_chunks(2)
+            .build()
+            .expect("valid attributes");
+        let good = new_cookie(&config, cart("ada", &[1]), t0());
+        let forged = tampered(good.value());
+        let chunks = "session.0=AAAA; session.1=AAAA";
+        // `bad0` decodes to 3 bytes (truncated) and comes first: its code is
+        // the reason; the forged copies make it a warning.
+        let pairs = |duplicates: usize| {
+            let mut pairs = vec!["session=bad0".to_string()];
+            pairs.extend((1..duplicates).map(|_| format!("session={forged}")));
+            pairs.push(chunks.to_string());
+            pairs.join("; ")
+        };
+
+        // 8 duplicates, all tried, and the chunk set: 9 rejected.
+        let mut headers = HeaderMap::new();
+        let log = captured(|| {
+            let session = config.load_at::<Cart>(&request(&[&pairs(8)]), None, t0());
+            assert!(session.is_empty());
+            assert_eq!(
+                session.rejection(),
+                Some(Error::Malformed(Malformed::Truncated))
+            );
+            assert_eq!(session.write_at(&mut headers, t0()), Ok(Written::Removed));
+        });
+        assert_eq!(log, event(true, "session", 9, "malformed", false, false));
+        let names: Vec<String> = set_cookies(&headers)
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        assert_eq!(names, ["session", "session.0", "session.1"]);
+
+        // More than 8 duplicates: 8 tried, the rest untried, the chunk set
+        // tried: still one event, with 9 rejected and `untried`.
+        for duplicates in [9, 3 * MAX_SESSION_COOKIES_TRIED] {
+            let log = captured(|| {
+                let headers = request(&[&pairs(duplicates)]);
+                let session = config.load_at::<Cart>(&headers, None, t0());
+                assert!(session.is_empty());
+                // Untried duplicates: no removal, it could hit a valid one.
+                write_nothing(&session, t0());
+            });
+            assert_eq!(
+                log,
+                event(true, "session", 9, "malformed", true, false),
+                "{duplicates} duplicates"
+            );
+            assert_no_value(&log, &[forged.as_str(), good.value()]);
+        }
+
+        // Expired or foreign cookies only (no forgery): a debug event.
+        let expired = new_cookie(&config, cart("old", &[]), t0() - secs(8 * DAY));
+        let log = captured(|| {
+            let headers = request(&[&format!(
+                "session={}; session=bad0; {chunks}",
+                expired.value()
+            )]);
+            let session = config.load_at::<Cart>(&headers, None, t0());
+            assert!(session.is_empty());
+        });
+        assert_eq!(
+            log,
+            event(false, "session", 3, "expired-absolute", false, false)
+        );
+
+        // No session cookie (nor a chunk of one): no event at all.
+        for headers in [
+            HeaderMap::new(),
+            request(&["theme=dark; lang=en"]),
+            request(&["sessionx=junk; session_old=junk; session.x=junk; session.2=junk"]),
+            request_with(&good),
+        ] {
+            let log = captured(|| {
+                let session = config.load_at::<Cart>(&headers, None, t0());
+                assert_eq!(session.rejection(), None);
+            });
+            assert_eq!(log, "", "{headers:?}");
+        }
+    }
+
+    /// Guards the `loaded` field (issue 11): a rejected cookie next to one
+    /// that opens is one event saying the session loaded anyway; the
+    /// previous release logged the rejection alone, without `loaded`.
+    #[test]
+    fn a_valid_cookie_after_a_forged_one_logs_one_event_with_loaded() {
+        let config = legacy_config();
+        let good = new_cookie(&config, cart("ada", &[1]), t0());
+        let forged = tampered(good.value());
+        let log = captured(|| {
+            let headers = request(&[&format!("session={forged}; session={}", good.value())]);
+            let session = config.load_at::<Cart>(&headers, None, t0());
+            assert_eq!(session.get(), Some(cart("ada", &[1])));
+        });
+        assert_eq!(
+            log,
+            event(true, "session", 1, "authentication-failed", false, true)
+        );
+        assert_no_value(&log, &[forged.as_str(), good.value()]);
+
+        // The same when the session that opens is a chunked one.
+        let chunked = chunked_config(2);
+        let cookies = big_session_cookies(&chunked);
+        let log = captured(|| {
+            let headers = request(&[&format!("session={forged}; {}", pairs_of(&cookies))]);
+            let session = chunked.load_at::<Cart>(&headers, None, t0());
+            assert_eq!(session.get(), Some(big_cart()));
+        });
+        assert_eq!(
+            log,
+            event(true, "session", 1, "authentication-failed", false, true)
+        );
     }
 }
 
@@ -1876,7 +2058,7 @@ mod log_events {
 
 #[test]
 fn logout_is_not_lost_when_the_new_value_does_not_fit() {
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart("ada", &[1]), t0());
     let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
     session.destroy();
@@ -1898,7 +2080,7 @@ fn logout_is_not_lost_when_the_new_value_does_not_fit() {
 
 #[test]
 fn a_failed_write_without_logout_appends_nothing() {
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart("ada", &[1]), t0());
     let session = config.load_at::<Cart>(&request_with(&cookie), None, t0());
     session.remove();
@@ -1934,7 +2116,7 @@ fn rolling_renewal_writes_once_per_handle() {
 
 #[test]
 fn load_facts_survive_the_write() {
-    let config = default_config();
+    let config = legacy_config();
     // A rejected cookie: the reason stays after the removal is written.
     let session = config.load_at::<Cart>(&request(&["session=junk"]), None, t0());
     write_removed(&session, t0());
@@ -1961,7 +2143,7 @@ fn load_facts_survive_the_write() {
 
 #[test]
 fn shortening_the_lifetime_into_the_past_removes_the_cookie() {
-    let config = default_config();
+    let config = legacy_config();
     let cookie = new_cookie(&config, cart("ada", &[1]), t0());
     let later = t0() + secs(2 * 3600);
     let session = config.load_at::<Cart>(&request_with(&cookie), None, later);
@@ -1995,7 +2177,7 @@ fn a_cookie_with_less_than_a_second_left_is_removed_not_set() {
 
 #[test]
 fn regenerate_keeps_a_remember_me_lifetime() {
-    let config = default_config();
+    let config = config_of(codec_builder().max_lifetime(secs(30 * DAY)));
     let login = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
     login.insert(cart("ada", &[]));
     login.regenerate_at(t0());
@@ -2052,7 +2234,7 @@ fn renewal_after_must_be_shorter_than_the_idle_timeout() {
 
 #[test]
 fn debug_inside_a_closure_does_not_deadlock() {
-    let config = default_config();
+    let config = legacy_config();
     let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
     // On another thread, so that a deadlock fails the test instead of
     // hanging it.
@@ -2089,4 +2271,785 @@ fn reseal_keeps_the_binding() {
         codec.open_at::<u32>(&resealed, t0() + secs(1)).unwrap_err(),
         Error::AuthenticationFailed
     );
+}
+
+// ---------------------------------------------------------------------------
+// The defaults (issue 11)
+// ---------------------------------------------------------------------------
+
+/// The attributes after the value of every cookie the defaults set at `t0`:
+/// `Max-Age` is the 30-minute idle timeout, `Expires` is `t0` + 1800 s
+/// (2027-01-15 08:30:00 UTC, a Friday).
+const DEFAULT_ATTRIBUTES_AT_T0: &str = "; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=1800; \
+                                        Expires=Fri, 15 Jan 2027 08:30:00 GMT";
+
+/// The attributes after the (empty) value of every removal the defaults
+/// write.
+const DEFAULT_REMOVAL_ATTRIBUTES: &str = "; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0; \
+                                          Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+
+#[test]
+fn the_defaults_are_a_host_cookie_with_a_30_minute_idle_timeout_and_a_12_hour_lifetime() {
+    let config = default_config();
+    let codec = config.codec();
+    assert_eq!(DEFAULT_COOKIE_NAME, "__Host-session");
+    assert_eq!(DEFAULT_LIFETIME, secs(12 * 3600));
+    assert_eq!(DEFAULT_IDLE_TIMEOUT, secs(1800));
+    assert_eq!(codec.cookie_name(), "__Host-session");
+    assert_eq!(codec.lifetime(), secs(12 * 3600));
+    assert_eq!(codec.max_lifetime(), secs(12 * 3600));
+    assert_eq!(codec.idle_timeout(), Some(secs(1800)));
+    assert_eq!(config.renewal(), Renewal::HalfIdle);
+    assert_eq!(config.max_chunks(), 1);
+
+    // A fresh session: the exact header, Max-Age from the idle timeout.
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(cart("ada", &[1]));
+    let mut headers = HeaderMap::new();
+    assert_eq!(session.write_at(&mut headers, t0()), Ok(Written::Set));
+    let set = the_set_cookie(&headers);
+    assert_eq!(
+        headers[SET_COOKIE].to_str().expect("ASCII"),
+        format!("__Host-session={}{DEFAULT_ATTRIBUTES_AT_T0}", set.value())
+    );
+    assert_eq!(
+        Attributes::of(&set),
+        Attributes::named("__Host-session", set.value(), t0(), 1800)
+    );
+    let opened = codec.open_at::<Cart>(set.value(), t0()).expect("opens");
+    assert_eq!(opened.created_at(), t0());
+    assert_eq!(opened.absolute_deadline(), t0() + secs(12 * 3600));
+    assert_eq!(opened.idle_deadline(), Some(t0() + secs(1800)));
+    assert_eq!(session.expires_at(), Some(t0() + secs(1800)));
+
+    // Idle for 30 minutes: expired, and the response removes it.
+    let idle = config.load_at::<Cart>(&request_with(&set), None, t0() + secs(1800));
+    assert_eq!(
+        idle.rejection(),
+        Some(Error::Expired {
+            deadline: Deadline::Idle
+        })
+    );
+    let mut headers = HeaderMap::new();
+    assert_eq!(
+        idle.write_at(&mut headers, t0() + secs(1800)),
+        Ok(Written::Removed)
+    );
+    assert_eq!(
+        headers[SET_COOKIE].to_str().expect("ASCII"),
+        format!("__Host-session={DEFAULT_REMOVAL_ATTRIBUTES}")
+    );
+
+    // An active user is renewed every 15 minutes (half the idle timeout)
+    // with a fresh 30-minute Max-Age, up to the 12-hour absolute deadline;
+    // the renewal that would not move the expiry is skipped.
+    let mut cookie = set;
+    assert!(renew_at(&config, &cookie, t0() + secs(899)).is_none());
+    for k in 1..=46 {
+        cookie = renew_at(&config, &cookie, t0() + secs(k * 900))
+            .unwrap_or_else(|| panic!("not renewed after {k} quarter hours"));
+        assert_eq!(
+            cookie.max_age().map(|d| d.whole_seconds()),
+            Some(1800),
+            "{k}"
+        );
+    }
+    // Renewed at 11 h 30 min: its idle deadline is the absolute one.
+    assert!(renew_at(&config, &cookie, t0() + secs(47 * 900)).is_none());
+    let last = config.load_at::<Cart>(&request_with(&cookie), None, t0() + secs(12 * 3600 - 1));
+    assert_eq!(last.get(), Some(cart("ada", &[1])));
+    let over = config.load_at::<Cart>(&request_with(&cookie), None, t0() + secs(12 * 3600));
+    assert_eq!(
+        over.rejection(),
+        Some(Error::Expired {
+            deadline: Deadline::Absolute
+        })
+    );
+
+    // A `__Host-` name refuses plain HTTP, another path and a domain.
+    let prefix = Err(Error::Config(ConfigError::CookiePrefix {
+        prefix: "__Host-",
+        requires: "Secure, Path=/ and no Domain",
+    }));
+    let builder = || SessionConfig::builder(Codec::new(keyring(&[SECRET_A])));
+    assert_eq!(
+        builder().dangerous_allow_plain_http().build().map(|_| ()),
+        prefix
+    );
+    assert_eq!(builder().path("/app").build().map(|_| ()), prefix);
+    assert_eq!(builder().domain("example.com").build().map(|_| ()), prefix);
+}
+
+// ---------------------------------------------------------------------------
+// Settings that govern cookies already issued (issue 11)
+// ---------------------------------------------------------------------------
+
+/// Guards "the configured idle timeout reaches issued cookies": the
+/// previous release sealed the idle deadline into the cookie, so a cookie
+/// sealed without one never expired by idleness, whatever was configured
+/// later; this test then failed at `t0 + 600`, where the cookie still
+/// opened.
+#[test]
+fn an_idle_timeout_enabled_later_applies_to_cookies_already_issued() {
+    let without = legacy_config();
+    let with = config_of(codec_builder().idle_timeout(secs(600)));
+    let cookie = new_cookie(&without, cart("ada", &[1]), t0());
+
+    // Opens while its last seal plus 600 s lies ahead.
+    let now = t0() + secs(599);
+    let session = with.load_at::<Cart>(&request_with(&cookie), None, now);
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    let envelope = session.envelope().expect("loaded");
+    assert_eq!(envelope.renewed_at(), t0());
+    assert_eq!(envelope.idle_deadline(), Some(t0() + secs(600)));
+    assert_eq!(session.expires_at(), Some(t0() + secs(600)));
+
+    // Expired from then on: empty, and the response removes it.
+    for offset in [600, 601, 3600] {
+        let now = t0() + secs(offset);
+        let session = with.load_at::<Cart>(&request_with(&cookie), None, now);
+        assert!(session.is_empty(), "{offset}");
+        assert_eq!(
+            session.rejection(),
+            Some(Error::Expired {
+                deadline: Deadline::Idle
+            }),
+            "{offset}"
+        );
+        assert_eq!(session.rejection().map(|e| e.code()), Some("expired-idle"));
+        let removal = write_removed(&session, now);
+        assert_eq!(
+            Attributes::of(&removal),
+            Attributes::session("", now, 0).removal()
+        );
+    }
+    // The configuration without an idle timeout still opens it.
+    let session = without.load_at::<Cart>(&request_with(&cookie), None, t0() + secs(3600));
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+}
+
+/// Guards renewal of issued cookies under a newly configured idle timeout:
+/// the previous release renewed by the idle deadline sealed in the cookie,
+/// which a cookie sealed without idle timeout did not have, so nothing was
+/// renewed and the cookie expired under an active user.
+#[test]
+fn a_cookie_issued_without_idle_timeout_is_renewed_once_half_the_new_one_passed() {
+    let without = legacy_config();
+    let with = config_of(codec_builder().idle_timeout(secs(600)));
+    assert_eq!(with.renewal(), Renewal::HalfIdle);
+    let cookie = new_cookie(&without, cart("ada", &[1]), t0());
+
+    // Read-only requests: nothing before 300 s ...
+    assert!(renew_at(&with, &cookie, t0() + secs(299)).is_none());
+    // ... and a re-seal at 300 s, although nothing changed. `renew_at`
+    // checks that it is the same session with Max-Age 600 (the configured
+    // idle deadline).
+    let renewed = renew_at(&with, &cookie, t0() + secs(300)).expect("renewed at 300 s");
+    assert_eq!(
+        Attributes::of(&renewed),
+        Attributes::session(renewed.value(), t0() + secs(300), 600)
+    );
+    let opened = with
+        .codec()
+        .open_at::<Cart>(renewed.value(), t0() + secs(899))
+        .expect("the renewed cookie lives 600 s from its seal");
+    assert_eq!(opened.envelope().renewed_at(), t0() + secs(300));
+    assert_eq!(opened.idle_deadline(), Some(t0() + secs(900)));
+    assert_eq!(
+        with.codec()
+            .open_at::<Cart>(renewed.value(), t0() + secs(900))
+            .map(|_| ()),
+        Err(Error::Expired {
+            deadline: Deadline::Idle
+        })
+    );
+    // The original cookie is over at 600 s; the renewed one carries on.
+    assert!(
+        with.codec()
+            .open_at::<Cart>(cookie.value(), t0() + secs(600))
+            .is_err()
+    );
+}
+
+/// Guards shortening the idle timeout: the previous release kept the idle
+/// deadline sealed under 1800 s, so the cookie still opened at `t0 + 60`.
+#[test]
+fn shortening_the_idle_timeout_applies_at_once_to_issued_cookies() {
+    let long = config_of(codec_builder().idle_timeout(secs(1800)));
+    let short = config_of(codec_builder().idle_timeout(secs(60)));
+    let cookie = new_cookie(&long, cart("ada", &[1]), t0());
+    assert_eq!(cookie.max_age().map(|d| d.whole_seconds()), Some(1800));
+
+    let session = short.load_at::<Cart>(&request_with(&cookie), None, t0() + secs(59));
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    assert_eq!(session.expires_at(), Some(t0() + secs(60)));
+    // A renewal under the short timeout carries its deadline.
+    let renewed = renew_at(&short, &cookie, t0() + secs(30)).expect("renewed at half of 60 s");
+    assert_eq!(renewed.max_age().map(|d| d.whole_seconds()), Some(60));
+
+    let now = t0() + secs(60);
+    let session = short.load_at::<Cart>(&request_with(&cookie), None, now);
+    assert!(session.is_empty());
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Expired {
+            deadline: Deadline::Idle
+        })
+    );
+    write_removed(&session, now);
+    // Under the long timeout it still opens: the cookie did not change.
+    let session = long.load_at::<Cart>(&request_with(&cookie), None, now);
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+}
+
+/// Guards turning the idle timeout off: the previous release kept the
+/// sealed idle deadline, so a cookie sealed with 600 s was `expired-idle`
+/// an hour later even under a configuration without idle timeout.
+#[test]
+fn turning_the_idle_timeout_off_never_logs_out_an_active_user() {
+    let with = config_of(codec_builder().idle_timeout(secs(600)));
+    let without = legacy_config();
+    assert_eq!(without.codec().idle_timeout(), None);
+    let cookie = new_cookie(&with, cart("ada", &[1]), t0());
+    assert_eq!(cookie.max_age().map(|d| d.whole_seconds()), Some(600));
+
+    for offset in [600, 3600, 7 * DAY - 1] {
+        let now = t0() + secs(offset);
+        let session = without.load_at::<Cart>(&request_with(&cookie), None, now);
+        assert_eq!(session.get(), Some(cart("ada", &[1])), "{offset}");
+        let envelope = session.envelope().expect("loaded");
+        assert_eq!(envelope.idle_deadline(), None);
+        assert_eq!(session.expires_at(), Some(t0() + secs(7 * DAY)));
+        // Nothing expires by idleness, so nothing is re-sealed for it.
+        assert!(!session.needs_write_at(now), "{offset}");
+        write_nothing(&session, now);
+    }
+    // The lifetime still ends it.
+    let session = without.load_at::<Cart>(&request_with(&cookie), None, t0() + secs(7 * DAY));
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Expired {
+            deadline: Deadline::Absolute
+        })
+    );
+}
+
+/// Guards `max_lifetime` on issued cookies (new in issue 11; the previous
+/// release had no such setting, so a 30-day cookie lived its 30 days).
+#[test]
+fn max_lifetime_caps_cookies_already_issued() {
+    let remember = config_of(codec_builder().max_lifetime(secs(30 * DAY)));
+    let session = remember.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(cart("ada", &[1]));
+    session.set_lifetime(secs(30 * DAY));
+    let cookie = write_set(&session, t0());
+    assert_eq!(
+        Attributes::of(&cookie),
+        Attributes::session(cookie.value(), t0(), 30 * DAY)
+    );
+    let eight_days = t0() + secs(8 * DAY);
+    let session = remember.load_at::<Cart>(&request_with(&cookie), None, eight_days);
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+
+    // Lowered to 7 days: the same cookie ends 7 days after its creation.
+    let capped = config_of(codec_builder().max_lifetime(secs(7 * DAY)));
+    let session = capped.load_at::<Cart>(&request_with(&cookie), None, eight_days);
+    assert!(session.is_empty());
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Expired {
+            deadline: Deadline::Absolute
+        })
+    );
+    assert_eq!(
+        session.rejection().map(|e| e.code()),
+        Some("expired-absolute")
+    );
+    write_removed(&session, eight_days);
+    let six_days = t0() + secs(6 * DAY);
+    let session = capped.load_at::<Cart>(&request_with(&cookie), None, six_days);
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    assert_eq!(session.expires_at(), Some(t0() + secs(7 * DAY)));
+    assert!(session.update(|c| c.items.push(2)).is_some());
+    let resealed = write_set(&session, six_days);
+    assert_eq!(
+        Attributes::of(&resealed),
+        Attributes::session(resealed.value(), six_days, DAY)
+    );
+}
+
+/// Guards the cap on `Session::set_lifetime` (issue 11): the previous
+/// release gave the session the 30 days it asked for.
+#[test]
+fn set_lifetime_above_max_lifetime_is_capped() {
+    let config = config_of(
+        codec_builder()
+            .lifetime(secs(DAY))
+            .max_lifetime(secs(7 * DAY)),
+    );
+    // A new session: the cap shows in the cookie and the envelope.
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(cart("ada", &[]));
+    session.set_lifetime(secs(30 * DAY));
+    let cookie = write_set(&session, t0());
+    assert_eq!(
+        Attributes::of(&cookie),
+        Attributes::session(cookie.value(), t0(), 7 * DAY)
+    );
+    assert_eq!(session.expires_at(), Some(t0() + secs(7 * DAY)));
+
+    // A loaded session: capped as soon as it is set.
+    let later = t0() + secs(3600);
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, later);
+    session.set_lifetime(secs(400 * DAY));
+    assert_eq!(session.expires_at(), Some(t0() + secs(7 * DAY)));
+    let resealed = write_set(&session, later);
+    assert_eq!(
+        Attributes::of(&resealed),
+        Attributes::session(resealed.value(), later, 7 * DAY - 3600)
+    );
+
+    // Without `max_lifetime`, the cap is the lifetime itself.
+    let config = config_of(codec_builder().lifetime(secs(DAY)));
+    assert_eq!(config.codec().max_lifetime(), secs(DAY));
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(cart("ada", &[]));
+    session.set_lifetime(secs(30 * DAY));
+    let cookie = write_set(&session, t0());
+    assert_eq!(
+        Attributes::of(&cookie),
+        Attributes::session(cookie.value(), t0(), DAY)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Chunk abuse (issue 11)
+// ---------------------------------------------------------------------------
+
+/// The [legacy](legacy_builder) settings with chunking up to `max_chunks`.
+fn chunked_config(max_chunks: usize) -> SessionConfig {
+    SessionConfig::builder(codec_builder().build().expect("valid"))
+        .max_chunks(max_chunks)
+        .build()
+        .expect("valid attributes")
+}
+
+/// A cart that needs two chunks under the name `session`: about 5400
+/// characters of cookie value.
+fn big_cart() -> Cart {
+    cart(&"x".repeat(4000), &[1, 2, 3])
+}
+
+/// The chunk cookies of a new session holding [`big_cart`], written at
+/// `t0` by `config` (which must allow two chunks).
+fn big_session_cookies(config: &SessionConfig) -> Vec<Cookie<'static>> {
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, t0());
+    session.insert(big_cart());
+    let mut headers = HeaderMap::new();
+    assert_eq!(session.write_at(&mut headers, t0()), Ok(Written::Set));
+    let cookies = set_cookies(&headers);
+    let names: Vec<&str> = cookies.iter().map(Cookie::name).collect();
+    // Both chunks, then the removal of the plain name a chunked write sends.
+    assert_eq!(names, ["session.0", "session.1", "session"]);
+    cookies.into_iter().take(2).collect()
+}
+
+/// `name=value` pairs for a `Cookie` header.
+fn pairs_of(cookies: &[Cookie<'_>]) -> String {
+    cookies
+        .iter()
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `session.k=junk` for every `k` in `indexes`.
+fn junk_chunks(indexes: std::ops::Range<usize>) -> String {
+    indexes
+        .map(|k| format!("session.{k}=junk{k}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Guards the chunk-index rule (issue 11): the previous release tracked
+/// every index below 64, so the first request below made its response
+/// remove 64 chunk cookies (65 with the plain one), and any `session.k` at
+/// or above `max_chunks` made a chunked session malformed.
+#[test]
+fn chunk_indexes_at_or_above_max_chunks_are_neither_read_nor_removed() {
+    let config = chunked_config(2);
+    let good = new_cookie(&config, cart("ada", &[1]), t0());
+    let tossed = junk_chunks(0..64);
+
+    // A valid plain cookie among 64 junk chunks: it opens, and the response
+    // removes the two chunk names this configuration uses, no others.
+    let headers = request(&[&format!("session={}; {tossed}", good.value())]);
+    let session = config.load_at::<Cart>(&headers, None, t0());
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    let mut out = HeaderMap::new();
+    assert_eq!(session.write_at(&mut out, t0()), Ok(Written::Cleaned));
+    let removals: Vec<Attributes> = set_cookies(&out).iter().map(Attributes::of).collect();
+    assert_eq!(
+        removals,
+        ["session.0", "session.1"].map(|name| Attributes::named(name, "", t0(), 0).removal())
+    );
+
+    // Nothing opens: at most max_chunks + 1 removals, the plain name and
+    // the chunks below max_chunks.
+    let headers = request(&[&format!("session=junk; {tossed}")]);
+    let session = config.load_at::<Cart>(&headers, None, t0());
+    assert!(session.is_empty());
+    let mut out = HeaderMap::new();
+    assert_eq!(session.write_at(&mut out, t0()), Ok(Written::Removed));
+    let removals: Vec<Attributes> = set_cookies(&out).iter().map(Attributes::of).collect();
+    assert_eq!(removals.len(), config.max_chunks() + 1);
+    assert_eq!(
+        removals,
+        ["session", "session.0", "session.1"]
+            .map(|name| Attributes::named(name, "", t0(), 0).removal())
+    );
+
+    // Chunks at or above max_chunks alone are no session cookie at all.
+    let session = config.load_at::<Cart>(&request(&[&junk_chunks(2..64)]), None, t0());
+    assert_eq!(session.rejection(), None);
+    write_nothing(&session, t0());
+}
+
+/// Guards reading a chunked session next to tossed higher indexes: the
+/// previous release refused the set as `Malformed::Chunks`.
+#[test]
+fn a_chunked_session_opens_next_to_tossed_chunks_beyond_max_chunks() {
+    let config = chunked_config(2);
+    let cookies = big_session_cookies(&config);
+    let headers = request(&[&format!("{}; {}", pairs_of(&cookies), junk_chunks(2..64))]);
+    let session = config.load_at::<Cart>(&headers, None, t0() + secs(1));
+    assert_eq!(session.rejection(), None);
+    assert_eq!(session.get(), Some(big_cart()));
+    // The tossed ones are not this session's: nothing to remove.
+    write_nothing(&session, t0() + secs(1));
+
+    // A repeated index below max_chunks is still malformed.
+    let headers = request(&[&format!("{}; session.1=junk", pairs_of(&cookies))]);
+    let session = config.load_at::<Cart>(&headers, None, t0() + secs(1));
+    assert_eq!(
+        session.rejection(),
+        Some(Error::Malformed(Malformed::Chunks))
+    );
+}
+
+/// The largest chunked write under the defaults (`__Host-session`,
+/// 4096-byte cookies, the 8000-byte header budget), and the `Set-Cookie`
+/// bytes of its response.
+///
+/// The budget binds before the cookie size: two chunks could hold 8192
+/// bytes, and a third would need more than 8192. So the largest session is
+/// two chunk cookies of 8000 bytes together (names `__Host-session.0` and
+/// `.1` of 16 bytes each, 7968 characters of value, 5976 token bytes), and
+/// the response carries three `Set-Cookie` headers: the two chunks and the
+/// removal of the plain name. Their values total **8293 bytes**
+/// (8000 + 2 × (1 + 93) for `=` and the attributes of each chunk, + 105 for
+/// the removal), 8335 on the wire in HTTP/1.1 with `Set-Cookie: ` and CRLF.
+/// That is over nginx's default `proxy_buffer_size` (one memory page, 4 KB
+/// on most platforms), which answers 502 to an upstream response whose
+/// headers do not fit; raise it (and `proxy_buffers`) when enabling chunks
+/// behind nginx.
+#[test]
+fn the_largest_chunked_write_under_the_default_budget() {
+    assert_eq!(DEFAULT_HEADER_BUDGET, 8000);
+    let config = SessionConfig::builder(Codec::new(keyring(&[SECRET_A])))
+        .max_chunks(MAX_CHUNKS)
+        .build()
+        .expect("valid attributes");
+    assert_eq!(config.header_budget(), DEFAULT_HEADER_BUDGET);
+
+    let name = DEFAULT_COOKIE_NAME;
+    let chunk_name_len = name.len() + 2; // `.0`, `.1`
+    let value_chars = DEFAULT_HEADER_BUDGET - 2 * chunk_name_len;
+    assert_eq!(value_chars % 4, 0);
+    let token_len = value_chars / 4 * 3;
+    // Overhead 46; envelope: creation time (5), 12-hour lifetime (3),
+    // renewed 0 (1), schema id (4), session id (16); a 2-byte length prefix.
+    let string_len = token_len - 46 - (5 + 3 + 1 + 4 + 16) - 2;
+    assert_eq!(string_len, 5899);
+
+    let session = config.load_at::<String>(&HeaderMap::new(), None, t0());
+    assert_eq!(
+        session.try_insert_at("x".repeat(string_len + 1), t0()),
+        Err(Error::TooLarge {
+            size: 8002,
+            limit: 8000
+        })
+    );
+    session
+        .try_insert_at("x".repeat(string_len), t0())
+        .expect("the largest value that fits");
+    let mut headers = HeaderMap::new();
+    assert_eq!(session.write_at(&mut headers, t0()), Ok(Written::Set));
+
+    let raw: Vec<&str> = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().expect("ASCII"))
+        .collect();
+    let cookies = set_cookies(&headers);
+    let names: Vec<&str> = cookies.iter().map(Cookie::name).collect();
+    assert_eq!(names, ["__Host-session.0", "__Host-session.1", name]);
+    // Chunk 0 is full (4096 bytes), chunk 1 takes the rest.
+    let values: Vec<usize> = cookies.iter().map(|c| c.value().len()).collect();
+    assert_eq!(values, [4096 - chunk_name_len, value_chars - 4080, 0]);
+    let sizes: usize = cookies
+        .iter()
+        .take(2)
+        .map(|c| c.name().len() + c.value().len())
+        .sum();
+    assert_eq!(sizes, DEFAULT_HEADER_BUDGET);
+    for (raw, cookie) in raw.iter().zip(&cookies).take(2) {
+        assert_eq!(
+            *raw,
+            format!(
+                "{}={}{DEFAULT_ATTRIBUTES_AT_T0}",
+                cookie.name(),
+                cookie.value()
+            )
+        );
+    }
+    assert_eq!(raw[2], format!("{name}={DEFAULT_REMOVAL_ATTRIBUTES}"));
+
+    // The bound: chunk cookie sizes, plus `=` and the attributes per chunk
+    // header, plus the removal header.
+    let total: usize = raw.iter().map(|r| r.len()).sum();
+    let bound = sizes
+        + 2 * (1 + DEFAULT_ATTRIBUTES_AT_T0.len())
+        + (name.len() + 1 + DEFAULT_REMOVAL_ATTRIBUTES.len());
+    assert_eq!(
+        (
+            DEFAULT_ATTRIBUTES_AT_T0.len(),
+            DEFAULT_REMOVAL_ATTRIBUTES.len()
+        ),
+        (93, 90)
+    );
+    assert_eq!(total, bound);
+    assert_eq!(total, 8293);
+
+    // And it opens.
+    let session = config.load_at::<String>(&request(&[&pairs_of(&cookies[..2])]), None, t0());
+    assert_eq!(session.get().map(|s| s.len()), Some(string_len));
+}
+
+// ---------------------------------------------------------------------------
+// Cut-off, schema and algorithms (issue 11)
+// ---------------------------------------------------------------------------
+
+/// Guards `ConfigError::CutOffInFuture` (new in issue 11): the previous
+/// release built the codec, and nobody could log in until the cut-off.
+/// Real clock: the builder compares with the current time.
+#[test]
+fn a_cut_off_later_than_now_plus_leeway_is_refused() {
+    let now = SystemTime::now();
+    assert_eq!(
+        codec_builder()
+            .reject_created_before(now + secs(120))
+            .build()
+            .map(|_| ()),
+        Err(Error::Config(ConfigError::CutOffInFuture))
+    );
+    assert_eq!(
+        codec_builder()
+            .reject_created_before(now + secs(3600))
+            .leeway(secs(600))
+            .build()
+            .map(|_| ()),
+        Err(Error::Config(ConfigError::CutOffInFuture))
+    );
+    // A longer leeway admits it; a cut-off in the past is always fine.
+    assert!(
+        codec_builder()
+            .reject_created_before(now + secs(120))
+            .leeway(secs(300))
+            .build()
+            .is_ok()
+    );
+    assert!(
+        codec_builder()
+            .reject_created_before(UNIX_EPOCH + secs(1_750_000_000))
+            .build()
+            .is_ok()
+    );
+}
+
+/// Guards "a new session is created at the cut-off when that is later":
+/// the previous release dated it `now`, before the cut-off, so the session
+/// just made was `Revoked` on the next request. Real clock, as above.
+#[test]
+fn a_cut_off_within_the_leeway_dates_new_sessions_at_the_cut_off() {
+    let now = now_secs();
+    let cut_off = now + secs(30);
+    let config = config_of(codec_builder().reject_created_before(cut_off));
+
+    let session = config.load_at::<Cart>(&HeaderMap::new(), None, now);
+    session.insert(cart("ada", &[1]));
+    let cookie = write_set(&session, now);
+    assert_eq!(session.created_at(), Some(cut_off));
+    // The lifetime counts from the cut-off.
+    assert_eq!(
+        Attributes::of(&cookie),
+        Attributes::session(cookie.value(), now, 7 * DAY + 30)
+    );
+    let session = config.load_at::<Cart>(&request_with(&cookie), None, now);
+    assert_eq!(session.rejection(), None);
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    assert_eq!(session.created_at(), Some(cut_off));
+
+    // A session created before the cut-off by another instance is revoked.
+    let before = new_cookie(&legacy_config(), cart("old", &[]), now - secs(3600));
+    let session = config.load_at::<Cart>(&request_with(&before), None, now);
+    assert_eq!(session.rejection(), Some(Error::Revoked));
+    write_removed(&session, now);
+}
+
+/// The session type under the schema `v1`, before a field was renamed and
+/// its type widened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct CartV1 {
+    owner: String,
+    items: Vec<u16>,
+}
+
+fn cart_from_v1(old: CartV1) -> Cart {
+    Cart {
+        user: old.owner,
+        items: old.items.into_iter().map(u32::from).collect(),
+    }
+}
+
+/// Guards the schema id in every cookie (issue 11): the previous release
+/// decoded a `v1` cookie as whatever the new type read from its bytes.
+#[test]
+fn a_cookie_of_another_schema_is_refused_and_removed() {
+    let v1 = config_of(codec_builder().schema("v1"));
+    let v2 = config_of(codec_builder().schema("v2"));
+    let cookie = new_cookie(
+        &v1,
+        CartV1 {
+            owner: "ada".into(),
+            items: vec![1],
+        },
+        t0(),
+    );
+    let now = t0() + secs(10);
+    let session = v2.load_at::<Cart>(&request_with(&cookie), None, now);
+    assert!(session.is_empty());
+    assert!(!session.was_loaded());
+    assert_eq!(session.rejection(), Some(Error::SchemaMismatch));
+    assert_eq!(
+        session.rejection().map(|e| e.code()),
+        Some("schema-mismatch")
+    );
+    let removal = write_removed(&session, now);
+    assert_eq!(
+        Attributes::of(&removal),
+        Attributes::session("", now, 0).removal()
+    );
+    // Nor does it open under the default (empty) schema label.
+    let session = legacy_config().load_at::<CartV1>(&request_with(&cookie), None, now);
+    assert_eq!(session.rejection(), Some(Error::SchemaMismatch));
+}
+
+/// Guards `migrate_from` (new in issue 11): a `v1` cookie opens converted,
+/// and the response re-seals it under `v2` although the handler changed
+/// nothing.
+#[test]
+fn a_migration_converts_and_reseals_under_the_new_schema() {
+    let v1 = config_of(codec_builder().schema("v1"));
+    let v2_only = config_of(codec_builder().schema("v2"));
+    let v2 = config_of(
+        codec_builder()
+            .schema("v2")
+            .migrate_from("v1", cart_from_v1),
+    );
+    let old = CartV1 {
+        owner: "ada".into(),
+        items: vec![1, 65_535],
+    };
+    let cookie = new_cookie(&v1, old.clone(), t0());
+    let sealed = v1
+        .codec()
+        .open_at::<CartV1>(cookie.value(), t0())
+        .expect("opens");
+
+    let now = t0() + secs(10);
+    let opened = v2
+        .codec()
+        .open_at::<Cart>(cookie.value(), now)
+        .expect("migrates");
+    assert!(opened.migrated());
+    assert!(opened.needs_reseal());
+    // Only opens of the migration's target type use it.
+    assert_eq!(
+        v2.codec()
+            .open_at::<CartV1>(cookie.value(), now)
+            .map(|_| ()),
+        Err(Error::SchemaMismatch)
+    );
+
+    let session = v2.load_at::<Cart>(&request_with(&cookie), None, now);
+    assert!(session.was_loaded());
+    assert_eq!(session.get(), Some(cart_from_v1(old)));
+    assert_eq!(session.get(), Some(cart("ada", &[1, 65_535])));
+    assert!(session.needs_write_at(now));
+    let resealed = write_set(&session, now);
+    assert_eq!(
+        Attributes::of(&resealed),
+        Attributes::session(resealed.value(), now, 7 * DAY - 10)
+    );
+    // Under v2 now: a v2-only codec opens it, same session.
+    let reopened = v2_only
+        .codec()
+        .open_at::<Cart>(resealed.value(), now)
+        .expect("sealed under v2");
+    assert!(!reopened.migrated());
+    assert!(!reopened.needs_reseal());
+    assert_eq!(reopened.value(), &cart("ada", &[1, 65_535]));
+    assert_eq!(reopened.id(), sealed.id());
+    assert_eq!(reopened.created_at(), sealed.created_at());
+    let session = v2_only.load_at::<Cart>(&request_with(&resealed), None, now);
+    assert_eq!(session.get(), Some(cart("ada", &[1, 65_535])));
+    write_nothing(&session, now);
+}
+
+/// Guards `open_algorithms` (new in issue 11): the previous release opened
+/// both algorithms, always.
+#[test]
+fn a_cookie_sealed_with_a_disabled_algorithm_is_refused_and_removed() {
+    let xchacha = config_of(codec_builder().algorithm(Algorithm::XChaCha20Poly1305));
+    let xaes_only = config_of(codec_builder().open_algorithms([Algorithm::XAes256Gcm]));
+    assert_eq!(
+        xaes_only.codec().open_algorithms().collect::<Vec<_>>(),
+        [Algorithm::XAes256Gcm]
+    );
+    let cookie = new_cookie(&xchacha, cart("ada", &[1]), t0());
+
+    let session = xaes_only.load_at::<Cart>(&request_with(&cookie), None, t0());
+    assert!(session.is_empty());
+    assert_eq!(
+        session.rejection(),
+        Some(Error::DisabledAlgorithm(Algorithm::XChaCha20Poly1305))
+    );
+    assert_eq!(
+        session.rejection().map(|e| e.code()),
+        Some("disabled-algorithm")
+    );
+    assert_eq!(
+        session.rejection().map(|e| e.is_possible_tampering()),
+        Some(false)
+    );
+    let removal = write_removed(&session, t0());
+    assert_eq!(
+        Attributes::of(&removal),
+        Attributes::session("", t0(), 0).removal()
+    );
+    // With both open (the default) it opens and is re-sealed with XAES.
+    let session = legacy_config().load_at::<Cart>(&request_with(&cookie), None, t0());
+    assert_eq!(session.get(), Some(cart("ada", &[1])));
+    assert!(session.needs_write_at(t0()));
 }

@@ -1,16 +1,21 @@
-//! Integration tests for `Keyring`: secret validation, the `base64:` form,
-//! raw bytes, generated secrets, the documented key schedule and redacted
-//! `Debug` output.
+//! Integration tests for `Keyring`: secret validation (length, variety,
+//! documented examples), the `base64:` form, raw bytes, generated secrets,
+//! the documented key schedule with and without an application label, and
+//! redacted `Debug` output.
 
+use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use chacha20poly1305::XChaCha20Poly1305;
 use hkdf::Hkdf;
 use sealed_session::{
-    BASE64_SECRET_PREFIX, Codec, ConfigError, Error, KeyId, Keyring, MIN_SECRET_LEN,
+    Algorithm, BASE64_SECRET_PREFIX, Codec, ConfigError, Error, KeyId, Keyring, MIN_SECRET_LEN,
 };
 use sha2::Sha256;
+use xaes_256_gcm::Xaes256Gcm;
+use xaes_256_gcm::aead::{AeadInOut, KeyInit};
 
 const SECRET_A: &str = "keyring test secret A, comfortably over 32 bytes";
 const SECRET_B: &str = "keyring test secret B, comfortably over 32 bytes";
@@ -28,21 +33,51 @@ fn config_err(result: Result<Keyring, Error>) -> ConfigError {
     }
 }
 
-fn first_id(keyring: &Keyring) -> KeyId {
-    keyring.key_ids().next().expect("a keyring has a key")
+/// The key ids of the keyring's secrets under the empty application label
+/// (what `Codec::new` uses), in order.
+fn ids(keyring: &Keyring) -> Vec<KeyId> {
+    Codec::new(keyring.clone()).key_ids().collect()
 }
 
-/// The key schedule as `src/keyring.rs` documents it, computed independently.
-fn documented_schedule(secret: &[u8]) -> ([u8; 4], [u8; 32], [u8; 32]) {
+/// The key id new cookies are sealed under, with the empty label.
+fn first_id(keyring: &Keyring) -> KeyId {
+    ids(keyring)[0]
+}
+
+/// `len` distinct bytes (`len` at most 256), different for each `seed`: a
+/// raw secret with the variety every secret needs.
+fn varied(len: usize, seed: u8) -> Vec<u8> {
+    // An odd multiplier permutes the bytes.
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(seed | 1).wrapping_add(seed))
+        .collect()
+}
+
+/// The key schedule as `src/keyring.rs` documents it, computed
+/// independently:
+///
+/// ```text
+/// PRK     = HKDF-Extract(salt = "sealed-session v1", IKM = secret)
+/// info(x) = "sealed-session v1 " | x | 0x00 | app label
+/// key id  = HKDF-Expand(PRK, info("key id"), 4)
+/// K_xaes  = HKDF-Expand(PRK, info("key xaes256gcm"), 32)
+/// K_xcha  = HKDF-Expand(PRK, info("key xchacha20poly1305"), 32)
+/// ```
+fn documented_schedule(secret: &[u8], app_label: &str) -> ([u8; 4], [u8; 32], [u8; 32]) {
     let hkdf = Hkdf::<Sha256>::new(Some(b"sealed-session v1"), secret);
+    let info = |x: &str| {
+        let mut info = format!("sealed-session v1 {x}").into_bytes();
+        info.push(0x00);
+        info.extend_from_slice(app_label.as_bytes());
+        info
+    };
     let mut id = [0u8; 4];
     let mut xaes = [0u8; 32];
     let mut xchacha = [0u8; 32];
-    hkdf.expand(b"sealed-session v1 key id", &mut id)
-        .expect("4 bytes");
-    hkdf.expand(b"sealed-session v1 key xaes256gcm", &mut xaes)
+    hkdf.expand(&info("key id"), &mut id).expect("4 bytes");
+    hkdf.expand(&info("key xaes256gcm"), &mut xaes)
         .expect("32 bytes");
-    hkdf.expand(b"sealed-session v1 key xchacha20poly1305", &mut xchacha)
+    hkdf.expand(&info("key xchacha20poly1305"), &mut xchacha)
         .expect("32 bytes");
     (id, xaes, xchacha)
 }
@@ -65,6 +100,7 @@ fn an_empty_list_is_rejected() {
 
 #[test]
 fn short_secrets_are_rejected_with_their_index_and_length() {
+    // Also weak (one distinct byte): the length is reported first.
     let short = "x".repeat(31);
     assert_eq!(
         config_err(Keyring::new([short.as_str()])),
@@ -86,9 +122,10 @@ fn short_secrets_are_rejected_with_their_index_and_length() {
         config_err(Keyring::new([multibyte_short.as_str()])),
         ConfigError::SecretTooShort { index: 0, len: 31 }
     );
-    let multibyte_ok = "é".repeat(16);
+    let multibyte_ok = "éèêëàâäôöûüçîïœæ";
+    assert_eq!(multibyte_ok.chars().count(), 16);
     assert_eq!(multibyte_ok.len(), 32);
-    Keyring::new([multibyte_ok.as_str()]).expect("32 bytes in 16 characters are enough");
+    Keyring::new([multibyte_ok]).expect("32 bytes in 16 characters are enough");
     // The first problem in list order is the one reported.
     assert_eq!(
         config_err(Keyring::new(["short", short.as_str()])),
@@ -99,14 +136,19 @@ fn short_secrets_are_rejected_with_their_index_and_length() {
 #[test]
 fn exactly_min_secret_len_bytes_is_enough() {
     assert_eq!(MIN_SECRET_LEN, 32);
-    let exact = "y".repeat(MIN_SECRET_LEN);
-    let keyring = Keyring::new([exact.as_str()]).expect("32 bytes are enough");
+    let exact = "exactly 32 bytes: keyring-test/1";
+    assert_eq!(exact.len(), MIN_SECRET_LEN);
+    let keyring = Keyring::new([exact]).expect("32 bytes are enough");
     assert_eq!(keyring.len(), 1);
     assert!(!keyring.is_empty());
-    let keyring = Keyring::from_bytes([[7u8; 32]]).expect("32 raw bytes are enough");
+    let keyring = Keyring::from_bytes([varied(32, 7)]).expect("32 raw bytes are enough");
     assert_eq!(keyring.len(), 1);
     assert_eq!(
-        config_err(Keyring::from_bytes([vec![7u8; 31]])),
+        config_err(Keyring::from_bytes([varied(31, 7)])),
+        ConfigError::SecretTooShort { index: 0, len: 31 }
+    );
+    assert_eq!(
+        config_err(Keyring::new([&exact[..31]])),
         ConfigError::SecretTooShort { index: 0, len: 31 }
     );
 }
@@ -187,7 +229,7 @@ fn a_text_secret_and_its_base64_form_are_the_same_secret() {
 
 #[test]
 fn invalid_base64_secrets_are_rejected_with_their_index() {
-    let valid = format!("base64:{}", STANDARD.encode([9u8; 32]));
+    let valid = format!("base64:{}", STANDARD.encode(varied(32, 9)));
     let mut url_safe_bytes = [0u8; 33];
     url_safe_bytes[0] = 0xfb; // encodes to "+" in the standard alphabet
     url_safe_bytes[1] = 0xff;
@@ -197,8 +239,8 @@ fn invalid_base64_secrets_are_rejected_with_their_index() {
 
     // "AB" alone decodes to one byte whose trailing bits are zero; "AF" sets
     // trailing bits, which a canonical decoder refuses.
-    let canonical = format!("base64:{}AA", STANDARD.encode([1u8; 33]));
-    let non_canonical = format!("base64:{}AF", STANDARD.encode([1u8; 33]));
+    let canonical = format!("base64:{}AA", STANDARD.encode(varied(33, 1)));
+    let non_canonical = format!("base64:{}AF", STANDARD.encode(varied(33, 1)));
     Keyring::new([canonical.as_str()]).expect("canonical trailing bits are accepted");
 
     let bad = [
@@ -206,9 +248,9 @@ fn invalid_base64_secrets_are_rejected_with_their_index() {
         format!("base64:{}", "%".repeat(48)),
         url_safe,
         non_canonical,
-        format!("base64: {}", STANDARD.encode([9u8; 32])),
-        format!("base64:{}\n", STANDARD.encode([9u8; 32])),
-        format!("base64:{}=", STANDARD.encode([9u8; 32])),
+        format!("base64: {}", STANDARD.encode(varied(32, 9))),
+        format!("base64:{}\n", STANDARD.encode(varied(32, 9))),
+        format!("base64:{}=", STANDARD.encode(varied(32, 9))),
     ];
     for (i, secret) in bad.iter().enumerate() {
         assert_eq!(
@@ -231,7 +273,7 @@ fn invalid_base64_secrets_are_rejected_with_their_index() {
 
 #[test]
 fn base64_secrets_are_measured_after_decoding() {
-    let thirty_one = format!("base64:{}", STANDARD.encode([5u8; 31]));
+    let thirty_one = format!("base64:{}", STANDARD.encode(varied(31, 5)));
     assert!(
         thirty_one.len() > 32,
         "the text is long, the key material is not"
@@ -244,28 +286,28 @@ fn base64_secrets_are_measured_after_decoding() {
         config_err(Keyring::new(["base64:"])),
         ConfigError::SecretTooShort { index: 0, len: 0 }
     );
-    let thirty_two = format!("base64:{}", STANDARD.encode([5u8; 32]));
+    let thirty_two = format!("base64:{}", STANDARD.encode(varied(32, 5)));
     Keyring::new([thirty_two.as_str()]).expect("32 decoded bytes are enough");
 }
 
 #[test]
 fn from_bytes_never_interprets_the_prefix() {
-    let raw = [0x5au8; 32];
-    let encoded = format!("base64:{}", STANDARD.encode(raw));
+    let raw = varied(32, 0x5a);
+    let encoded = format!("base64:{}", STANDARD.encode(&raw));
 
     // The same key material, given as raw bytes and as a base64 text secret.
-    let from_raw = Keyring::from_bytes([raw]).expect("valid");
+    let from_raw = Keyring::from_bytes([&raw]).expect("valid");
     let from_text = Keyring::new([encoded.as_str()]).expect("valid");
     assert_eq!(first_id(&from_raw), first_id(&from_text));
 
     // The text "base64:..." given as bytes is its own (51-byte) secret.
     let literal = Keyring::from_bytes([encoded.as_bytes()]).expect("51 bytes of key material");
     assert_ne!(first_id(&literal), first_id(&from_text));
-    let (literal_id, _, _) = documented_schedule(encoded.as_bytes());
+    let (literal_id, _, _) = documented_schedule(encoded.as_bytes(), "");
     assert_eq!(first_id(&literal).to_bytes(), literal_id);
 
     // Invalid base64 after the prefix is fine as raw bytes.
-    let not_base64 = format!("base64:{}", "!".repeat(40));
+    let not_base64 = "base64:not*base64, but fine as 40 raw bytes".to_string();
     Keyring::from_bytes([not_base64.as_bytes()]).expect("raw bytes are not decoded");
     assert_eq!(
         config_err(Keyring::new([not_base64.as_str()])),
@@ -346,12 +388,12 @@ fn generated_secrets_are_51_chars_of_fresh_base64_and_usable() {
 #[test]
 fn key_ids_follow_the_documented_schedule_and_order() {
     let keyring = Keyring::new([SECRET_C, SECRET_A, SECRET_B]).expect("valid");
-    let ids: Vec<KeyId> = keyring.key_ids().collect();
-    assert_eq!(keyring.key_ids().len(), 3);
+    let ids = ids(&keyring);
+    assert_eq!(ids.len(), 3);
     assert_eq!(keyring.len(), 3);
     let expected: Vec<[u8; 4]> = [SECRET_C, SECRET_A, SECRET_B]
         .iter()
-        .map(|s| documented_schedule(s.as_bytes()).0)
+        .map(|s| documented_schedule(s.as_bytes(), "").0)
         .collect();
     let actual: Vec<[u8; 4]> = ids.iter().map(|id| id.to_bytes()).collect();
     assert_eq!(actual, expected);
@@ -373,9 +415,12 @@ fn key_ids_follow_the_documented_schedule_and_order() {
     );
     assert_eq!(format!("{id:?}"), format!("KeyId({shown})"));
 
-    // Clones share the same keys.
+    // Clones share the same keys, and a codec built with the default
+    // (empty) label has the ids of `Codec::new`.
     let clone = keyring.clone();
-    assert_eq!(clone.key_ids().collect::<Vec<_>>(), ids);
+    assert_eq!(Codec::new(clone.clone()).key_ids().collect::<Vec<_>>(), ids);
+    let built = Codec::builder(clone).build().expect("valid");
+    assert_eq!(built.key_ids().collect::<Vec<_>>(), ids);
 }
 
 /// Every way the key material could be rendered by a careless `Debug`.
@@ -397,20 +442,34 @@ fn renderings(bytes: &[u8]) -> Vec<String> {
 
 #[test]
 fn debug_output_shows_key_ids_and_never_key_material() {
-    let raw_b = [0xC3u8; 40];
+    let raw_b = varied(40, 0xc3);
     let text_secret = SECRET_A;
     let keyring = Keyring::from_bytes([text_secret.as_bytes(), raw_b.as_slice()]).expect("valid");
     let codec = Codec::builder(keyring.clone())
         .cookie_name("sid")
         .build()
         .expect("valid");
+    let labelled = Codec::builder(keyring.clone())
+        .cookie_name("sid")
+        .app_label("shop")
+        .build()
+        .expect("valid");
     let builder = Codec::builder(keyring.clone()).cookie_name("sid");
+
+    // The keyring shows how many secrets it holds, nothing else: its key
+    // ids depend on the codec's application label.
+    assert_eq!(format!("{keyring:?}"), "Keyring { secrets: 2, .. }");
+    assert_eq!(
+        format!("{keyring:#?}"),
+        "Keyring {\n    secrets: 2,\n    ..\n}"
+    );
 
     let outputs = [
         ("Keyring", format!("{keyring:?}")),
         ("Keyring (alternate)", format!("{keyring:#?}")),
         ("Codec", format!("{codec:?}")),
         ("Codec (alternate)", format!("{codec:#?}")),
+        ("Codec (labelled)", format!("{labelled:?}")),
         ("CodecBuilder", format!("{builder:?}")),
     ];
 
@@ -418,22 +477,330 @@ fn debug_output_shows_key_ids_and_never_key_material() {
     forbidden.extend(renderings(text_secret.as_bytes()));
     forbidden.extend(renderings(&raw_b));
     for secret in [text_secret.as_bytes(), raw_b.as_slice()] {
-        let (_, xaes, xchacha) = documented_schedule(secret);
-        forbidden.extend(renderings(&xaes));
-        forbidden.extend(renderings(&xchacha));
-    }
-
-    let ids: Vec<String> = keyring.key_ids().map(|id| id.to_string()).collect();
-    for (what, out) in &outputs {
-        for id in &ids {
-            assert!(
-                out.contains(id.as_str()),
-                "{what} Debug lacks key id {id}: {out}"
-            );
+        for label in ["", "shop"] {
+            let (_, xaes, xchacha) = documented_schedule(secret, label);
+            forbidden.extend(renderings(&xaes));
+            forbidden.extend(renderings(&xchacha));
         }
+    }
+    for (what, out) in &outputs {
         for f in &forbidden {
             assert!(!out.contains(f.as_str()), "{what} Debug leaks {f:?}: {out}");
         }
     }
+
+    // A codec shows the key ids it seals and opens with, under its label.
+    let unlabelled: Vec<String> = codec.key_ids().map(|id| id.to_string()).collect();
+    let shop: Vec<String> = labelled.key_ids().map(|id| id.to_string()).collect();
+    assert_eq!(unlabelled.len(), 2);
+    assert_eq!(shop.len(), 2);
+    let shows = |out: &str, ids: &[String]| ids.iter().all(|id| out.contains(id.as_str()));
+    let shows_none = |out: &str, ids: &[String]| ids.iter().all(|id| !out.contains(id.as_str()));
+    for (what, out) in &outputs {
+        let (shown, hidden): (&[String], &[String]) = match *what {
+            "Codec" | "Codec (alternate)" => (&unlabelled, &shop),
+            "Codec (labelled)" => (&shop, &unlabelled),
+            _ => (&[], &[]),
+        };
+        assert!(
+            shows(out, shown),
+            "{what} Debug lacks key ids {shown:?}: {out}"
+        );
+        assert!(
+            shows_none(out, hidden),
+            "{what} Debug shows {hidden:?}: {out}"
+        );
+        if shown.is_empty() {
+            assert!(shows_none(out, &unlabelled), "{what}: {out}");
+            assert!(shows_none(out, &shop), "{what}: {out}");
+        }
+    }
     assert!(outputs[2].1.contains("sid"), "{}", outputs[2].1);
+    assert!(
+        outputs[4].1.contains("app_label: \"shop\""),
+        "{}",
+        outputs[4].1
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Weak secrets (issue 11)
+// ---------------------------------------------------------------------------
+
+/// The example secrets of this crate's documentation, current and earlier.
+const DOCUMENTED: [&str; 5] = [
+    "a secret of at least 32 bytes, from your vault",
+    "an example secret that is 32+ bytes long",
+    "a fresh secret of at least 32 bytes, newest first",
+    "the previous secret, still accepted for opening..",
+    "long enough secret of 32+ bytes!!",
+];
+
+const EXAMPLE: &str = "it is an example from the documentation";
+const FEW_BYTES: &str = "it has fewer than 8 distinct bytes";
+const PATTERN: &str = "it repeats a pattern of 8 bytes or fewer";
+
+/// Checks that `secret` is refused as weak for `reason` in each of the
+/// three ways of giving it (text, `base64:` text, raw bytes), at index 0
+/// and behind a good secret at index 1, and that no message repeats it.
+fn assert_weak(secret: &[u8], reason: &'static str) {
+    let encoded = format!("{BASE64_SECRET_PREFIX}{}", STANDARD.encode(secret));
+    let text = std::str::from_utf8(secret).ok();
+    let mut attempts: Vec<(&str, usize, Result<Keyring, Error>)> = vec![
+        ("base64", 0, Keyring::new([encoded.as_str()])),
+        ("base64", 1, Keyring::new([SECRET_A, encoded.as_str()])),
+        ("bytes", 0, Keyring::from_bytes([secret])),
+        (
+            "bytes",
+            1,
+            Keyring::from_bytes([SECRET_A.as_bytes(), secret]),
+        ),
+    ];
+    if let Some(text) = text {
+        attempts.push(("text", 0, Keyring::new([text])));
+        attempts.push(("text", 1, Keyring::new([SECRET_A, text])));
+    }
+    for (form, index, result) in attempts {
+        let err = result.map(|_| ()).expect_err("a weak secret");
+        assert_eq!(
+            err,
+            Error::Config(ConfigError::WeakSecret { index, reason }),
+            "{form} at {index}: {secret:?}"
+        );
+        let message = err.to_string();
+        assert_eq!(
+            message,
+            format!(
+                "invalid session configuration: secret #{index} is not a random secret: \
+                 {reason} (generate one with Keyring::generate_secret)"
+            )
+        );
+        let mut leaks = vec![encoded.clone(), STANDARD.encode(secret), hex(secret)];
+        if let Some(text) = text {
+            leaks.push(text.to_string());
+            leaks.push(text[..16].to_string());
+        }
+        for leak in &leaks {
+            assert!(!message.contains(leak.as_str()), "{message}");
+        }
+    }
+}
+
+/// Guards the documented-example check (issue 11): the previous release
+/// accepted every one of these, and anyone who copied one from the docs
+/// shared their secret with every reader.
+#[test]
+fn documented_example_secrets_are_refused_in_every_form() {
+    for secret in DOCUMENTED {
+        assert!(secret.len() >= MIN_SECRET_LEN, "{secret}");
+        assert_weak(secret.as_bytes(), EXAMPLE);
+    }
+    // The list is matched exactly: a secret that merely contains an example
+    // is not refused for it.
+    let longer = format!("{}, and more", DOCUMENTED[1]);
+    Keyring::new([longer.as_str()]).expect("not an example");
+}
+
+/// Guards the variety checks (issue 11): the previous release accepted any
+/// 32 bytes, `"x".repeat(32)` included. Also checks that they refuse no
+/// generated secret.
+#[test]
+fn low_variety_secrets_are_refused() {
+    // One repeated byte.
+    assert_weak("x".repeat(32).as_bytes(), FEW_BYTES);
+    assert_weak(&[7u8; 32], FEW_BYTES);
+    assert_weak(&[0u8; 64], FEW_BYTES);
+    // Two bytes alternating: too few distinct bytes is reported first.
+    assert_weak("ab".repeat(16).as_bytes(), FEW_BYTES);
+    // Seven distinct bytes, in no repeated pattern.
+    let seven = b"abacabadabacabaeabacabafabacabag";
+    assert_eq!(seven.len(), 32);
+    assert_weak(seven, FEW_BYTES);
+    // Short patterns with 8 distinct bytes, repeated over the whole secret,
+    // also when the last repetition is cut off.
+    assert_weak("abcdefgh".repeat(4).as_bytes(), PATTERN);
+    assert_weak(format!("{}123", "12345678".repeat(5)).as_bytes(), PATTERN);
+    assert_weak(&varied(8, 3).repeat(6), PATTERN);
+
+    // Just past each limit: 8 distinct bytes in no pattern, a pattern of 9.
+    let eight = b"abacabadabacabaeabacabafabacabagh";
+    Keyring::new([std::str::from_utf8(eight).expect("ASCII")]).expect("8 distinct bytes");
+    Keyring::from_bytes([eight]).expect("8 distinct bytes");
+    let nine = "abcdefghi".repeat(4);
+    Keyring::new([nine.as_str()]).expect("a pattern of 9 bytes");
+    Keyring::from_bytes([varied(9, 3).repeat(4)]).expect("a pattern of 9 bytes");
+
+    // And real secrets are never refused: a thousand generated ones pass,
+    // as text and as bytes.
+    let mut seen = HashSet::new();
+    for _ in 0..1000 {
+        let secret = Keyring::generate_secret().expect("the OS has randomness");
+        let keyring = Keyring::new([secret.as_str()])
+            .unwrap_or_else(|e| panic!("a generated secret was refused: {e}"));
+        assert_eq!(keyring.len(), 1);
+        assert!(seen.insert(secret.to_string()), "a repeated secret");
+        let raw = STANDARD
+            .decode(&secret[BASE64_SECRET_PREFIX.len()..])
+            .expect("base64");
+        Keyring::from_bytes([raw]).expect("the same secret as bytes");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Application labels and the documented key schedule (issue 11)
+// ---------------------------------------------------------------------------
+
+/// Guards `app_label` (new in issue 11): two applications on one secret
+/// shared keys and key ids in the previous release, so each opened the
+/// other's cookies.
+#[test]
+fn app_labels_separate_keys_and_key_ids() {
+    let keyring = Keyring::new([SECRET_A, SECRET_B]).expect("valid");
+    let codec = |label: &str| {
+        Codec::builder(keyring.clone())
+            .app_label(label)
+            .build()
+            .expect("valid label")
+    };
+    let shop = codec("shop");
+    let blog = codec("blog");
+    let unlabelled = Codec::new(keyring.clone());
+    assert_eq!(shop.app_label(), "shop");
+    assert_eq!(unlabelled.app_label(), "");
+
+    let shop_ids: Vec<KeyId> = shop.key_ids().collect();
+    let blog_ids: Vec<KeyId> = blog.key_ids().collect();
+    let plain_ids: Vec<KeyId> = unlabelled.key_ids().collect();
+    let all: HashSet<KeyId> = shop_ids
+        .iter()
+        .chain(&blog_ids)
+        .chain(&plain_ids)
+        .copied()
+        .collect();
+    assert_eq!(all.len(), 6, "every label gives every secret its own id");
+    assert_eq!(codec("").key_ids().collect::<Vec<_>>(), plain_ids);
+    assert_eq!(codec("shop").key_ids().collect::<Vec<_>>(), shop_ids);
+    let documented: Vec<[u8; 4]> = [SECRET_A, SECRET_B]
+        .iter()
+        .map(|s| documented_schedule(s.as_bytes(), "shop").0)
+        .collect();
+    assert_eq!(
+        shop_ids.iter().map(|id| id.to_bytes()).collect::<Vec<_>>(),
+        documented
+    );
+
+    // A cookie sealed under one label is a foreign key under the others.
+    let cookie = shop.seal_at(&42u32, t0()).expect("seals");
+    assert_eq!(
+        *codec("shop")
+            .open_at::<u32>(&cookie, t0())
+            .expect("same label")
+            .value(),
+        42
+    );
+    for other in [&blog, &unlabelled] {
+        assert_eq!(
+            other.open_at::<u32>(&cookie, t0()).map(|_| ()),
+            Err(Error::UnknownKey(shop_ids[0]))
+        );
+    }
+    let cookie = unlabelled.seal_at(&42u32, t0()).expect("seals");
+    assert_eq!(
+        shop.open_at::<u32>(&cookie, t0()).map(|_| ()),
+        Err(Error::UnknownKey(plain_ids[0]))
+    );
+
+    // Labels are 0 to 64 bytes of visible ASCII.
+    let long = "l".repeat(65);
+    for (label, reason) in [
+        (long.as_str(), "it is longer than 64 bytes"),
+        ("my shop", "it may only hold visible ASCII, without spaces"),
+        (
+            "caf\u{e9}",
+            "it may only hold visible ASCII, without spaces",
+        ),
+    ] {
+        assert_eq!(
+            Codec::builder(keyring.clone())
+                .app_label(label)
+                .build()
+                .map(|_| ()),
+            Err(Error::Config(ConfigError::InvalidLabel {
+                setting: "app_label",
+                reason
+            })),
+            "{label:?}"
+        );
+    }
+    codec(&long[..64]);
+}
+
+/// Opens `cookie` (sealed under the cookie name `name`) with the keys of
+/// the documented schedule and returns the plaintext: the token layout is
+/// `version | algorithm | key id | nonce (24) | ciphertext | tag (16)`,
+/// and the associated data is the first 6 bytes and the cookie name.
+fn decrypt_independently(cookie: &str, name: &str, xaes: [u8; 32], xchacha: [u8; 32]) -> Vec<u8> {
+    let token = URL_SAFE_NO_PAD.decode(cookie).expect("base64url");
+    let (header, rest) = token.split_at(6);
+    let (nonce, rest) = rest.split_at(24);
+    let (ciphertext, tag) = rest.split_at(rest.len() - 16);
+    let mut ad = header.to_vec();
+    ad.extend_from_slice(name.as_bytes());
+    let nonce: [u8; 24] = nonce.try_into().expect("24 bytes");
+    let tag: [u8; 16] = tag.try_into().expect("16 bytes");
+    let mut buffer = ciphertext.to_vec();
+    match header[1] {
+        0x01 => Xaes256Gcm::new(&xaes.into()).decrypt_inout_detached(
+            &nonce.into(),
+            &ad,
+            buffer.as_mut_slice().into(),
+            &tag.into(),
+        ),
+        0x02 => XChaCha20Poly1305::new(&xchacha.into()).decrypt_inout_detached(
+            &nonce.into(),
+            &ad,
+            buffer.as_mut_slice().into(),
+            &tag.into(),
+        ),
+        other => panic!("algorithm {other:#04x}"),
+    }
+    .expect("the documented key opens the cookie");
+    buffer
+}
+
+/// The key schedule of `src/keyring.rs`, checked independently with
+/// `hkdf` for an empty and a non-empty application label: the key id in
+/// every cookie's header, and both keys, by decrypting a cookie of each
+/// algorithm with them.
+#[test]
+fn the_documented_key_schedule_with_and_without_an_app_label() {
+    for label in ["", "shop-eu/2"] {
+        let (id, xaes, xchacha) = documented_schedule(SECRET_C.as_bytes(), label);
+        if !label.is_empty() {
+            assert_ne!(id, documented_schedule(SECRET_C.as_bytes(), "").0);
+        }
+        for algorithm in Algorithm::ALL {
+            let codec = Codec::builder(Keyring::new([SECRET_C]).expect("valid"))
+                .cookie_name("sid")
+                .app_label(label)
+                .algorithm(algorithm)
+                .build()
+                .expect("valid");
+            assert_eq!(
+                codec.key_ids().map(|k| k.to_bytes()).collect::<Vec<_>>(),
+                [id],
+                "{label:?}"
+            );
+            let cookie = codec.seal_at(&0x2au32, t0()).expect("seals");
+            let token = URL_SAFE_NO_PAD.decode(&cookie).expect("base64url");
+            assert_eq!(token[..2], [0x01, algorithm.wire_id()]);
+            assert_eq!(token[2..6], id);
+            let plaintext = decrypt_independently(&cookie, "sid", xaes, xchacha);
+            // The envelope (creation time, lifetime, renewed: 5 + 3 + 1
+            // bytes at t0 with the 12-hour default; schema id 4; session
+            // id 16), then postcard's one-byte varint of 42.
+            assert_eq!(plaintext.len(), 5 + 3 + 1 + 4 + 16 + 1, "{label:?}");
+            assert_eq!(plaintext.last(), Some(&0x2a));
+        }
+    }
 }

@@ -12,14 +12,38 @@ use cookie::{Cookie, SameSite};
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use sealed_session::{
-    Binding, Codec, DEFAULT_LIFETIME, Keyring, Session, SessionConfig, SessionLayer, SessionService,
+    Binding, Codec, CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_IDLE_TIMEOUT, Keyring, Session,
+    SessionConfig, SessionLayer, SessionService,
 };
-use tower::{Layer as _, Service, ServiceExt as _, service_fn};
+use tower::{Layer as _, Service, ServiceBuilder, ServiceExt as _, service_fn};
 
 const SECRET: &str = "tower adapter test secret, at least 32 bytes";
 
+/// The cookie name of most tests here.
+const NAME: &str = "session";
+
+fn keyring() -> Keyring {
+    Keyring::new([SECRET]).unwrap()
+}
+
+/// The settings most tests here were written against, the defaults until
+/// issue 11: cookie `session`, 7-day lifetime, no idle timeout (so an
+/// unchanged session is never renewed).
+fn legacy_codec() -> CodecBuilder {
+    Codec::builder(keyring())
+        .cookie_name(NAME)
+        .lifetime(Duration::from_secs(7 * 24 * 60 * 60))
+        .idle_timeout(None)
+}
+
 fn config() -> SessionConfig {
-    SessionConfig::new(Codec::new(Keyring::new([SECRET]).unwrap()))
+    SessionConfig::new(legacy_codec().build().unwrap())
+}
+
+/// Every setting at its default: cookie `__Host-session`, 30-minute idle
+/// timeout.
+fn default_config() -> SessionConfig {
+    SessionConfig::new(Codec::new(keyring()))
 }
 
 /// What the handler answers with when asked to fail.
@@ -106,25 +130,38 @@ fn set_cookies(response: &Response<String>) -> Vec<Cookie<'static>> {
         .collect()
 }
 
-/// The session's `Set-Cookie` headers only.
-fn session_cookies(response: &Response<String>) -> Vec<Cookie<'static>> {
+/// The `Set-Cookie` headers of the cookie `name` only.
+fn cookies_named(response: &Response<String>, name: &str) -> Vec<Cookie<'static>> {
     set_cookies(response)
         .into_iter()
-        .filter(|c| c.name() == "session")
+        .filter(|c| c.name() == name)
         .collect()
+}
+
+/// The `Set-Cookie` headers of the cookie `session` only.
+fn session_cookies(response: &Response<String>) -> Vec<Cookie<'static>> {
+    cookies_named(response, NAME)
+}
+
+/// The `Cookie` pair a browser sends back for the cookie `name` after
+/// `response`: `name=value`.
+fn pair_named(response: &Response<String>, name: &str) -> String {
+    let cookies = cookies_named(response, name);
+    assert_eq!(cookies.len(), 1, "exactly one {name} Set-Cookie");
+    format!("{name}={}", cookies[0].value())
 }
 
 /// The `Cookie` header a browser sends back after `response`: the session
 /// cookie's `name=value`.
 fn cookie_header(response: &Response<String>) -> String {
-    let cookies = session_cookies(response);
-    assert_eq!(cookies.len(), 1, "exactly one session Set-Cookie");
-    format!("session={}", cookies[0].value())
+    pair_named(response, NAME)
 }
 
+/// The defaults: a `__Host-session` cookie whose Max-Age is the 30-minute
+/// idle timeout, read back by the layer.
 #[tokio::test]
 async fn new_session_sets_cookie_with_attributes() {
-    let layer = SessionLayer::<String>::new(config());
+    let layer = SessionLayer::<String>::new(default_config());
     let app = layer.layer(handler());
 
     let before = SystemTime::now();
@@ -135,7 +172,9 @@ async fn new_session_sets_cookie_with_attributes() {
         r#"value=Some("alice") loaded=false rejection=None"#
     );
 
-    let cookies = session_cookies(&response);
+    assert_eq!(DEFAULT_COOKIE_NAME, "__Host-session");
+    assert_eq!(set_cookies(&response).len(), 1);
+    let cookies = cookies_named(&response, "__Host-session");
     assert_eq!(cookies.len(), 1);
     let cookie = &cookies[0];
     assert!(!cookie.value().is_empty());
@@ -144,16 +183,13 @@ async fn new_session_sets_cookie_with_attributes() {
     assert_eq!(cookie.same_site(), Some(SameSite::Lax));
     assert_eq!(cookie.path(), Some("/"));
     assert_eq!(cookie.domain(), None);
-    // Max-Age is the sealed lifetime (7 days), give or take the rounding
-    // of creation time to whole seconds.
+    // Max-Age is the idle timeout (30 minutes), the earlier deadline of a
+    // new session, give or take the rounding of times to whole seconds.
     let max_age = cookie.max_age().unwrap().whole_seconds();
-    let lifetime = i64::try_from(DEFAULT_LIFETIME.as_secs()).unwrap();
-    assert!(
-        (lifetime - 2..=lifetime).contains(&max_age),
-        "Max-Age {max_age}"
-    );
+    assert_eq!(DEFAULT_IDLE_TIMEOUT, Duration::from_secs(1800));
+    assert!((1798..=1800).contains(&max_age), "Max-Age {max_age}");
     let expires = cookie.expires_datetime().unwrap().unix_timestamp();
-    let expected = (before + DEFAULT_LIFETIME)
+    let expected = (before + DEFAULT_IDLE_TIMEOUT)
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
         .as_secs();
@@ -163,6 +199,20 @@ async fn new_session_sets_cookie_with_attributes() {
         "Expires {expires}, expected about {expected}"
     );
     assert_eq!(layer.write_failures(), 0);
+
+    // The browser sends it back: the layer opens it, and an unchanged,
+    // freshly sealed session writes nothing.
+    let back = pair_named(&response, "__Host-session");
+    let next = send(&app, "/get", Some(&back), &[]).await.unwrap();
+    assert_eq!(
+        next.body(),
+        r#"value=Some("alice") loaded=true rejection=None"#
+    );
+    assert!(next.headers().get(SET_COOKIE).is_none());
+    // A `session=` cookie is not the default cookie.
+    let legacy = format!("session={}", cookie.value());
+    let other = send(&app, "/get", Some(&legacy), &[]).await.unwrap();
+    assert_eq!(other.body(), "value=None loaded=false rejection=None");
 }
 
 #[tokio::test]
@@ -349,7 +399,7 @@ async fn inner_error_passes_through_without_write() {
 #[tokio::test]
 async fn renewal_with_idle_timeout() {
     // Renewal::Always re-seals an unchanged session on every response.
-    let codec = Codec::builder(Keyring::new([SECRET]).unwrap())
+    let codec = legacy_codec()
         .idle_timeout(Duration::from_secs(600))
         .build()
         .unwrap();
@@ -416,7 +466,7 @@ async fn layer_service_and_future_are_clone_send_sync() {
 #[tokio::test]
 async fn nested_layers_for_the_same_type_write_once() {
     // Rolling renewal makes every layer that loads the session want to write.
-    let config = SessionConfig::builder(Codec::new(Keyring::new([SECRET]).unwrap()))
+    let config = SessionConfig::builder(legacy_codec().build().unwrap())
         .renewal(sealed_session::Renewal::Always)
         .build()
         .unwrap();
@@ -425,6 +475,7 @@ async fn nested_layers_for_the_same_type_write_once() {
     let app = outer.layer(inner.layer(handler()));
 
     let first = send(&app, "/set?bob", None, &[]).await.unwrap();
+    assert_eq!(set_cookies(&first).len(), 1);
     let cookie = cookie_header(&first);
     // A change through the inner handle is written exactly once, by the
     // outer layer, with the new value.
@@ -436,4 +487,139 @@ async fn nested_layers_for_the_same_type_write_once() {
         third.body(),
         r#"value=Some("carol") loaded=true rejection=None"#
     );
+}
+
+/// Guards nested layers on different cookie names (issue 11): the previous
+/// release passed every request through an inner layer as soon as an outer
+/// one had loaded a `Session<T>` of the same type, so the handler below the
+/// `admin` layer saw the `user` session and no `admin` cookie was ever
+/// written.
+#[tokio::test]
+async fn nested_layers_on_different_cookie_names_each_load_and_write_their_own() {
+    let user_codec = legacy_codec().cookie_name("user").build().unwrap();
+    let admin_codec = legacy_codec().cookie_name("admin").build().unwrap();
+    let admin_config = SessionConfig::builder(admin_codec.clone())
+        .path("/admin")
+        .same_site(sealed_session::SameSite::Strict)
+        .build()
+        .unwrap();
+    let user_layer = SessionLayer::<String>::new(SessionConfig::new(user_codec.clone()));
+    let admin_layer = SessionLayer::<String>::new(admin_config).bind_with(|parts| {
+        parts
+            .headers
+            .get("x-client-ip")
+            .map(|ip| Binding::new(ip.as_bytes()))
+    });
+    // Between the two layers, the outer (user) session is the one in the
+    // extensions: `x-user` changes it there.
+    let app = ServiceBuilder::new()
+        .layer(user_layer.clone())
+        .map_request(|request: Request<()>| {
+            if let Some(user) = request.headers().get("x-user") {
+                let outer = request
+                    .extensions()
+                    .get::<Session<String>>()
+                    .expect("the outer layer loaded the user session")
+                    .clone();
+                assert_eq!(outer.config().codec().cookie_name(), "user");
+                outer.insert(user.to_str().unwrap().to_owned());
+            }
+            request
+        })
+        .layer(admin_layer.clone())
+        .service(handler());
+    let home = ("x-client-ip", "203.0.113.7");
+    let elsewhere = ("x-client-ip", "198.51.100.20");
+    let home_binding = Binding::new("203.0.113.7");
+
+    // Both sessions change: one Set-Cookie per layer, the inner one first.
+    let first = send(&app, "/set?root", None, &[home, ("x-user", "alice")])
+        .await
+        .unwrap();
+    assert_eq!(
+        first.body(),
+        r#"value=Some("root") loaded=false rejection=None"#
+    );
+    let cookies = set_cookies(&first);
+    let names: Vec<&str> = cookies.iter().map(Cookie::name).collect();
+    assert_eq!(names, ["admin", "user"]);
+    // Each cookie has its own layer's attributes ...
+    let (admin, user) = (&cookies[0], &cookies[1]);
+    assert_eq!(admin.path(), Some("/admin"));
+    assert_eq!(admin.same_site(), Some(SameSite::Strict));
+    assert_eq!(user.path(), Some("/"));
+    assert_eq!(user.same_site(), Some(SameSite::Lax));
+    // ... its own value, and its own binding.
+    assert_eq!(
+        user_codec.open::<String>(user.value()).unwrap().value(),
+        "alice"
+    );
+    assert_eq!(
+        admin_codec
+            .open_bound::<String>(admin.value(), &home_binding)
+            .unwrap()
+            .value(),
+        "root"
+    );
+    assert_eq!(
+        admin_codec.open::<String>(admin.value()).map(|_| ()),
+        Err(sealed_session::Error::AuthenticationFailed)
+    );
+    assert!(user_codec.open::<String>(admin.value()).is_err());
+    let both = format!("user={}; admin={}", user.value(), admin.value());
+
+    // The handler behind the inner layer sees the admin session; nothing
+    // changed, so nothing is written.
+    let second = send(&app, "/get", Some(&both), &[home]).await.unwrap();
+    assert_eq!(
+        second.body(),
+        r#"value=Some("root") loaded=true rejection=None"#
+    );
+    assert!(second.headers().get(SET_COOKIE).is_none());
+
+    // Only the user cookie: the inner handler sees an empty admin session,
+    // not the user one.
+    let user_only = format!("user={}", user.value());
+    let third = send(&app, "/get", Some(&user_only), &[home]).await.unwrap();
+    assert_eq!(third.body(), "value=None loaded=false rejection=None");
+    assert!(third.headers().get(SET_COOKIE).is_none());
+
+    // Both change again: both written, each with the new value.
+    let fourth = send(&app, "/set?second", Some(&both), &[home, ("x-user", "bob")])
+        .await
+        .unwrap();
+    let admin_pair = pair_named(&fourth, "admin");
+    let user_pair = pair_named(&fourth, "user");
+    assert_eq!(set_cookies(&fourth).len(), 2);
+    let value_of = |pair: &str| pair.split_once('=').unwrap().1.to_owned();
+    assert_eq!(
+        user_codec
+            .open::<String>(&value_of(&user_pair))
+            .unwrap()
+            .value(),
+        "bob"
+    );
+    assert_eq!(
+        admin_codec
+            .open_bound::<String>(&value_of(&admin_pair), &home_binding)
+            .unwrap()
+            .value(),
+        "second"
+    );
+
+    // From another address the bound admin cookie fails and the inner
+    // layer removes it, on its own path; the user cookie is left alone.
+    let fifth = send(&app, "/get", Some(&both), &[elsewhere]).await.unwrap();
+    assert_eq!(
+        fifth.body(),
+        r#"value=None loaded=false rejection=Some("authentication-failed")"#
+    );
+    let cookies = set_cookies(&fifth);
+    assert_eq!(cookies.len(), 1);
+    assert_eq!(cookies[0].name(), "admin");
+    assert_eq!(cookies[0].value(), "");
+    assert_eq!(cookies[0].max_age(), Some(cookie::time::Duration::ZERO));
+    assert_eq!(cookies[0].path(), Some("/admin"));
+    assert_eq!(user_layer.write_failures(), 0);
+    assert_eq!(admin_layer.write_failures(), 0);
 }
