@@ -859,7 +859,7 @@ impl Codec {
     /// envelope at this instant: [`Error::Expired`] once either deadline has
     /// passed (resealing never revives a session), [`Error::Revoked`] if it
     /// was created before the cut-off, [`Error::NotYetValid`] if it was
-    /// created further ahead than the leeway. Such a cookie could not be
+    /// last sealed further ahead than the leeway. Such a cookie could not be
     /// opened, so none is made.
     pub fn seal_with<T: Serialize + ?Sized>(
         &self,
@@ -1112,7 +1112,9 @@ impl Codec {
 
     /// Opens a cookie value and returns the raw payload bytes (wiped on
     /// drop). The counterpart of [`Codec::seal_bytes_with_at`]; never returns
-    /// [`Error::Deserialize`].
+    /// [`Error::Deserialize`]. Only payloads of this codec's schema are
+    /// handed out: migrations convert typed values, so a cookie of a previous
+    /// schema fails with [`Error::SchemaMismatch`] here.
     ///
     /// # Errors
     ///

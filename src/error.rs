@@ -64,8 +64,9 @@ pub enum Error {
         /// Which deadline passed.
         deadline: Deadline,
     },
-    /// The session claims a creation time further in the future than the clock
-    /// skew leeway allows. Usually a server whose clock runs fast sealed it.
+    /// The session was last sealed (or created) further in the future than
+    /// the clock-skew leeway allows. Usually a server whose clock runs fast
+    /// sealed it.
     NotYetValid,
     /// The session was created before the codec's
     /// [`reject_created_before`](crate::CodecBuilder::reject_created_before)
@@ -350,7 +351,7 @@ impl fmt::Display for Error {
                 deadline: Deadline::Idle,
             } => f.write_str("session expired: it was idle for longer than the idle timeout"),
             Self::NotYetValid => f.write_str(
-                "session was created in the future beyond the clock-skew leeway; check the \
+                "session was sealed in the future beyond the clock-skew leeway; check the \
                  clocks of the servers that share the secrets",
             ),
             Self::Revoked => {
