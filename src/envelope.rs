@@ -204,7 +204,6 @@ impl Envelope {
     #[must_use]
     pub fn with_lifetime(mut self, lifetime: Duration) -> Self {
         self.absolute_deadline = add_secs(self.created_at, lifetime.as_secs());
-        self.renewed_at = self.renewed_at.min(self.absolute_deadline);
         self
     }
 
@@ -247,18 +246,20 @@ impl Envelope {
     }
 
     /// The envelope as `rules` see it: the absolute deadline capped at the
-    /// maximum lifetime, and the configured idle timeout.
+    /// maximum lifetime, and the configured idle timeout. The time of the
+    /// last seal stays as sealed, even past a capped deadline: the clock
+    /// rules judge it as it is (a seal in the future is not yet valid).
     pub(crate) fn governed(mut self, rules: &ClockRules) -> Self {
         self.absolute_deadline = self
             .absolute_deadline
             .min(add_secs(self.created_at, rules.max_lifetime));
-        self.renewed_at = self.renewed_at.min(self.absolute_deadline);
         self.idle_timeout = rules.idle_timeout.unwrap_or(0);
         self
     }
 
     /// The same session sealed at `now`: last sealed at `now` (never before
-    /// its creation, nor after its absolute deadline), under `rules`.
+    /// its creation), under `rules`. Sealing checks the clock rules first,
+    /// so `now` is before the absolute deadline.
     pub(crate) fn touched(mut self, now: u64, rules: &ClockRules) -> Self {
         self.renewed_at = now.max(self.created_at);
         self.governed(rules)

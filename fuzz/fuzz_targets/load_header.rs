@@ -13,14 +13,18 @@
 //!   (version 1, the key id and algorithm chosen by bits 4 and 5) followed
 //!   by the piece (so that it reaches the AEAD check);
 //! * bit 6: in those forms, the `n`-th piece uses the chunk name `<name>.k`
-//!   with `k = n mod 6` (some above the `max_chunks` of 4) instead.
+//!   with `k = n mod 6` instead: indexes 4 and 5 are at or above the
+//!   `max_chunks` of 4, so they are other cookies, ignored (not malformed)
+//!   and never removed.
 //!
 //! Each header is added as one `Cookie` header if `HeaderValue::from_bytes`
 //! accepts it. Every header map is loaded by three configurations (cookie
 //! names `session` and `__Host-sid`, and `session` with `max_chunks(4)`) at
 //! a fixed time, and the handle is exercised: reads, `rejection`,
 //! `needs_write_at`, `write_at`, then a new value (a large one, in chunks,
-//! for the chunked configuration), written and loaded back.
+//! for the chunked configuration), written and loaded back. For the chunked
+//! configuration the same headers are loaded again with chunk names at and
+//! above `max_chunks` added.
 //!
 //! Properties: nothing panics; without the genuine cookie the session is
 //! empty and `was_loaded()` is false (no forgery opens), any rejection is one
@@ -28,9 +32,13 @@
 //! removes session cookies (exactly one removal of the plain name without
 //! chunking), and removes only when a cookie was rejected; with the genuine
 //! cookie first, its value is loaded whatever follows, and the response at
-//! most re-seals it (to remove stale chunk cookies); every `Set-Cookie` is
-//! well-formed and names the session cookie or one of its chunks; a value
-//! inserted afterwards is sealed and opens on the next request.
+//! most removes leftover chunk cookies; every `Set-Cookie` is well-formed
+//! and names the session cookie or one of its chunks below `max_chunks`
+//! (the reference's `chunk_index`), none twice, at most `max_chunks + 1`
+//! removals per response, each of a name the request carried; chunk names
+//! at or above `max_chunks` added to a request change neither what loads,
+//! nor the rejection, nor the removals; a value inserted afterwards is
+//! sealed and opens on the next request.
 
 #![no_main]
 #![forbid(unsafe_code)]
@@ -40,7 +48,7 @@ use http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
 use sealed_session::{Binding, SessionConfig, Written};
 use sealed_session_fuzz::{
-    SetCookies, Value, base64url_encode, fixture, is_pre_authentication, now, outcome,
+    SetCookies, Value, fixture, is_pre_authentication, now, outcome, reference, request_mentions,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -51,8 +59,10 @@ fuzz_target!(|data: &[u8]| {
     let binding = (options & 1 == 1).then_some(f.binding);
     let genuine_first = options & 2 == 2;
     let form = (options >> 2) & 3;
-    let [k0, k1, k2, k3] = f.reference_keys[usize::from((options >> 4) & 1)].id;
-    let token_header = [0x01, 1 + ((options >> 5) & 1), k0, k1, k2, k3];
+    let token_header = reference::header(
+        1 + ((options >> 5) & 1),
+        f.key_ids[0][usize::from((options >> 4) & 1)],
+    );
     let chunk_names = options & 64 == 64;
 
     for config in [&f.primary_config, &f.secondary_config, &f.chunked_config] {
@@ -69,10 +79,10 @@ fuzz_target!(|data: &[u8]| {
                 let bytes = match form {
                     0 => piece.to_vec(),
                     1 => [name.as_bytes(), b"=", piece].concat(),
-                    2 => format!("{name}={}", base64url_encode(piece)).into_bytes(),
+                    2 => format!("{name}={}", reference::encode(piece)).into_bytes(),
                     _ => {
                         let token = [&token_header, piece].concat();
-                        format!("{name}={}", base64url_encode(&token)).into_bytes()
+                        format!("{name}={}", reference::encode(&token)).into_bytes()
                     }
                 };
                 HeaderValue::from_bytes(&bytes).ok()
@@ -90,8 +100,39 @@ fuzz_target!(|data: &[u8]| {
         } else {
             check_hostile(config, &headers, binding);
         }
+        if is_chunked(config) {
+            check_ignored_indexes(config, &headers, binding);
+        }
     }
 });
+
+/// Chunk names with an index at or above `max_chunks` are other cookies:
+/// adding some to the request changes nothing, neither what loads, nor the
+/// rejection, nor what the response removes.
+fn check_ignored_indexes(config: &SessionConfig, headers: &HeaderMap, binding: Option<Binding>) {
+    let name = config.codec().cookie_name();
+    let max = config.max_chunks();
+    let mut with_ignored = headers.clone();
+    let extra = format!(
+        "{name}.{max}=AAAA; {name}.{}=; {name}.63=x; {name}.64=y",
+        max + 1
+    );
+    with_ignored.append(COOKIE, HeaderValue::from_str(&extra).expect("ASCII"));
+    let plain = config.load_at::<Value>(headers, binding, now());
+    let more = config.load_at::<Value>(&with_ignored, binding, now());
+    assert_eq!(plain.rejection(), more.rejection());
+    assert_eq!(plain.was_loaded(), more.was_loaded());
+    assert_eq!(plain.get(), more.get());
+    let (mut plain_response, mut more_response) = (HeaderMap::new(), HeaderMap::new());
+    assert_eq!(
+        plain.write_at(&mut plain_response, now()),
+        more.write_at(&mut more_response, now())
+    );
+    let plain_cookies = SetCookies::read(&plain_response, name, max);
+    let more_cookies = SetCookies::read(&more_response, name, max);
+    assert_eq!(plain_cookies.removed, more_cookies.removed);
+    assert_eq!(plain_cookies.set.len(), more_cookies.set.len());
+}
 
 fn is_chunked(config: &SessionConfig) -> bool {
     config.max_chunks() > 1
@@ -104,7 +145,7 @@ fn genuine_cookie(config: &SessionConfig, binding: Option<Binding>) -> String {
     session.insert(Value::alice());
     let mut response = HeaderMap::new();
     assert_eq!(session.write_at(&mut response, now()), Ok(Written::Set));
-    let cookies = SetCookies::read(&response, config.codec().cookie_name(), false);
+    let cookies = SetCookies::read(&response, config.codec().cookie_name(), config.max_chunks());
     assert!(cookies.removed.is_empty() && cookies.set.len() == 1);
     cookies.cookie_header()
 }
@@ -119,7 +160,7 @@ fn check_genuine_wins(config: &SessionConfig, headers: &HeaderMap, binding: Opti
     outcome("genuine");
     let mut response = HeaderMap::new();
     let written = session.write_at(&mut response, now());
-    let cookies = SetCookies::read(&response, name, is_chunked(config));
+    let cookies = SetCookies::read(&response, name, config.max_chunks());
     if is_chunked(config) && written == Ok(Written::Cleaned) {
         // Chunk cookies next to the valid plain one are leftovers: they are
         // removed, and the session cookie is left as it is.
@@ -129,7 +170,9 @@ fn check_genuine_wins(config: &SessionConfig, headers: &HeaderMap, binding: Opti
             cookies
                 .removed
                 .iter()
-                .all(|n| n.starts_with(&format!("{name}.")))
+                .all(|n| n.starts_with(&format!("{name}.")) && request_mentions(headers, n)),
+            "removed: {:?}",
+            cookies.removed
         );
     } else {
         // Just sealed: nothing to renew, so nothing to write.
@@ -168,8 +211,16 @@ fn check_hostile(config: &SessionConfig, headers: &HeaderMap, binding: Option<Bi
     assert!(rejection.is_some() || !needs_write);
     let mut response = HeaderMap::new();
     let written = session.write_at(&mut response, now());
-    let cookies = SetCookies::read(&response, name, chunked);
+    let cookies = SetCookies::read(&response, name, config.max_chunks());
     assert!(cookies.set.is_empty(), "a hostile request got a cookie set");
+    // Only cookies the request carried are removed: the plain name, and
+    // chunk names below max_chunks (SetCookies::read checks the index).
+    for removed in &cookies.removed {
+        assert!(
+            request_mentions(headers, removed),
+            "removed {removed:?}, which the request did not carry"
+        );
+    }
     if needs_write {
         assert_eq!(written, Ok(Written::Removed));
         assert_eq!(cookies.removed.first().map(String::as_str), Some(name));
@@ -198,13 +249,14 @@ fn check_hostile(config: &SessionConfig, headers: &HeaderMap, binding: Option<Bi
     session.insert(value.clone());
     let mut response = HeaderMap::new();
     assert_eq!(session.write_at(&mut response, now()), Ok(Written::Set));
-    let cookies = SetCookies::read(&response, name, chunked);
+    let cookies = SetCookies::read(&response, name, config.max_chunks());
     // A chunked write always removes the plain name (a concurrent response
     // may have set it), and no higher index of its own accord: with
     // 4096-byte cookies the default budget holds two chunks at most. After
     // a removal the browser holds nothing else; without one (duplicates
-    // left untried), the chunk names the request carried are removed too,
-    // except the two just set.
+    // left untried), the chunk names the request carried (below max_chunks:
+    // higher indexes are other cookies) are removed too, except the two just
+    // set.
     if chunked {
         assert_eq!(cookies.removed.first().map(String::as_str), Some(name));
         if needs_write {
@@ -213,7 +265,9 @@ fn check_hostile(config: &SessionConfig, headers: &HeaderMap, binding: Option<Bi
         let written = [format!("{name}.0"), format!("{name}.1")];
         for (i, removed) in cookies.removed.iter().enumerate().skip(1) {
             assert!(
-                removed.starts_with(&format!("{name}.")) && !written.contains(removed),
+                removed.starts_with(&format!("{name}."))
+                    && !written.contains(removed)
+                    && request_mentions(headers, removed),
                 "removed: {:?}",
                 cookies.removed
             );

@@ -1,44 +1,67 @@
-//! Fuzz target `open_authentic`: authentic tokens around hostile plaintexts.
+//! Fuzz target `open_authentic`: authentic tokens around hostile plaintexts,
+//! opened under settings the fuzzer chooses.
 //!
 //! The other targets cannot get past the AEAD, so the envelope parser, the
-//! clock rules and the payload decoding behind it are out of their reach.
-//! This one seals with an independent implementation of the v1 format (see
-//! `fuzz/src/lib.rs`, written from the spec: HKDF key derivation, header,
-//! associated data with the cookie name and optional binding, both AEADs,
-//! base64url), so every token it makes is authentic, around a plaintext the
-//! fuzzer chooses: raw bytes, or an envelope built from fields (times near
-//! the fixed "now" or anywhere, a session id) followed by either raw payload
-//! bytes or a postcard-encoded `Value`.
+//! clock rules, the schema check and the payload decoding behind it are out
+//! of their reach. This one seals with the repository's independent
+//! implementation of the v1 format (`tests/support/reference.rs`: HKDF key
+//! derivation with the app label, header, associated data with the cookie
+//! name and optional binding, both AEADs, base64url), so every token it
+//! makes is authentic, around a plaintext the fuzzer chooses: raw bytes, or
+//! an envelope in the revised layout built from fields (creation time near
+//! the fixed "now", exact, or around `MAX_TIME`; lifetime and renewed
+//! offsets as numbers of seconds, up to times near "now" or `MAX_TIME`, or
+//! exact; a schema id: the opener's, another label's, or any 4 bytes; a
+//! session id) followed by raw payload bytes or a postcard `Value` with
+//! trailing bytes. The keys are derived under the opener's app label, or
+//! under another one.
 //!
-//! Properties: nothing panics; the library never rejects these tokens as
-//! unauthentic (the two implementations agree on the format); the outcome
-//! of `open_bytes_at`, `open_at::<Value>` and `open_bound_at::<Value>` is
-//! exactly what the spec prescribes (the same envelope and payload, or the
-//! first broken rule: envelope, absolute deadline, idle deadline, not yet
-//! valid, revoked, deserialize); a session that opens re-seals and opens
-//! again to the same value, id, creation time and absolute deadline.
+//! The fuzzer also chooses the opener's settings that reach the format:
+//! idle timeout (none or a number of seconds), maximum lifetime (the
+//! default, none, or a number of seconds), schema label, app label, cut-off
+//! (none, or an instant near "now" or anywhere, in the real clock's past so
+//! that the codec builds), and the accepted algorithms (and with them the
+//! one that seals). The library's codec and the reference's `Opener` are
+//! made from the same `Settings`.
+//!
+//! Properties: nothing panics; the library never calls a token sealed under
+//! its own app label unauthentic; `open_bytes_at`, `open_at` /
+//! `open_bound_at` as `Value` and as `()`, with the token's own binding
+//! state and with the other one, each give exactly what the reference's
+//! `Opener::open` followed by postcard decoding gives (the same envelope as
+//! the opener governs it, payload or value, key id, algorithm and secret;
+//! or the same rejection: too large, disabled algorithm, unknown key,
+//! authentication failed, envelope, absolute deadline, idle deadline, not
+//! yet valid, revoked, schema mismatch, deserialize); a session that opens
+//! re-seals, and the re-seal opens in both implementations to the same
+//! value, id, creation time and absolute deadline, last sealed at "now",
+//! under the current secret, the sealing algorithm and the codec's schema.
 
 #![no_main]
 #![forbid(unsafe_code)]
 
+use core::fmt::Debug;
+
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{Algorithm, Error};
+use sealed_session::{Algorithm, Codec, DEFAULT_LIFETIME, Error, Opened};
 use sealed_session_fuzz::{
-    BINDING_CONTEXT, CUT_OFF_SECS, MAX_COOKIE_SIZE, MAX_TIME, NOW_SECS, ReferenceEnvelope,
-    Rejection, Value, check_clock, fixture, now, outcome, read_envelope,
+    APP_LABELS, BINDING_CONTEXT, CUT_OFF_CEILING, Expected, ExpectedEnvelope, MAX_TIME, NOW_SECS,
+    Opener, Rejection, SCHEMA_LABELS, Settings, Value, assert_opens_as_expected, expected_open,
+    expected_typed, fixture, now, outcome, reference,
 };
+use serde::de::DeserializeOwned;
 
-/// A time field of the envelope.
+/// A time of the envelope.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Time {
     /// The fixed "now" plus this many seconds (may be negative).
     Near(i32),
     /// Exactly this value (mostly far away or out of range).
     Exact(u64),
-    /// Zero (for the idle deadline: none).
+    /// Zero.
     Zero,
-    /// The largest time the format carries, plus 0 to 255.
+    /// The largest time the format carries, minus 128, plus 0 to 255.
     AroundMax(u8),
 }
 
@@ -51,6 +74,53 @@ impl Time {
             Self::AroundMax(d) => MAX_TIME - 128 + u64::from(d),
         }
     }
+}
+
+/// An offset from the creation time (the lifetime, or the last seal).
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Span {
+    /// This many seconds.
+    Secs(u32),
+    /// Up to the fixed "now" plus this many seconds (0 if that is before
+    /// the creation time).
+    UntilNear(i32),
+    /// Up to `MAX_TIME - 128 + d` (0 if that is before the creation time).
+    UntilMax(u8),
+    /// Exactly this value.
+    Exact(u64),
+}
+
+impl Span {
+    fn secs(self, created_at: u64) -> u64 {
+        match self {
+            Self::Secs(v) => u64::from(v),
+            Self::UntilNear(offset) => NOW_SECS
+                .saturating_add_signed(i64::from(offset))
+                .saturating_sub(created_at),
+            Self::UntilMax(d) => (MAX_TIME - 128 + u64::from(d)).saturating_sub(created_at),
+            Self::Exact(v) => v,
+        }
+    }
+}
+
+/// The offset of the last seal.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Renewed {
+    /// As any span.
+    Span(Span),
+    /// The lifetime plus this many seconds (the `renewed <= lifetime` rule).
+    AroundLifetime(i8),
+}
+
+/// The schema id sealed into the envelope.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Schema {
+    /// The opener's.
+    Opener,
+    /// The id of one of `SCHEMA_LABELS` (the opener's or another).
+    Label(u8),
+    /// These bytes.
+    Raw([u8; 4]),
 }
 
 /// What follows the envelope.
@@ -75,16 +145,108 @@ enum Plaintext {
     /// An envelope from fields, and a payload.
     Fields {
         created_at: Time,
-        absolute_deadline: Time,
-        idle_deadline: Time,
+        lifetime: Span,
+        renewed: Renewed,
+        schema: Schema,
         id: [u8; 16],
         payload: Payload,
     },
 }
 
+/// The opener's maximum lifetime.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum MaxLifetime {
+    /// Not set: the library's default, the lifetime (12 hours).
+    Default,
+    /// No cap.
+    Unlimited,
+    /// This many seconds (at least 1); the lifetime of new sessions is the
+    /// smaller of this and 12 hours.
+    Secs(u32),
+}
+
+/// The opener's cut-off.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum CutOff {
+    /// None.
+    None,
+    /// The fixed "now" plus this many seconds, at most `CUT_OFF_CEILING`.
+    Near(i32),
+    /// This instant, at most `CUT_OFF_CEILING`.
+    Exact(u32),
+}
+
+/// The opener's settings that reach the format.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+struct OpenerSettings {
+    /// Seconds (at least 1), or none.
+    idle_timeout: Option<u32>,
+    max_lifetime: MaxLifetime,
+    /// Index into `SCHEMA_LABELS`.
+    schema: u8,
+    /// `APP_LABELS[1]` instead of the empty label.
+    app_label: bool,
+    cut_off: CutOff,
+    /// Open XAES-256-GCM (if neither, both).
+    open_xaes: bool,
+    /// Open XChaCha20-Poly1305 (if neither, both).
+    open_xchacha: bool,
+    /// Seal with XChaCha20-Poly1305 (if it opens).
+    seal_xchacha: bool,
+}
+
+impl OpenerSettings {
+    fn settings(self) -> Settings {
+        let open_algorithms = match (self.open_xaes, self.open_xchacha) {
+            (true, false) => vec![Algorithm::XAes256Gcm],
+            (false, true) => vec![Algorithm::XChaCha20Poly1305],
+            _ => Algorithm::ALL.to_vec(),
+        };
+        let xchacha_opens = open_algorithms.contains(&Algorithm::XChaCha20Poly1305);
+        let xaes_opens = open_algorithms.contains(&Algorithm::XAes256Gcm);
+        let algorithm = if xchacha_opens && (self.seal_xchacha || !xaes_opens) {
+            Algorithm::XChaCha20Poly1305
+        } else {
+            Algorithm::XAes256Gcm
+        };
+        let default = DEFAULT_LIFETIME.as_secs();
+        let (lifetime, max_lifetime) = match self.max_lifetime {
+            MaxLifetime::Default => (default, Some(default)),
+            MaxLifetime::Unlimited => (default, None),
+            MaxLifetime::Secs(v) => {
+                let max = u64::from(v.max(1));
+                (max.min(default), Some(max))
+            }
+        };
+        let cut_off = match self.cut_off {
+            CutOff::None => None,
+            CutOff::Near(offset) => Some(
+                NOW_SECS
+                    .saturating_add_signed(i64::from(offset))
+                    .min(CUT_OFF_CEILING),
+            ),
+            CutOff::Exact(t) => Some(u64::from(t).min(CUT_OFF_CEILING)),
+        };
+        Settings {
+            algorithm,
+            open_algorithms,
+            lifetime,
+            max_lifetime,
+            idle_timeout: self.idle_timeout.map(|v| u64::from(v.max(1))),
+            cut_off,
+            app_label: APP_LABELS[usize::from(self.app_label)],
+            schema: SCHEMA_LABELS[usize::from(self.schema) % SCHEMA_LABELS.len()],
+            ..Settings::primary()
+        }
+    }
+}
+
 /// The fuzz input.
 #[derive(Arbitrary, Debug)]
 struct Input {
+    opener: OpenerSettings,
+    /// Derive the sealing keys under the other app label.
+    other_app_label: bool,
     xchacha: bool,
     old_secret: bool,
     bound: bool,
@@ -92,167 +254,226 @@ struct Input {
     plaintext: Plaintext,
 }
 
-fuzz_target!(|input: Input| {
-    let f = fixture();
-    let plaintext = match &input.plaintext {
-        Plaintext::Raw(bytes) => bytes.clone(),
+/// The plaintext's bytes, the envelope written by the reference.
+fn plaintext(settings: &Settings, plaintext: &Plaintext) -> Vec<u8> {
+    let (created_at, lifetime, renewed, schema, id, payload) = match plaintext {
+        Plaintext::Raw(bytes) => return bytes.clone(),
         Plaintext::Fields {
             created_at,
-            absolute_deadline,
-            idle_deadline,
+            lifetime,
+            renewed,
+            schema,
             id,
             payload,
+        } => (created_at, lifetime, renewed, schema, id, payload),
+    };
+    let created_at = created_at.secs();
+    let lifetime = lifetime.secs(created_at);
+    let renewed = match renewed {
+        Renewed::Span(span) => span.secs(created_at),
+        Renewed::AroundLifetime(d) => lifetime.saturating_add_signed(i64::from(*d)),
+    };
+    let schema = match schema {
+        Schema::Opener => reference::schema_id(settings.schema),
+        Schema::Label(i) => {
+            reference::schema_id(SCHEMA_LABELS[usize::from(*i) % SCHEMA_LABELS.len()])
+        }
+        Schema::Raw(bytes) => *bytes,
+    };
+    let payload = match payload {
+        Payload::Raw(raw) => raw.clone(),
+        Payload::Value {
+            name,
+            count,
+            tags,
+            trailing,
         } => {
-            let mut bytes = ReferenceEnvelope {
-                created_at: created_at.secs(),
-                absolute_deadline: absolute_deadline.secs(),
-                idle_deadline: idle_deadline.secs(),
-                id: *id,
-            }
-            .to_bytes();
-            match payload {
-                Payload::Raw(raw) => bytes.extend_from_slice(raw),
-                Payload::Value {
-                    name,
-                    count,
-                    tags,
-                    trailing,
-                } => {
-                    let value = Value {
-                        name: name.clone(),
-                        count: *count,
-                        tags: tags.clone(),
-                    };
-                    bytes.extend(postcard::to_allocvec(&value).expect("postcard"));
-                    bytes.extend_from_slice(trailing);
-                }
-            }
+            let value = Value {
+                name: name.clone(),
+                count: *count,
+                tags: tags.clone(),
+            };
+            let mut bytes = postcard::to_allocvec(&value).expect("postcard");
+            bytes.extend_from_slice(trailing);
             bytes
         }
     };
+    reference::plaintext(created_at, lifetime, renewed, &schema, id, &payload)
+}
+
+fuzz_target!(|input: Input| {
+    let f = fixture();
+    let settings = input.opener.settings();
+    let codec = settings.codec_with(f.keyring.clone());
+    let plaintext = plaintext(&settings, &input.plaintext);
     let algorithm = if input.xchacha {
-        Algorithm::XChaCha20Poly1305
+        reference::XCHACHA20_POLY1305
     } else {
-        Algorithm::XAes256Gcm
+        reference::XAES_256_GCM
     };
-    let key = &f.reference_keys[usize::from(input.old_secret)];
+    let sealer_label = if input.other_app_label {
+        APP_LABELS[usize::from(settings.app_label == APP_LABELS[0])]
+    } else {
+        settings.app_label
+    };
+    let keys = reference::derive(
+        settings.secrets[usize::from(input.old_secret)],
+        sealer_label,
+    );
     let context = input.bound.then_some(BINDING_CONTEXT);
-    let name = f.primary.cookie_name();
-    let token = key.seal(algorithm, &input.nonce, name, context, &plaintext);
+    let name = settings.cookie_name;
+    let token = reference::encode(&reference::seal_token(
+        &keys,
+        name,
+        context,
+        algorithm,
+        &input.nonce,
+        &plaintext,
+    ));
 
-    // What the spec says: too large before anything else, then the
-    // envelope, the clock, and (for a typed open) the payload.
-    let size = name.len() + token.len();
-    let expected_bytes: Result<(ReferenceEnvelope, &[u8]), Rejection> = if size > MAX_COOKIE_SIZE {
-        Err(Rejection::TooLarge { size })
+    let unbound = settings.opener(None);
+    let bound = settings.opener(Some(BINDING_CONTEXT));
+    let expected_unbound = expected_open(&unbound, &token);
+    let expected_bound = expected_open(&bound, &token);
+    let (own, own_expected, other, other_expected) = if input.bound {
+        (&bound, &expected_bound, &unbound, &expected_unbound)
     } else {
-        read_envelope(&plaintext).and_then(|(envelope, payload)| {
-            check_clock(&envelope, NOW_SECS, Some(CUT_OFF_SECS))?;
-            Ok((envelope, payload))
-        })
+        (&unbound, &expected_unbound, &bound, &expected_bound)
     };
-    let expected_value: Result<(ReferenceEnvelope, Value), Rejection> =
-        expected_bytes.clone().and_then(|(envelope, payload)| {
-            match postcard::take_from_bytes::<Value>(payload) {
-                Ok((value, [])) => Ok((envelope, value)),
-                _ => Err(Rejection::Deserialize),
-            }
-        });
-
-    outcome(match &expected_value {
+    outcome(match expected_typed::<Value>(own_expected) {
         Ok(_) => "opens",
         Err(rejection) => rejection.kind(),
     });
 
     // Raw payload (no binding: only unbound tokens open this way).
-    let raw = f.primary.open_bytes_at(&token, now());
-    if input.bound {
-        assert_eq!(raw.map(drop), Err(auth_failure_or_too_large(size)));
-    } else {
-        match (&raw, &expected_bytes) {
-            (Ok(opened), Ok((envelope, payload))) => {
-                assert!(
-                    envelope.matches(opened.envelope()),
-                    "{opened:?} vs {envelope:?}"
-                );
-                assert_eq!(opened.value().as_slice(), *payload);
-                assert_eq!(opened.sealed_with_old_secret(), input.old_secret);
-                assert_eq!(opened.algorithm(), algorithm);
-            }
-            (Err(error), Err(rejection)) => {
-                assert!(
-                    rejection.matches(error),
-                    "open_bytes_at: {rejection:?} vs {error:?}"
-                );
-            }
-            (outcome, expected) => panic!("open_bytes_at: {outcome:?}, expected {expected:?}"),
+    match (codec.open_bytes_at(&token, now()), &expected_unbound) {
+        (Ok(opened), Ok((session, index))) => {
+            let envelope = ExpectedEnvelope::of(session, &unbound);
+            assert!(
+                envelope.matches(opened.envelope()),
+                "open_bytes_at: {opened:?} vs {envelope:?}"
+            );
+            assert_eq!(opened.value().as_slice(), session.payload.as_slice());
+            assert_eq!(opened.sealed_with_old_secret(), *index != 0);
+            assert_eq!(opened.sealed_with_old_secret(), input.old_secret);
+            assert_eq!(opened.algorithm().wire_id(), algorithm);
         }
+        (Err(error), Err(rejection)) => assert!(
+            rejection.matches(&error),
+            "open_bytes_at: {rejection:?} vs {error:?}"
+        ),
+        (opened, expected) => panic!(
+            "open_bytes_at: {:?}, expected {:?}",
+            opened.map(|o| *o.envelope()),
+            expected.as_ref().map(|(session, _)| session)
+        ),
     }
 
-    // Typed, with the matching binding (or none).
-    let typed = if input.bound {
-        f.primary.open_bound_at::<Value>(&token, &f.binding, now())
-    } else {
-        f.primary.open_at::<Value>(&token, now())
+    // Typed, with the token's own binding state and with the other one.
+    let open = |opener: &Opener| {
+        if opener.context.is_some() {
+            codec.open_bound_at::<Value>(&token, &f.binding, now())
+        } else {
+            codec.open_at::<Value>(&token, now())
+        }
     };
-    // ... and the mismatched one, which must fail authentication.
-    let mismatched = if input.bound {
-        f.primary.open_at::<Value>(&token, now())
+    let opened = compare("own binding", open(own), own_expected, own, &codec);
+    if !input.other_app_label {
+        // Sealed under the opener's keys: authentic.
+        assert_ne!(
+            expected_typed::<Value>(own_expected).map(drop),
+            Err(Rejection::AuthenticationFailed),
+            "the reference calls its own token unauthentic"
+        );
+    }
+    compare("other binding", open(other), other_expected, other, &codec);
+    let unit = if input.bound {
+        codec.open_bound_at::<()>(&token, &f.binding, now())
     } else {
-        f.primary.open_bound_at::<Value>(&token, &f.binding, now())
+        codec.open_at::<()>(&token, now())
     };
-    assert_eq!(mismatched.map(drop), Err(auth_failure_or_too_large(size)));
+    compare("as ()", unit, own_expected, own, &codec);
 
-    match (typed, expected_value) {
-        (Ok(opened), Ok((envelope, value))) => {
-            assert!(envelope.matches(opened.envelope()));
-            assert_eq!(opened.value(), &value);
-            // It re-seals (same id, creation time, absolute deadline) and
-            // opens again, unless the value no longer fits.
-            match f.primary.reseal_at(&opened, now()) {
-                Ok(resealed) => {
-                    let again = if input.bound {
-                        f.primary
-                            .open_bound_at::<Value>(&resealed, &f.binding, now())
-                    } else {
-                        f.primary.open_at::<Value>(&resealed, now())
-                    }
-                    .expect("a re-sealed session opens");
-                    assert_eq!(again.value(), &value);
-                    assert_eq!(again.id(), opened.id());
-                    assert_eq!(again.created_at(), opened.created_at());
-                    assert_eq!(again.absolute_deadline(), opened.absolute_deadline());
-                    assert!(!again.sealed_with_old_secret());
-                    assert_eq!(again.algorithm(), Algorithm::XAes256Gcm);
-                }
-                Err(Error::TooLarge { size, limit }) => {
-                    assert!(size > limit, "TooLarge below the limit: {size} <= {limit}");
-                }
-                Err(error) => panic!("re-sealing an opened session failed: {error:?}"),
-            }
+    if let Some((opened, (session, _, value))) = opened {
+        check_reseal(&codec, &settings, own, &opened, &session, &value);
+    }
+});
+
+/// The library's typed outcome against the reference's; both opened
+/// sessions when they did.
+fn compare<T: DeserializeOwned + PartialEq + Debug>(
+    what: &str,
+    opened: Result<Opened<T>, Error>,
+    expected: &Expected,
+    opener: &Opener,
+    codec: &Codec,
+) -> Option<(Opened<T>, (reference::Session, usize, T))> {
+    match (opened, expected_typed::<T>(expected)) {
+        (Ok(opened), Ok(expected)) => {
+            assert_opens_as_expected(what, &opened, &expected, opener, codec);
+            Some((opened, expected))
         }
         (Err(error), Err(rejection)) => {
             assert!(
                 rejection.matches(&error),
-                "open: {rejection:?} vs {error:?}"
+                "{what}: {rejection:?} vs {error:?}"
             );
+            None
         }
-        (outcome, expected) => panic!(
-            "open: {:?}, expected {expected:?}",
-            outcome.map(|o| (o.envelope().to_owned(), o.into_value()))
+        (opened, expected) => panic!(
+            "{what}: {:?}, expected {:?}",
+            opened.map(|o| *o.envelope()),
+            expected.map(|(session, index, _)| (session, index))
         ),
     }
-});
+}
 
-/// The error a token opened with the wrong binding gets: too large if it
-/// is, otherwise an authentication failure.
-fn auth_failure_or_too_large(size: usize) -> Error {
-    if size > MAX_COOKIE_SIZE {
-        Error::TooLarge {
-            size,
-            limit: MAX_COOKIE_SIZE,
+/// An opened session re-seals (unless it no longer fits), and the re-seal
+/// opens in both implementations: same value, id, creation time and
+/// (capped) absolute deadline, last sealed now, under the current secret,
+/// the codec's algorithm and schema.
+fn check_reseal(
+    codec: &Codec,
+    settings: &Settings,
+    opener: &Opener,
+    opened: &Opened<Value>,
+    session: &reference::Session,
+    value: &Value,
+) {
+    let f = fixture();
+    let resealed = match codec.reseal_at(opened, now()) {
+        Ok(resealed) => resealed,
+        Err(Error::TooLarge { size, limit }) => {
+            assert!(size > limit, "TooLarge below the limit: {size} <= {limit}");
+            return;
         }
+        Err(error) => panic!("re-sealing an opened session failed: {error:?}"),
+    };
+    let expected = expected_typed::<Value>(&expected_open(opener, &resealed))
+        .unwrap_or_else(|r| panic!("the reference does not open the re-seal: {r:?}"));
+    let again = if opener.context.is_some() {
+        codec.open_bound_at::<Value>(&resealed, &f.binding, now())
     } else {
-        Error::AuthenticationFailed
+        codec.open_at::<Value>(&resealed, now())
     }
+    .expect("a re-sealed session opens");
+    assert_opens_as_expected("re-sealed", &again, &expected, opener, codec);
+    let (sealed, index, again_value) = &expected;
+    assert_eq!(again_value, value);
+    assert_eq!(again.id(), opened.id());
+    assert_eq!(again.created_at(), opened.created_at());
+    assert_eq!(again.absolute_deadline(), opened.absolute_deadline());
+    assert_eq!(sealed.session_id, session.session_id);
+    assert_eq!(sealed.created_at, session.created_at);
+    // The re-seal carries the capped lifetime, and now as its last seal.
+    assert_eq!(
+        sealed.absolute_deadline,
+        ExpectedEnvelope::of(session, opener).absolute_deadline
+    );
+    assert_eq!(sealed.renewed_at, NOW_SECS.max(session.created_at));
+    assert_eq!(sealed.schema_id, reference::schema_id(settings.schema));
+    assert_eq!(*index, 0, "re-sealed under an old secret");
+    assert_eq!(sealed.algorithm, codec.algorithm().wire_id());
+    assert!(!again.sealed_with_old_secret());
+    assert!(!again.needs_reseal());
 }

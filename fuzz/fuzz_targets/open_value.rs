@@ -4,25 +4,29 @@
 //! converted if it is not UTF-8, and also cut at its first invalid byte);
 //! base64url-encoded, so that the fuzzer also explores the binary token
 //! (version, algorithm, key id, length) behind a valid encoding; and, after
-//! a valid header (version 1, the algorithm and the key id of one of the
-//! keyring's secrets chosen by the first byte), as nonce, ciphertext and tag,
-//! so that every input also reaches the AEAD check. Each text is
-//! opened with every public opening call (`open_at` as a struct and as a
-//! `u32`, `open_bytes_at`, `open_bound_at`) by two codecs over a keyring of two
-//! secrets, one sealing with each algorithm.
+//! a valid header (version 1, either algorithm, and the key id of one of the
+//! keyring's secrets under the empty or the `fuzz-app` app label, chosen by
+//! the first byte), as nonce, ciphertext and tag, so that every input also
+//! reaches the AEAD check. Each text is opened with every public opening
+//! call (`open_at` as a struct and as a `u32`, `open_bytes_at`,
+//! `open_bound_at` as a struct and as `()`) by four codecs over a keyring of
+//! two secrets: one sealing with each algorithm and opening both, one
+//! opening XChaCha20-Poly1305 only, and one under the app label `fuzz-app`.
 //!
 //! Properties: nothing panics; nothing opens (nobody sealed these values);
-//! every rejection is exactly the one the spec prescribes for its input
-//! (too large, encoding, truncated, version, algorithm, unknown key, or
+//! every rejection is exactly the one the reference implementation
+//! (`tests/support/reference.rs`, `Opener::open` with the codec's
+//! settings) gives for its input, with the same data (too large, encoding,
+//! truncated, version, algorithm, disabled algorithm, unknown key, or
 //! otherwise an authentication failure), whichever call and binding is used.
 
 #![no_main]
 #![forbid(unsafe_code)]
 
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{Codec, Error};
+use sealed_session::Error;
 use sealed_session_fuzz::{
-    Fixture, Value, base64url_encode, expected_rejection, fixture, now, outcome,
+    Fixture, Mirrored, Rejection, Value, expected_open, fixture, now, outcome, reference,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -32,13 +36,17 @@ fuzz_target!(|data: &[u8]| {
         Ok(_) => None,
         Err(e) => core::str::from_utf8(&data[..e.valid_up_to()]).ok(),
     };
-    let encoded = base64url_encode(data);
+    let encoded = reference::encode(data);
     let with_header = data.split_first().map(|(&choice, rest)| {
-        let [k0, k1, k2, k3] = f.reference_keys[usize::from(choice & 1)].id;
-        let algorithm = if choice & 2 == 0 { 0x01 } else { 0x02 };
-        let mut token = vec![0x01, algorithm, k0, k1, k2, k3];
+        let key_id = f.key_ids[usize::from((choice >> 2) & 1)][usize::from(choice & 1)];
+        let algorithm = if choice & 2 == 0 {
+            reference::XAES_256_GCM
+        } else {
+            reference::XCHACHA20_POLY1305
+        };
+        let mut token = reference::header(algorithm, key_id).to_vec();
         token.extend_from_slice(rest);
-        base64url_encode(&token)
+        reference::encode(&token)
     });
     for text in [
         Some(&*lossy),
@@ -49,16 +57,28 @@ fuzz_target!(|data: &[u8]| {
     .into_iter()
     .flatten()
     {
-        for codec in [&f.primary, &f.secondary] {
+        for codec in [&f.primary, &f.secondary, &f.xchacha_only, &f.other_app] {
             check_every_open(f, codec, text);
         }
     }
 });
 
+/// The reference's rejection of a value nobody sealed.
+fn expected_rejection(codec: &Mirrored, bound: bool, text: &str) -> Rejection {
+    match expected_open(&codec.opener(bound), text) {
+        Ok(_) => panic!("the reference opened a value nobody sealed: {text:?}"),
+        Err(rejection) => rejection,
+    }
+}
+
 /// Opens `text` every way there is and checks each rejection.
-fn check_every_open(f: &Fixture, codec: &Codec, text: &str) {
-    let expected = expected_rejection(f, codec.cookie_name(), text);
-    outcome(expected.kind());
+fn check_every_open(f: &Fixture, m: &Mirrored, text: &str) {
+    let codec = &m.codec;
+    let unbound = expected_rejection(m, false, text);
+    let bound = expected_rejection(m, true, text);
+    outcome(unbound.kind());
+    // Nobody sealed it, so the binding cannot change the rejection.
+    assert_eq!(unbound, bound, "the binding changed the rejection");
     let outcomes: [(&str, Result<(), Error>); 5] = [
         (
             "open_at::<Value>",
@@ -88,9 +108,9 @@ fn check_every_open(f: &Fixture, codec: &Codec, text: &str) {
             ),
             Err(error) => {
                 assert!(
-                    expected.matches(&error),
-                    "{call} under {:?}: expected {expected:?}, got {error:?} for {text:?}",
-                    codec.cookie_name()
+                    unbound.matches(&error),
+                    "{call} under {:?}: expected {unbound:?}, got {error:?} for {text:?}",
+                    m.settings
                 );
                 // Formatting an error does not panic.
                 assert!(!error.to_string().is_empty() && !error.code().is_empty());

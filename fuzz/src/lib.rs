@@ -1,45 +1,67 @@
-//! Shared fixtures and reference code for the fuzz targets in `fuzz_targets/`.
+//! Shared fixtures and expected-outcome helpers for the fuzz targets in
+//! `fuzz_targets/`.
 //!
-//! Everything here is fixed: one time, one keyring of two secrets, a few
-//! codecs and configurations, so that a crash reproduces from its input file
-//! alone. Besides the fixtures it holds an independent reading of the v1
-//! format, written from the specification in the library's module docs
-//! (`src/wire.rs`, `src/envelope.rs`, `src/keyring.rs`) and not from its code:
-//! a strict base64url codec, the rejection a non-genuine cookie value must get,
-//! the envelope rules, and a sealer that produces authentic tokens around any
-//! plaintext. The targets compare the library against it.
+//! The format itself is not restated here: [`reference`] is
+//! `tests/support/reference.rs`, the repository's one independent
+//! implementation of wire format v1 (written from the format section, not
+//! from the library's code; it also generates `tests/vectors/v1.json`),
+//! included with `#[path]`. What this file adds is specific to fuzzing:
+//!
+//! * fixed settings, secrets and one fixed time, so that a crash reproduces
+//!   from its input file alone; each codec is made from a [`Settings`], the
+//!   same value that makes the reference's [`Opener`] for it, so the two
+//!   cannot drift apart;
+//! * [`Rejection`]: the reference's error code for a cookie value, with the
+//!   data the library's [`Error`] carries (which byte, which key id, which
+//!   size), and [`expected_open`] / [`expected_typed`] /
+//!   [`ExpectedEnvelope`] / [`assert_opens_as_expected`], which turn the
+//!   reference's [`Opener::open`] into what the library must return;
+//! * [`SetCookies`], which checks and sorts the `Set-Cookie` headers of a
+//!   response for `load_header`.
 
 #![forbid(unsafe_code)]
 
+#[allow(
+    missing_docs,
+    reason = "test code shared with tests/, documented by its module docs"
+)]
+#[path = "../../tests/support/reference.rs"]
+pub mod reference;
+
+use std::fmt::Debug;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chacha20poly1305::XChaCha20Poly1305;
-use hkdf::Hkdf;
 use http::HeaderMap;
-use http::header::SET_COOKIE;
+use http::header::{COOKIE, SET_COOKIE};
 use sealed_session::{
-    Algorithm, Binding, Codec, Deadline, Envelope, Error, Keyring, Malformed, SameSite,
-    SessionConfig,
+    Algorithm, Binding, Codec, DEFAULT_LIFETIME, Deadline, Envelope, Error, Keyring, Malformed,
+    Opened, SameSite, SessionConfig,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
-use xaes_256_gcm::Xaes256Gcm;
-use xaes_256_gcm::aead::{Aead as _, KeyInit as _, Payload};
 
-/// The fixed "now" of every target: 2027-01-15T08:00:00Z.
-pub const NOW_SECS: u64 = 1_800_000_000;
-/// The idle timeout of [`Fixture::primary`].
+pub use reference::{MAX_TIME, Opener, Session};
+
+/// The fixed "now" of every target: 2023-07-22T04:26:40Z. It lies in the
+/// real clock's past, so that cut-offs near it are accepted by
+/// `CodecBuilder::build` (which refuses a cut-off later than the real
+/// clock's now plus the leeway).
+pub const NOW_SECS: u64 = 1_690_000_000;
+/// The idle timeout of [`Settings::primary`].
 pub const IDLE_SECS: u64 = 30 * 60;
-/// The clock-skew leeway of every codec (the library's default).
+/// The clock-skew leeway of every codec (the library's default, and the
+/// one the reference assumes).
 pub const LEEWAY_SECS: u64 = 60;
-/// [`Fixture::primary`] revokes sessions created before this instant.
+const _: () = assert!(LEEWAY_SECS == reference::LEEWAY);
+/// [`Settings::primary`] revokes sessions created before this instant.
 pub const CUT_OFF_SECS: u64 = NOW_SECS - 30 * 24 * 60 * 60;
-/// The format's largest time (the library's `MAX_TIME`, restated from the
-/// spec so that a change to it shows up here).
-pub const MAX_TIME: u64 = 253_402_300_799;
-/// Every codec's maximum cookie size (the library's default).
-pub const MAX_COOKIE_SIZE: usize = 4096;
+/// The latest cut-off a target configures (2023-11-14T22:13:20Z): in the
+/// real clock's past, so that every codec builds.
+pub const CUT_OFF_CEILING: u64 = 1_700_000_000;
+/// Every codec's maximum cookie size (the library's default, and the one
+/// the reference assumes).
+pub const MAX_COOKIE_SIZE: usize = reference::MAX_COOKIE_SIZE;
 /// The `max_chunks` of [`Fixture::chunked_config`].
 pub const MAX_CHUNKS: usize = 4;
 
@@ -53,21 +75,10 @@ pub const SECRET_FOREIGN: &str = "a third fuzzing secret that nobody trusts...."
 /// The context of [`Fixture::binding`].
 pub const BINDING_CONTEXT: &[u8] = b"203.0.113.7";
 
-/// Wire-format constants, restated from `src/wire.rs`.
-pub mod wire {
-    /// Version byte of the v1 format.
-    pub const VERSION: u8 = 0x01;
-    /// Version, algorithm and key id.
-    pub const HEADER_LEN: usize = 6;
-    /// Nonce length of both algorithms.
-    pub const NONCE_LEN: usize = 24;
-    /// Tag length of both algorithms.
-    pub const TAG_LEN: usize = 16;
-    /// The shortest token: header, nonce and tag around an empty ciphertext.
-    pub const OVERHEAD: usize = HEADER_LEN + NONCE_LEN + TAG_LEN;
-    /// Session id length inside the envelope.
-    pub const ID_LEN: usize = 16;
-}
+/// The application labels the targets use: the default (empty) one first.
+pub const APP_LABELS: [&str; 2] = ["", "fuzz-app"];
+/// The schema labels the targets use: the default (empty) one first.
+pub const SCHEMA_LABELS: [&str; 3] = ["", "fuzz-v1", "fuzz-v2"];
 
 /// The fixed instant every target runs at.
 #[must_use]
@@ -79,6 +90,10 @@ pub fn now() -> SystemTime {
 #[must_use]
 pub fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
 }
 
 /// The session value the targets seal and open: a string, a number and a
@@ -115,21 +130,181 @@ impl Value {
     }
 }
 
-/// The keyrings, codecs and configurations shared by the targets, built once.
+/// The settings of one codec that reach the format, from which both the
+/// library's [`Codec`] ([`Settings::codec`]) and the reference's
+/// [`Opener`] ([`Settings::opener`]) are made. The leeway (60 s) and the
+/// maximum cookie size (4096) are the defaults of both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The cookie name.
+    pub cookie_name: &'static str,
+    /// The secrets, newest first.
+    pub secrets: Vec<&'static str>,
+    /// The algorithm that seals.
+    pub algorithm: Algorithm,
+    /// The algorithms that open; must hold `algorithm`.
+    pub open_algorithms: Vec<Algorithm>,
+    /// The lifetime of new sessions, in seconds (at least 1).
+    pub lifetime: u64,
+    /// The cap on every session's lifetime, in seconds, at least
+    /// `lifetime`; `None` for none (the library gets [`MAX_TIME`], which no
+    /// well-formed envelope's lifetime exceeds). Equal to `lifetime`, the
+    /// codec is built without setting it (the library's default).
+    pub max_lifetime: Option<u64>,
+    /// The idle timeout, in seconds (at least 1), or none.
+    pub idle_timeout: Option<u64>,
+    /// Sessions created before this Unix second are revoked; at most
+    /// [`CUT_OFF_CEILING`].
+    pub cut_off: Option<u64>,
+    /// The application label.
+    pub app_label: &'static str,
+    /// The schema label.
+    pub schema: &'static str,
+}
+
+impl Settings {
+    /// Name `session`, `[SECRET_NEW, SECRET_OLD]`, XAES-256-GCM sealing,
+    /// both algorithms opening, the default lifetime and max lifetime,
+    /// a 30-minute idle timeout, cut-off [`CUT_OFF_SECS`], empty labels.
+    #[must_use]
+    pub fn primary() -> Self {
+        Self {
+            cookie_name: "session",
+            secrets: vec![SECRET_NEW, SECRET_OLD],
+            algorithm: Algorithm::XAes256Gcm,
+            open_algorithms: Algorithm::ALL.to_vec(),
+            lifetime: DEFAULT_LIFETIME.as_secs(),
+            max_lifetime: Some(DEFAULT_LIFETIME.as_secs()),
+            idle_timeout: Some(IDLE_SECS),
+            cut_off: Some(CUT_OFF_SECS),
+            app_label: "",
+            schema: "",
+        }
+    }
+
+    /// The keyring of [`Settings::secrets`].
+    ///
+    /// # Panics
+    ///
+    /// If the library refuses the secrets: a bug of the fixture.
+    #[must_use]
+    pub fn keyring(&self) -> Keyring {
+        Keyring::new(&self.secrets).expect("fixed secrets")
+    }
+
+    /// The library's codec for these settings.
+    ///
+    /// # Panics
+    ///
+    /// If the library refuses the settings: a bug of the fixture or of the
+    /// target that chose them.
+    #[must_use]
+    pub fn codec(&self) -> Codec {
+        self.codec_with(self.keyring())
+    }
+
+    /// [`Settings::codec`] over an already built keyring of the same
+    /// secrets.
+    ///
+    /// # Panics
+    ///
+    /// As [`Settings::codec`].
+    #[must_use]
+    pub fn codec_with(&self, keyring: Keyring) -> Codec {
+        let mut builder = Codec::builder(keyring)
+            .cookie_name(self.cookie_name)
+            .algorithm(self.algorithm)
+            .open_algorithms(self.open_algorithms.iter().copied())
+            .lifetime(secs(self.lifetime))
+            .idle_timeout(self.idle_timeout.map(secs))
+            .leeway(secs(LEEWAY_SECS))
+            .app_label(self.app_label)
+            .schema(self.schema);
+        match self.max_lifetime {
+            Some(max) if max == self.lifetime => {}
+            Some(max) => builder = builder.max_lifetime(secs(max)),
+            None => builder = builder.max_lifetime(secs(MAX_TIME)),
+        }
+        if let Some(cut_off) = self.cut_off {
+            builder = builder.reject_created_before(at(cut_off));
+        }
+        builder
+            .build()
+            .unwrap_or_else(|e| panic!("settings refused: {e:?} for {self:?}"))
+    }
+
+    /// The reference's opener for these settings at the fixed time, bound to
+    /// `context` (or unbound).
+    #[must_use]
+    pub fn opener(&self, context: Option<&[u8]>) -> Opener {
+        let mut opener = Opener::new(&self.secrets, self.cookie_name, NOW_SECS);
+        opener.app_label = self.app_label.to_owned();
+        opener.schema = self.schema.to_owned();
+        opener.context = context.map(<[u8]>::to_vec);
+        opener.idle_timeout = self.idle_timeout;
+        opener.max_lifetime = self.max_lifetime;
+        opener.reject_created_before = self.cut_off;
+        opener.algorithms = self.open_algorithms.iter().map(|a| a.wire_id()).collect();
+        opener.max_cookie_size = MAX_COOKIE_SIZE;
+        opener
+    }
+
+    /// The reference's keys of secret `index` under the app label.
+    #[must_use]
+    pub fn keys(&self, index: usize) -> reference::Keys {
+        reference::derive(self.secrets[index], self.app_label)
+    }
+}
+
+/// A codec and the settings it was made from.
+pub struct Mirrored {
+    /// The library's codec.
+    pub codec: Codec,
+    /// Its settings, for the reference.
+    pub settings: Settings,
+}
+
+impl Mirrored {
+    /// The codec for `settings`.
+    #[must_use]
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            codec: settings.codec(),
+            settings,
+        }
+    }
+
+    /// The reference's opener, bound to [`BINDING_CONTEXT`] if `bound`.
+    #[must_use]
+    pub fn opener(&self, bound: bool) -> Opener {
+        self.settings.opener(bound.then_some(BINDING_CONTEXT))
+    }
+}
+
+/// The codecs and configurations shared by the targets, built once.
 pub struct Fixture {
     /// `[SECRET_NEW, SECRET_OLD]`.
     pub keyring: Keyring,
-    /// Name `session`, XAES-256-GCM, 30-minute idle timeout, cut-off
-    /// [`CUT_OFF_SECS`].
-    pub primary: Codec,
+    /// [`Settings::primary`].
+    pub primary: Mirrored,
     /// Name `__Host-sid`, XChaCha20-Poly1305, no idle timeout, no cut-off.
-    pub secondary: Codec,
+    pub secondary: Mirrored,
+    /// Like `secondary`, opening XChaCha20-Poly1305 only.
+    pub xchacha_only: Mirrored,
+    /// Like `primary`, opening XAES-256-GCM only.
+    pub xaes_only: Mirrored,
     /// Like `primary` under the name `session2`: a token moved there must not open.
-    pub renamed: Codec,
+    pub renamed: Mirrored,
     /// Like `primary` with `[SECRET_OLD]` only: seals under the old secret.
-    pub old_only: Codec,
+    pub old_only: Mirrored,
     /// Like `primary` with [`SECRET_FOREIGN`] only.
-    pub foreign: Codec,
+    pub foreign: Mirrored,
+    /// Like `primary`, sealing with XChaCha20-Poly1305.
+    pub chacha: Mirrored,
+    /// Like `primary` under the app label `fuzz-app`: other keys, other ids.
+    pub other_app: Mirrored,
+    /// Like `primary` under the schema label `fuzz-v1`.
+    pub other_schema: Mirrored,
     /// The default configuration around `primary`.
     pub primary_config: SessionConfig,
     /// `SameSite=Strict` around `secondary`.
@@ -138,8 +313,9 @@ pub struct Fixture {
     pub chunked_config: SessionConfig,
     /// The binding of bound sessions.
     pub binding: Binding,
-    /// The reference keys of `SECRET_NEW` and `SECRET_OLD`, in keyring order.
-    pub reference_keys: [ReferenceKey; 2],
+    /// The reference's key ids of `[SECRET_NEW, SECRET_OLD]` under each of
+    /// [`APP_LABELS`]: `key_ids[app label][secret]`.
+    pub key_ids: [[[u8; 4]; 2]; 2],
 }
 
 /// The fixture, built on first use.
@@ -154,64 +330,98 @@ pub fn fixture() -> &'static Fixture {
 }
 
 fn build_fixture() -> Fixture {
-    let keyring = Keyring::new([SECRET_NEW, SECRET_OLD]).expect("fixed keyring");
-    let primary_builder = |keyring: Keyring, name: &str| {
-        Codec::builder(keyring)
-            .cookie_name(name)
-            .algorithm(Algorithm::XAes256Gcm)
-            .idle_timeout(Duration::from_secs(IDLE_SECS))
-            .leeway(Duration::from_secs(LEEWAY_SECS))
-            .reject_created_before(at(CUT_OFF_SECS))
-            .build()
-            .expect("fixed codec")
+    let primary = Settings::primary();
+    let secondary = Settings {
+        cookie_name: "__Host-sid",
+        algorithm: Algorithm::XChaCha20Poly1305,
+        idle_timeout: None,
+        cut_off: None,
+        ..Settings::primary()
     };
-    let primary = primary_builder(keyring.clone(), "session");
-    let renamed = primary_builder(keyring.clone(), "session2");
-    let old_only = primary_builder(Keyring::new([SECRET_OLD]).expect("old"), "session");
-    let foreign = primary_builder(Keyring::new([SECRET_FOREIGN]).expect("foreign"), "session");
-    let secondary = Codec::builder(keyring.clone())
-        .cookie_name("__Host-sid")
-        .algorithm(Algorithm::XChaCha20Poly1305)
-        .leeway(Duration::from_secs(LEEWAY_SECS))
-        .build()
-        .expect("fixed codec");
-    let primary_config = SessionConfig::new(primary.clone());
-    let secondary_config = SessionConfig::builder(secondary.clone())
-        .same_site(SameSite::Strict)
-        .build()
-        .expect("fixed config");
-    let chunked_config = SessionConfig::builder(primary.clone())
-        .max_chunks(MAX_CHUNKS)
-        .build()
-        .expect("fixed config");
-    let reference_keys = [
-        ReferenceKey::derive(SECRET_NEW.as_bytes()),
-        ReferenceKey::derive(SECRET_OLD.as_bytes()),
-    ];
+    let mirrored = [
+        primary.clone(),
+        secondary.clone(),
+        Settings {
+            open_algorithms: vec![Algorithm::XChaCha20Poly1305],
+            ..secondary.clone()
+        },
+        Settings {
+            open_algorithms: vec![Algorithm::XAes256Gcm],
+            ..primary.clone()
+        },
+        Settings {
+            cookie_name: "session2",
+            ..primary.clone()
+        },
+        Settings {
+            secrets: vec![SECRET_OLD],
+            ..primary.clone()
+        },
+        Settings {
+            secrets: vec![SECRET_FOREIGN],
+            ..primary.clone()
+        },
+        Settings {
+            algorithm: Algorithm::XChaCha20Poly1305,
+            ..primary.clone()
+        },
+        Settings {
+            app_label: APP_LABELS[1],
+            ..primary.clone()
+        },
+        Settings {
+            schema: SCHEMA_LABELS[1],
+            ..primary.clone()
+        },
+    ]
+    .map(Mirrored::new);
     // The reference derivation must name the same keys as the library.
-    let library_ids: Vec<[u8; 4]> = keyring.key_ids().map(|id| id.to_bytes()).collect();
-    let reference_ids: Vec<[u8; 4]> = reference_keys.iter().map(|k| k.id).collect();
-    assert_eq!(library_ids, reference_ids, "key ids differ from the spec");
-    Fixture {
-        keyring,
+    for m in &mirrored {
+        let library: Vec<[u8; 4]> = m.codec.key_ids().map(|id| id.to_bytes()).collect();
+        let reference: Vec<[u8; 4]> = (0..m.settings.secrets.len())
+            .map(|i| m.settings.keys(i).id)
+            .collect();
+        assert_eq!(library, reference, "key ids differ for {:?}", m.settings);
+    }
+    let [
         primary,
         secondary,
+        xchacha_only,
+        xaes_only,
         renamed,
         old_only,
         foreign,
+        chacha,
+        other_app,
+        other_schema,
+    ] = mirrored;
+    let primary_config = SessionConfig::new(primary.codec.clone());
+    let secondary_config = SessionConfig::builder(secondary.codec.clone())
+        .same_site(SameSite::Strict)
+        .build()
+        .expect("fixed config");
+    let chunked_config = SessionConfig::builder(primary.codec.clone())
+        .max_chunks(MAX_CHUNKS)
+        .build()
+        .expect("fixed config");
+    Fixture {
+        keyring: primary.codec.keyring().clone(),
+        primary,
+        secondary,
+        xchacha_only,
+        xaes_only,
+        renamed,
+        old_only,
+        foreign,
+        chacha,
+        other_app,
+        other_schema,
         primary_config,
         secondary_config,
         chunked_config,
         binding: Binding::new(BINDING_CONTEXT),
-        reference_keys,
-    }
-}
-
-impl Fixture {
-    /// Whether `key_id` names a secret of [`Fixture::keyring`].
-    #[must_use]
-    pub fn knows_key(&self, key_id: [u8; 4]) -> bool {
-        self.keyring.key_ids().any(|id| id.to_bytes() == key_id)
+        key_ids: APP_LABELS
+            .map(|label| [SECRET_NEW, SECRET_OLD].map(|s| reference::derive(s, label).id)),
     }
 }
 
@@ -237,12 +447,15 @@ pub fn is_pre_authentication(error: &Error) -> bool {
             | Error::Malformed(Malformed::Encoding | Malformed::Truncated | Malformed::Chunks)
             | Error::UnsupportedVersion(_)
             | Error::UnknownAlgorithm(_)
+            | Error::DisabledAlgorithm(_)
             | Error::UnknownKey(_)
             | Error::AuthenticationFailed
     )
 }
 
-/// The outcome the spec prescribes for opening a cookie value.
+/// Why a cookie value does not open: the reference's error code, with the
+/// data the library's [`Error`] carries, and `malformed` told apart by the
+/// part that is (encoding, length, or the authenticated envelope).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
     /// Name plus value over the maximum cookie size.
@@ -252,31 +465,75 @@ pub enum Rejection {
     },
     /// Not strict unpadded base64url.
     Encoding,
-    /// Shorter than [`wire::OVERHEAD`].
+    /// Shorter than the shortest token.
     Truncated,
     /// Version byte other than 1.
     UnsupportedVersion(u8),
     /// Algorithm byte other than 1 or 2.
     UnknownAlgorithm(u8),
-    /// A key id the keyring does not hold.
+    /// An algorithm byte the opener does not accept.
+    DisabledAlgorithm(u8),
+    /// A key id the keyring does not hold (under the opener's app label).
     UnknownKey([u8; 4]),
     /// The tag does not verify.
     AuthenticationFailed,
     /// Authentic, but the envelope breaks the format rules.
     Envelope,
-    /// Authentic, past its absolute deadline.
+    /// Authentic, past its (capped) absolute deadline.
     ExpiredAbsolute,
     /// Authentic, past its idle deadline.
     ExpiredIdle,
-    /// Authentic, created too far in the future.
+    /// Authentic, last sealed too far in the future.
     NotYetValid,
     /// Authentic, created before the cut-off.
     Revoked,
+    /// Authentic, sealed under another schema.
+    SchemaMismatch,
     /// Authentic, but the payload is not one value of the requested type.
     Deserialize,
 }
 
 impl Rejection {
+    /// The rejection for the reference's error `code` for `value` opened by
+    /// `opener`.
+    ///
+    /// # Panics
+    ///
+    /// For a code this helper does not know, or one whose data the value
+    /// does not hold: the reference changed, and so must this.
+    #[must_use]
+    pub fn from_code(code: &str, opener: &Opener, value: &str) -> Self {
+        let token = reference::decode(value);
+        let byte = |i: usize| {
+            token
+                .as_ref()
+                .and_then(|t| t.get(i).copied())
+                .unwrap_or_else(|| panic!("{code} for a token without byte {i}"))
+        };
+        match code {
+            "too-large" => Self::TooLarge {
+                size: opener.cookie_name.len() + value.len(),
+            },
+            "malformed" => match &token {
+                None => Self::Encoding,
+                Some(t) if t.len() < reference::MIN_TOKEN_LEN => Self::Truncated,
+                Some(_) => Self::Envelope,
+            },
+            "unsupported-version" => Self::UnsupportedVersion(byte(0)),
+            "unknown-algorithm" => Self::UnknownAlgorithm(byte(1)),
+            "disabled-algorithm" => Self::DisabledAlgorithm(byte(1)),
+            "unknown-key" => Self::UnknownKey([byte(2), byte(3), byte(4), byte(5)]),
+            "authentication-failed" => Self::AuthenticationFailed,
+            "expired-absolute" => Self::ExpiredAbsolute,
+            "expired-idle" => Self::ExpiredIdle,
+            "not-yet-valid" => Self::NotYetValid,
+            "revoked" => Self::Revoked,
+            "schema-mismatch" => Self::SchemaMismatch,
+            "deserialize" => Self::Deserialize,
+            other => panic!("the reference gave an error code unknown here: {other:?}"),
+        }
+    }
+
     /// A short name of the variant, without its data.
     #[must_use]
     pub fn kind(&self) -> &'static str {
@@ -286,6 +543,7 @@ impl Rejection {
             Self::Truncated => "truncated",
             Self::UnsupportedVersion(_) => "unsupported-version",
             Self::UnknownAlgorithm(_) => "unknown-algorithm",
+            Self::DisabledAlgorithm(_) => "disabled-algorithm",
             Self::UnknownKey(_) => "unknown-key",
             Self::AuthenticationFailed => "authentication-failed",
             Self::Envelope => "envelope",
@@ -293,7 +551,18 @@ impl Rejection {
             Self::ExpiredIdle => "expired-idle",
             Self::NotYetValid => "not-yet-valid",
             Self::Revoked => "revoked",
+            Self::SchemaMismatch => "schema-mismatch",
             Self::Deserialize => "deserialize",
+        }
+    }
+
+    /// The error code of the format (what the reference returns, and what
+    /// the library's [`Error::code`] must say).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Encoding | Self::Truncated | Self::Envelope => "malformed",
+            other => other.kind(),
         }
     }
 
@@ -301,6 +570,9 @@ impl Rejection {
     /// `TooLarge`, with the fixture's limit).
     #[must_use]
     pub fn matches(&self, error: &Error) -> bool {
+        if error.code() != self.code() {
+            return false;
+        }
         match (self, error) {
             (Self::TooLarge { size }, Error::TooLarge { size: s, limit }) => {
                 s == size && *limit == MAX_COOKIE_SIZE
@@ -323,293 +595,140 @@ impl Rejection {
             )
             | (Self::NotYetValid, Error::NotYetValid)
             | (Self::Revoked, Error::Revoked)
+            | (Self::SchemaMismatch, Error::SchemaMismatch)
             | (Self::Deserialize, Error::Deserialize) => true,
             (Self::UnsupportedVersion(v), Error::UnsupportedVersion(w))
             | (Self::UnknownAlgorithm(v), Error::UnknownAlgorithm(w)) => v == w,
+            (Self::DisabledAlgorithm(v), Error::DisabledAlgorithm(a)) => *v == a.wire_id(),
             (Self::UnknownKey(id), Error::UnknownKey(other)) => *id == other.to_bytes(),
             _ => false,
         }
     }
 }
 
-/// The rejection a cookie value that nobody sealed must get from a codec
-/// named `cookie_name` over the fixture's keyring: the documented checks in
-/// their documented order, ending in [`Rejection::AuthenticationFailed`]
-/// (forging a tag is out of reach, so a structurally fine value fails there).
-#[must_use]
-pub fn expected_rejection(fixture: &Fixture, cookie_name: &str, value: &str) -> Rejection {
-    let size = cookie_name.len() + value.len();
-    if size > MAX_COOKIE_SIZE {
-        return Rejection::TooLarge { size };
-    }
-    let Some(token) = base64url_decode(value) else {
-        return Rejection::Encoding;
-    };
-    let [version, algorithm, k0, k1, k2, k3, ..] = token[..] else {
-        return Rejection::Truncated;
-    };
-    if token.len() < wire::OVERHEAD {
-        return Rejection::Truncated;
-    }
-    if version != wire::VERSION {
-        return Rejection::UnsupportedVersion(version);
-    }
-    if !matches!(algorithm, 0x01 | 0x02) {
-        return Rejection::UnknownAlgorithm(algorithm);
-    }
-    let key_id = [k0, k1, k2, k3];
-    if !fixture.knows_key(key_id) {
-        return Rejection::UnknownKey(key_id);
-    }
-    Rejection::AuthenticationFailed
+/// What the reference makes of a cookie value: the session and the
+/// position of the secret that opened it, or the rejection.
+pub type Expected = Result<(Session, usize), Rejection>;
+
+/// [`Opener::open`], with the rejection in the library's terms.
+pub fn expected_open(opener: &Opener, value: &str) -> Expected {
+    opener
+        .open(value)
+        .map_err(|code| Rejection::from_code(code, opener, value))
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// Unpadded base64url, as the spec's cookie value encoding.
-#[must_use]
-pub fn base64url_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            let index = (n >> (18 - 6 * i)) & 0x3f;
-            out.push(char::from(ALPHABET[index as usize]));
-        }
-    }
-    out
-}
-
-/// Strict unpadded base64url: the 64 characters only, no padding, no
-/// whitespace, no length of 1 mod 4, and zero trailing bits.
-#[must_use]
-pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let sextets: Vec<u32> = text
-        .bytes()
-        .map(|c| ALPHABET.iter().position(|&a| a == c).map(|p| p as u32))
-        .collect::<Option<_>>()?;
-    let mut out = Vec::with_capacity(sextets.len() / 4 * 3 + 2);
-    for group in sextets.chunks(4) {
-        let n = group
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &s)| n | (s << (18 - 6 * i)));
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        let (keep, spare_bits) = match group.len() {
-            4 => (3, 0),
-            3 => (2, 2),
-            2 => (1, 4),
-            _ => return None,
-        };
-        // The bits after the last whole byte must be zero (canonical form).
-        if spare_bits > 0
-            && group
-                .last()
-                .is_some_and(|&s| s & ((1 << spare_bits) - 1) != 0)
-        {
-            return None;
-        }
-        out.extend_from_slice(&bytes[..keep]);
-    }
-    Some(out)
-}
-
-/// One secret's keys, derived as `src/keyring.rs` specifies.
-pub struct ReferenceKey {
-    /// The 4-byte key id.
-    pub id: [u8; 4],
-    xaes: Xaes256Gcm,
-    xchacha: XChaCha20Poly1305,
-}
-
-impl ReferenceKey {
-    /// HKDF-SHA256 with salt `sealed-session v1` and the three info strings.
-    ///
-    /// # Panics
-    ///
-    /// Never for these output lengths (HKDF-SHA256 gives up to 8160 bytes).
-    #[must_use]
-    pub fn derive(secret: &[u8]) -> Self {
-        let hkdf = Hkdf::<Sha256>::new(Some(b"sealed-session v1"), secret);
-        let mut id = [0u8; 4];
-        let mut xaes = [0u8; 32];
-        let mut xchacha = [0u8; 32];
-        hkdf.expand(b"sealed-session v1 key id", &mut id)
-            .expect("4 bytes");
-        hkdf.expand(b"sealed-session v1 key xaes256gcm", &mut xaes)
-            .expect("32 bytes");
-        hkdf.expand(b"sealed-session v1 key xchacha20poly1305", &mut xchacha)
-            .expect("32 bytes");
-        Self {
-            id,
-            xaes: Xaes256Gcm::new(&xaes.into()),
-            xchacha: XChaCha20Poly1305::new(&xchacha.into()),
-        }
-    }
-
-    /// An authentic cookie value around `plaintext` (envelope and payload),
-    /// for a cookie named `cookie_name`, optionally bound to `context`.
-    ///
-    /// # Panics
-    ///
-    /// Never for cookie-sized plaintexts (the AEADs refuse only gigabytes).
-    #[must_use]
-    pub fn seal(
-        &self,
-        algorithm: Algorithm,
-        nonce: &[u8; wire::NONCE_LEN],
-        cookie_name: &str,
-        context: Option<&[u8]>,
-        plaintext: &[u8],
-    ) -> String {
-        let [k0, k1, k2, k3] = self.id;
-        let header = [wire::VERSION, algorithm.wire_id(), k0, k1, k2, k3];
-        let mut ad = header.to_vec();
-        ad.extend_from_slice(cookie_name.as_bytes());
-        if let Some(context) = context {
-            ad.push(0);
-            ad.extend_from_slice(&Sha256::digest(context));
-        }
-        let payload = Payload {
-            msg: plaintext,
-            aad: &ad,
-        };
-        // Both `encrypt`s append the 16-byte tag to the ciphertext.
-        let sealed = match algorithm {
-            Algorithm::XChaCha20Poly1305 => self.xchacha.encrypt(&(*nonce).into(), payload),
-            _ => self.xaes.encrypt(&(*nonce).into(), payload),
-        }
-        .expect("cookie-sized plaintext");
-        let mut token = header.to_vec();
-        token.extend_from_slice(nonce);
-        token.extend_from_slice(&sealed);
-        base64url_encode(&token)
+/// Step 8 of opening, for the target's type: the payload must be exactly
+/// one postcard value of `T`, nothing left over.
+///
+/// # Errors
+///
+/// [`Rejection::Deserialize`] otherwise.
+pub fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Rejection> {
+    match postcard::take_from_bytes::<T>(payload) {
+        Ok((value, [])) => Ok(value),
+        _ => Err(Rejection::Deserialize),
     }
 }
 
-/// An envelope as the spec reads it.
+/// [`expected_open`] followed by decoding the payload as a `T`.
+///
+/// # Errors
+///
+/// The reference's rejection, or [`Rejection::Deserialize`].
+pub fn expected_typed<T: DeserializeOwned>(
+    expected: &Expected,
+) -> Result<(Session, usize, T), Rejection> {
+    let (session, index) = expected.clone()?;
+    let value = decode_payload(&session.payload)?;
+    Ok((session, index, value))
+}
+
+/// The envelope the library must report for a session the reference
+/// opened: the sealed id, creation time and last seal; the absolute
+/// deadline capped at `created_at + max_lifetime`; the idle deadline the
+/// last seal plus the opener's idle timeout, capped at that deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReferenceEnvelope {
+pub struct ExpectedEnvelope {
+    /// Session id.
+    pub id: [u8; 16],
     /// Creation time, Unix seconds.
     pub created_at: u64,
-    /// Absolute deadline, Unix seconds.
+    /// Last seal, Unix seconds.
+    pub renewed_at: u64,
+    /// Absolute deadline as the opener applies it, Unix seconds.
     pub absolute_deadline: u64,
-    /// Idle deadline, Unix seconds; 0 for none.
-    pub idle_deadline: u64,
-    /// Session id.
-    pub id: [u8; wire::ID_LEN],
+    /// Idle deadline under the opener's idle timeout, Unix seconds.
+    pub idle_deadline: Option<u64>,
 }
 
-impl ReferenceEnvelope {
-    /// Whether the library's envelope carries the same fields.
+impl ExpectedEnvelope {
+    /// The envelope of `session` as `opener` governs it.
+    #[must_use]
+    pub fn of(session: &Session, opener: &Opener) -> Self {
+        let absolute_deadline = opener
+            .max_lifetime
+            .map_or(session.absolute_deadline, |max| {
+                session
+                    .absolute_deadline
+                    .min(session.created_at.saturating_add(max))
+            });
+        Self {
+            id: session.session_id,
+            created_at: session.created_at,
+            renewed_at: session.renewed_at,
+            absolute_deadline,
+            idle_deadline: opener.idle_timeout.map(|idle| {
+                session
+                    .renewed_at
+                    .saturating_add(idle)
+                    .min(absolute_deadline)
+            }),
+        }
+    }
+
+    /// Whether the library's envelope carries exactly these fields.
     #[must_use]
     pub fn matches(&self, envelope: &Envelope) -> bool {
         envelope.id().to_bytes() == self.id
             && envelope.created_at() == at(self.created_at)
+            && envelope.renewed_at() == at(self.renewed_at)
             && envelope.absolute_deadline() == at(self.absolute_deadline)
-            && envelope.idle_deadline() == (self.idle_deadline != 0).then(|| at(self.idle_deadline))
-    }
-
-    /// The envelope's bytes: three minimal varints and the id.
-    #[must_use]
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(3 * 10 + wire::ID_LEN);
-        for v in [self.created_at, self.absolute_deadline, self.idle_deadline] {
-            write_varint(&mut out, v);
-        }
-        out.extend_from_slice(&self.id);
-        out
+            && envelope.idle_deadline() == self.idle_deadline.map(at)
     }
 }
 
-/// Appends `v` as unsigned LEB128, the minimal form.
-pub fn write_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// Reads one varint as the spec allows it: at most 10 bytes, within 64
-/// bits, minimal. Returns the value and the rest.
-#[must_use]
-pub fn read_varint(input: &[u8]) -> Option<(u64, &[u8])> {
-    let mut value: u128 = 0;
-    for (i, &byte) in input.iter().enumerate() {
-        if i >= 10 {
-            return None;
-        }
-        value |= u128::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            // Minimal: a multi-byte varint does not end in a zero group.
-            if i > 0 && byte == 0 {
-                return None;
-            }
-            let value = u64::try_from(value).ok()?;
-            return Some((value, &input[i + 1..]));
-        }
-    }
-    None
-}
-
-/// Splits a plaintext into envelope and payload as the spec reads it, and
-/// checks the well-formedness rules.
+/// Asserts that what the library opened is what the reference opened:
+/// value, envelope, key id, algorithm, secret position, no migration, and
+/// `needs_reseal` exactly for an old secret or another algorithm than the
+/// one `codec` seals with.
 ///
-/// # Errors
+/// # Panics
 ///
-/// [`Rejection::Envelope`] when the envelope is cut off or breaks a rule.
-pub fn read_envelope(plaintext: &[u8]) -> Result<(ReferenceEnvelope, &[u8]), Rejection> {
-    let (created_at, rest) = read_varint(plaintext).ok_or(Rejection::Envelope)?;
-    let (absolute_deadline, rest) = read_varint(rest).ok_or(Rejection::Envelope)?;
-    let (idle_deadline, rest) = read_varint(rest).ok_or(Rejection::Envelope)?;
-    if rest.len() < wire::ID_LEN {
-        return Err(Rejection::Envelope);
-    }
-    let (id, payload) = rest.split_at(wire::ID_LEN);
-    let envelope = ReferenceEnvelope {
-        created_at,
-        absolute_deadline,
-        idle_deadline,
-        id: id.try_into().map_err(|_| Rejection::Envelope)?,
-    };
-    let well_formed = created_at <= absolute_deadline
-        && absolute_deadline <= MAX_TIME
-        && idle_deadline <= absolute_deadline;
-    if well_formed {
-        Ok((envelope, payload))
-    } else {
-        Err(Rejection::Envelope)
-    }
-}
-
-/// The clock rules in their documented order, at `now`.
-///
-/// # Errors
-///
-/// The rejection of the first rule the envelope breaks.
-pub fn check_clock(
-    envelope: &ReferenceEnvelope,
-    now: u64,
-    cut_off: Option<u64>,
-) -> Result<(), Rejection> {
-    if now >= envelope.absolute_deadline {
-        Err(Rejection::ExpiredAbsolute)
-    } else if envelope.idle_deadline != 0 && now >= envelope.idle_deadline {
-        Err(Rejection::ExpiredIdle)
-    } else if envelope.created_at > now + LEEWAY_SECS {
-        Err(Rejection::NotYetValid)
-    } else if cut_off.is_some_and(|cut| envelope.created_at < cut) {
-        Err(Rejection::Revoked)
-    } else {
-        Ok(())
-    }
+/// When anything differs: the finding.
+pub fn assert_opens_as_expected<T: PartialEq + Debug>(
+    what: &str,
+    opened: &Opened<T>,
+    expected: &(Session, usize, T),
+    opener: &Opener,
+    codec: &Codec,
+) {
+    let (session, index, value) = expected;
+    let envelope = ExpectedEnvelope::of(session, opener);
+    assert!(
+        envelope.matches(opened.envelope()),
+        "{what}: envelope {:?}, expected {envelope:?} (sealed {session:?})",
+        opened.envelope()
+    );
+    assert!(opened.value() == value, "{what}: the value differs");
+    assert_eq!(opened.key_id().to_bytes(), session.key_id, "{what}: key id");
+    assert_eq!(opened.algorithm().wire_id(), session.algorithm, "{what}");
+    assert_eq!(opened.sealed_with_old_secret(), *index != 0, "{what}");
+    assert!(!opened.migrated(), "{what}: migrated without a migration");
+    assert_eq!(
+        opened.needs_reseal(),
+        *index != 0 || opened.algorithm() != codec.algorithm(),
+        "{what}: needs_reseal"
+    );
 }
 
 /// The `Set-Cookie` headers of one response, checked and sorted.
@@ -624,35 +743,30 @@ pub struct SetCookies {
 
 impl SetCookies {
     /// Reads the `Set-Cookie` headers of `headers` for the session cookie
-    /// `name`: each must be either a cookie with a value and a positive
-    /// `Max-Age`, or a removal (empty value, `Max-Age=0`); each must be
-    /// named `name` or, only with `chunked`, `name.k` for a decimal `k`
-    /// below 64 without leading zeros; no name may appear twice.
+    /// `name` under a configuration with `max_chunks`: each must be either
+    /// a cookie with a value and a positive `Max-Age`, or a removal (empty
+    /// value, `Max-Age=0`); each must be named `name` or, only with
+    /// `max_chunks` above 1, a chunk name the reference reads
+    /// (`name.k`, decimal `k` below `max_chunks` without leading zeros);
+    /// no name may appear twice.
     ///
     /// # Panics
     ///
     /// When one of these rules is broken: the finding.
     #[must_use]
-    pub fn read(headers: &HeaderMap, name: &str, chunked: bool) -> Self {
+    pub fn read(headers: &HeaderMap, name: &str, max_chunks: usize) -> Self {
         let mut out = Self::default();
         let mut names = Vec::new();
         for header in headers.get_all(SET_COOKIE) {
             let text = header.to_str().expect("Set-Cookie is visible ASCII");
             let cookie = cookie::Cookie::parse(text).expect("Set-Cookie parses");
             let cookie_name = cookie.name();
-            let suffix = cookie_name.strip_prefix(name).map(|s| s.strip_prefix('.'));
-            let allowed = match suffix {
-                Some(None) => cookie_name == name,
-                Some(Some(index)) => {
-                    chunked
-                        && (index == "0" || !index.starts_with('0'))
-                        && index.parse::<u8>().is_ok_and(|k| k < 64)
-                }
-                None => false,
-            };
+            let allowed = cookie_name == name
+                || (max_chunks > 1
+                    && reference::chunk_index(name, cookie_name, max_chunks).is_some());
             assert!(
                 allowed,
-                "unexpected Set-Cookie name {cookie_name:?} for {name:?}"
+                "unexpected Set-Cookie name {cookie_name:?} for {name:?} (max_chunks {max_chunks})"
             );
             assert!(
                 !names.contains(&cookie_name.to_owned()),
@@ -670,6 +784,11 @@ impl SetCookies {
                 out.set.push(format!("{cookie_name}={}", cookie.value()));
             }
         }
+        assert!(
+            out.removed.len() <= max_chunks + 1,
+            "more than max_chunks + 1 removals: {:?}",
+            out.removed
+        );
         out
     }
 
@@ -681,58 +800,171 @@ impl SetCookies {
     }
 }
 
+/// Whether `name` occurs anywhere in the request's `Cookie` headers: a
+/// response may only remove a cookie the request could have carried.
+#[must_use]
+pub fn request_mentions(headers: &HeaderMap, name: &str) -> bool {
+    headers.get_all(COOKIE).iter().any(|value| {
+        value
+            .as_bytes()
+            .windows(name.len())
+            .any(|w| w == name.as_bytes())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every fixture codec seals what its reference opener opens, with the
+    /// same envelope, and the reference's seal opens in the library.
     #[test]
-    fn base64url_round_trips_and_is_strict() {
-        for n in 0..50 {
-            let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
-            let text = base64url_encode(&bytes);
-            assert_eq!(base64url_decode(&text), Some(bytes));
-        }
-        for bad in ["AAE=", "AA+C", "AA/C", "AA C", "AAEC\n", "A", "AAF"] {
-            assert_eq!(base64url_decode(bad), None, "{bad:?}");
-        }
-        assert_eq!(base64url_decode("AAE"), Some(vec![0, 1]));
-    }
-
-    #[test]
-    fn varints_round_trip() {
-        for v in [0, 1, 127, 128, 16_383, 16_384, MAX_TIME, u64::MAX] {
-            let mut out = Vec::new();
-            write_varint(&mut out, v);
-            assert_eq!(read_varint(&out), Some((v, &[][..])));
-        }
-        assert_eq!(read_varint(&[0x80, 0x00]), None);
-        assert_eq!(read_varint(&[0xff; 10]), None);
-        assert_eq!(
-            read_varint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]),
-            None
-        );
-    }
-
-    #[test]
-    fn reference_sealer_agrees_with_the_library() {
+    fn each_codec_and_its_opener_agree_both_ways() {
         let f = fixture();
-        let envelope = ReferenceEnvelope {
-            created_at: NOW_SECS - 10,
-            absolute_deadline: NOW_SECS + 100,
-            idle_deadline: NOW_SECS + 50,
-            id: [9; 16],
-        };
-        let mut plaintext = envelope.to_bytes();
-        plaintext.extend_from_slice(&postcard::to_allocvec(&Value::alice()).expect("postcard"));
-        for algorithm in Algorithm::ALL {
-            let token = f.reference_keys[1].seal(algorithm, &[3; 24], "session", None, &plaintext);
-            let opened = f
-                .primary
+        for m in [
+            &f.primary,
+            &f.secondary,
+            &f.xchacha_only,
+            &f.xaes_only,
+            &f.renamed,
+            &f.old_only,
+            &f.foreign,
+            &f.chacha,
+            &f.other_app,
+            &f.other_schema,
+        ] {
+            let token = m.codec.seal_at(&Value::alice(), now()).expect("seals");
+            let opener = m.opener(false);
+            let expected = expected_typed::<Value>(&expected_open(&opener, &token))
+                .unwrap_or_else(|r| panic!("{:?}: {r:?}", m.settings));
+            let opened = m.codec.open_at::<Value>(&token, now()).expect("opens");
+            assert_opens_as_expected("library seal", &opened, &expected, &opener, &m.codec);
+            assert_eq!(
+                expected.0.schema_id,
+                reference::schema_id(m.settings.schema)
+            );
+            assert_eq!(expected.0.created_at, NOW_SECS);
+            assert_eq!(expected.0.renewed_at, NOW_SECS);
+
+            let keys = m.settings.keys(0);
+            let session = Session {
+                algorithm: m.settings.algorithm.wire_id(),
+                key_id: keys.id,
+                nonce: [3; 24],
+                created_at: NOW_SECS - 10,
+                absolute_deadline: NOW_SECS + 100,
+                renewed_at: NOW_SECS - 5,
+                schema_id: reference::schema_id(m.settings.schema),
+                session_id: [9; 16],
+                payload: postcard::to_allocvec(&Value::bob()).expect("postcard"),
+            };
+            let token = reference::seal(&keys, m.settings.cookie_name, None, &session);
+            let opened = m
+                .codec
                 .open_at::<Value>(&token, now())
-                .expect("reference token opens");
-            assert_eq!(opened.value(), &Value::alice());
-            assert!(envelope.matches(opened.envelope()));
-            assert!(opened.sealed_with_old_secret());
+                .expect("a reference token opens");
+            let expected = expected_typed::<Value>(&expected_open(&opener, &token)).expect("opens");
+            assert_opens_as_expected("reference seal", &opened, &expected, &opener, &m.codec);
+            assert_eq!(opened.value(), &Value::bob());
         }
+    }
+
+    #[test]
+    fn rejections_carry_the_data_of_the_library_errors() {
+        let f = fixture();
+        let opener = f.primary.opener(false);
+        let token = |head: &[u8]| {
+            let mut token = head.to_vec();
+            token.resize(reference::MIN_TOKEN_LEN, 0);
+            reference::encode(&token)
+        };
+        let cases = [
+            ("AAE=".to_owned(), Rejection::Encoding),
+            ("AAE".to_owned(), Rejection::Truncated),
+            (token(&[2]), Rejection::UnsupportedVersion(2)),
+            (token(&[1, 7]), Rejection::UnknownAlgorithm(7)),
+            (token(&[1, 1, 9, 9, 9, 9]), Rejection::UnknownKey([9; 4])),
+        ];
+        for (value, rejection) in cases {
+            let expected = expected_open(&opener, &value).map(drop);
+            assert_eq!(expected, Err(rejection.clone()), "{value:?}");
+            let error = f.primary.codec.open_at::<Value>(&value, now()).unwrap_err();
+            assert!(rejection.matches(&error), "{rejection:?} vs {error:?}");
+        }
+        let long = "A".repeat(5000);
+        let error = f.primary.codec.open_at::<Value>(&long, now()).unwrap_err();
+        let expected = expected_open(&opener, &long).map(drop).unwrap_err();
+        assert_eq!(expected, Rejection::TooLarge { size: 5007 });
+        assert!(expected.matches(&error));
+
+        // A token sealed with XChaCha20-Poly1305, opened by a codec that
+        // accepts XAES-256-GCM only; and under another schema.
+        let token = f
+            .chacha
+            .codec
+            .seal_at(&Value::alice(), now())
+            .expect("seals");
+        let expected = expected_open(&f.xaes_only.opener(false), &token).map(drop);
+        assert_eq!(expected, Err(Rejection::DisabledAlgorithm(2)));
+        let error = f
+            .xaes_only
+            .codec
+            .open_at::<Value>(&token, now())
+            .unwrap_err();
+        assert!(Rejection::DisabledAlgorithm(2).matches(&error), "{error:?}");
+        let expected = expected_open(&f.other_schema.opener(false), &token).map(drop);
+        assert_eq!(expected, Err(Rejection::SchemaMismatch));
+        let error = f
+            .other_schema
+            .codec
+            .open_at::<Value>(&token, now())
+            .unwrap_err();
+        assert_eq!(error, Error::SchemaMismatch);
+    }
+
+    #[test]
+    fn the_capped_deadlines_are_the_documented_ones() {
+        let session = Session {
+            algorithm: 1,
+            key_id: [0; 4],
+            nonce: [0; 24],
+            created_at: 1000,
+            absolute_deadline: 5000,
+            renewed_at: 4000,
+            schema_id: [0; 4],
+            session_id: [1; 16],
+            payload: Vec::new(),
+        };
+        let mut opener = Opener::new(&[SECRET_NEW], "session", 2000);
+        let e = ExpectedEnvelope::of(&session, &opener);
+        assert_eq!((e.absolute_deadline, e.idle_deadline), (5000, None));
+        opener.max_lifetime = Some(3500);
+        opener.idle_timeout = Some(600);
+        let e = ExpectedEnvelope::of(&session, &opener);
+        assert_eq!((e.absolute_deadline, e.idle_deadline), (4500, Some(4500)));
+        opener.idle_timeout = Some(100);
+        let e = ExpectedEnvelope::of(&session, &opener);
+        assert_eq!(e.idle_deadline, Some(4100));
+    }
+
+    #[test]
+    fn set_cookies_accept_only_read_chunk_names() {
+        let f = fixture();
+        let session = f
+            .chunked_config
+            .load_at::<Value>(&HeaderMap::new(), None, now());
+        session.insert(Value {
+            name: "y".repeat(5000),
+            ..Value::bob()
+        });
+        let mut response = HeaderMap::new();
+        session.write_at(&mut response, now()).expect("writes");
+        let cookies = SetCookies::read(&response, "session", MAX_CHUNKS);
+        assert_eq!(cookies.set.len(), 2);
+        assert_eq!(cookies.removed, ["session"]);
+        let outside = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            SetCookies::read(&response, "session", 1)
+        }));
+        assert!(outside.is_err(), "chunk names without chunking");
     }
 }

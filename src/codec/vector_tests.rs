@@ -94,7 +94,11 @@ fn seal_path_reproduces_every_valid_vector() {
         let d = &v.description;
         let sealed = seal_vector(v, None, Chunking::ONE);
         if sealable(v) {
-            assert_eq!(sealed.unwrap_or_else(|e| panic!("{d}: {e}")), v.value, "{d}");
+            assert_eq!(
+                sealed.unwrap_or_else(|e| panic!("{d}: {e}")),
+                v.value,
+                "{d}"
+            );
         } else {
             unsealable += 1;
             assert_eq!(

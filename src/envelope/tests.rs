@@ -253,3 +253,23 @@ fn touching_never_passes_the_absolute_deadline() {
     let far = Envelope::fresh(SessionId([1; ID_LEN]), u64::MAX, u64::MAX, &rules);
     assert_eq!(far.absolute_deadline, MAX_TIME);
 }
+
+/// Found by the fuzz target `open_authentic`: capping the deadline must not
+/// move the time of the last seal, or a token sealed in the future opens
+/// when the cap lands within the leeway.
+#[test]
+fn a_seal_in_the_future_is_not_yet_valid_under_a_capped_deadline() {
+    let now = 1_000_000;
+    // Created now, lifetime 30 days, last sealed 16 years ahead.
+    let sealed = env(now, now + 30 * 86_400, now + 505_290_270);
+    let capped = rules(None, 1, None);
+    let e = sealed.governed(&capped);
+    assert_eq!(e.renewed_at(), to_system_time(now + 505_290_270));
+    assert_eq!(e.absolute_deadline(), to_system_time(now + 1));
+    assert_eq!(e.check(now, &capped), Err(Error::NotYetValid));
+    // Without the cap it is not yet valid all the same.
+    assert_eq!(
+        sealed.governed(&RULES).check(now, &RULES),
+        Err(Error::NotYetValid)
+    );
+}

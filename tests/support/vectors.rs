@@ -1236,6 +1236,20 @@ fn singles(g: &mut Generator) -> (Vec<Valid>, Vec<Invalid>) {
         plaintext,
         "not-yet-valid",
     ));
+    // Found by the fuzz target open_authentic: a maximum lifetime that ends
+    // the session within the leeway must not move the last seal back to
+    // the capped deadline (where it would pass the not-yet-valid rule).
+    let plaintext = g.plaintext(t, 30 * DAY, 200);
+    invalid.push(Invalid {
+        max_lifetime: Some(130),
+        ..envelope_clock(
+            g,
+            "created_at 100 seconds before now, renewed_at = now + 100 (beyond the leeway), opened with a max lifetime of 130 s: the capped deadline (now + 30) is in the leeway, and the last seal is still judged as sealed: not yet valid",
+            now,
+            plaintext,
+            "not-yet-valid",
+        )
+    });
     invalid.push(Invalid {
         reject_created_before: Some(cut_off.created_at + 1),
         ..from_valid(
