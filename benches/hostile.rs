@@ -178,10 +178,18 @@ fn human(seconds: f64) -> String {
 }
 
 fn main() {
-    let config = SessionConfig::new(Codec::new(
-        Keyring::new(["the hostile benchmark secret, over 32 bytes"]).expect("valid"),
-    ));
-    let key_id = config.codec().keyring().key_ids().next().expect("one key");
+    let config = SessionConfig::builder(
+        Codec::builder(
+            Keyring::new(["the hostile benchmark secret, over 32 bytes"]).expect("valid"),
+        )
+        .cookie_name("session")
+        .build()
+        .expect("valid"),
+    )
+    .dangerous_allow_plain_http()
+    .build()
+    .expect("valid");
+    let key_id = config.codec().key_ids().next().expect("one key");
     let now = SystemTime::now();
     let valid = format!(
         "session={}",
@@ -227,21 +235,32 @@ fn main() {
             Expect::Rejected("authentication-failed"),
         ),
     ];
-    // With chunking on: 10 000 chunk cookies (refused as an irregular set
-    // before anything is joined or decoded), and a forged two-chunk set
-    // behind 5 000 duplicates (8 plain attempts, then the joined set).
+    // With chunking on: 10 000 chunk cookies repeating the indexes below
+    // `max_chunks` (refused as an irregular set before anything is joined
+    // or decoded), 10 000 with indexes from `max_chunks` up (other cookies,
+    // skipped), and a forged two-chunk set behind 5 000 duplicates (8 plain
+    // attempts, then the joined set).
     let chunked = SessionConfig::builder(config.codec().clone())
         .max_chunks(4)
         .build()
         .expect("valid chunking settings");
     let chunk_cookies: Vec<String> = (0..10_000)
-        .map(|i| format!("session.{i}={}", forged(key_id, i)))
+        .map(|i| format!("session.{}={}", i % 4, forged(key_id, i)))
         .collect();
     cases.push(Case::new(
         "chunked/10k-chunk-cookies",
         &chunked,
         Some(join(&chunk_cookies)),
         Expect::Rejected("malformed"),
+    ));
+    let ignored: Vec<String> = (4..10_004)
+        .map(|i| format!("session.{i}={}", forged(key_id, i)))
+        .collect();
+    cases.push(Case::new(
+        "chunked/10k-ignored-chunk-names",
+        &chunked,
+        Some(join(&ignored)),
+        Expect::Absent,
     ));
     let long: String = (0..25).map(|i| forged(key_id, i)).collect();
     let mut with_chunks = duplicates(key_id, 5_000);

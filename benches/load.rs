@@ -33,6 +33,17 @@
 //! The load generator and the app share the machine's cores: on a 2-core
 //! machine each number is what the app does with what the generator leaves.
 //!
+//! Then the app's own CPU time per request ("server CPU"), the load
+//! generator's excluded: a second instance of the app runs with
+//! `SESSION_BENCH_BYPASS=1` (every route on a fixed session value in
+//! memory, no cookie read or written), and both get the same requests, with
+//! the same cookie, on `/health`, `/cart` and `/`, in interleaved rounds.
+//! The app's user + system time (`/proc/<pid>/stat`) over each batch,
+//! divided by its requests, gives the CPU per request with and without the
+//! session on the same route; their difference is what the session costs
+//! the server, printed next to what the codec itself takes for that route
+//! (open; open + re-seal), measured in this process.
+//!
 //! Run as a test (`cargo test --benches`, no `--bench` argument), it makes a
 //! few thousand requests per phase with the same checks, and skips `wrk`.
 
@@ -42,7 +53,8 @@ use std::process::{Command, ExitCode};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sealed_session::{Codec, Keyring};
+use std::sync::Arc;
+
 use tokio::net::TcpStream;
 
 #[path = "../tests/support/app.rs"]
@@ -101,18 +113,23 @@ struct Server {
 
 impl Server {
     /// Starts `binary` on a free port with `SECRET` and cookies without
-    /// `Secure` (the client speaks plain http).
-    fn start(binary: &Path) -> Result<Self, String> {
+    /// `Secure` (the client speaks plain http); with `bypass`, the app runs
+    /// every route on a fixed session value (`SESSION_BENCH_BYPASS=1`).
+    fn start(binary: &Path, bypass: bool) -> Result<Self, String> {
         let log_path = std::env::temp_dir().join(format!(
-            "sealed-session-load-bench-{}.log",
-            std::process::id()
+            "sealed-session-load-bench-{}{}.log",
+            std::process::id(),
+            if bypass { "-bypass" } else { "" }
         ));
         let log =
             std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-        let env = [
+        let mut env = vec![
             ("SESSION_SECRETS", SECRET),
             ("SESSION_ALLOW_PLAIN_HTTP", "1"),
         ];
+        if bypass {
+            env.push(("SESSION_BENCH_BYPASS", "1"));
+        }
         let app = App::start(binary, &env, Stderr::File(log), PATIENCE).map_err(|e| {
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
             let _ = std::fs::remove_file(&log_path);
@@ -655,7 +672,7 @@ fn run(full: bool) -> Result<Vec<String>, String> {
     // Whole rounds of whole requests per user.
     let per_user = requests / USERS / ROUNDS * ROUNDS;
     let app = app::build(&[])?;
-    let server = Server::start(&app)?;
+    let server = Server::start(&app, false)?;
     let cores = thread::available_parallelism().map_or(0, |n| n.get());
     println!(
         "load: the example app ({}) on {} with {USERS} users, {} requests per phase",
@@ -675,11 +692,22 @@ fn run(full: bool) -> Result<Vec<String>, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("tokio runtime: {e}"))?;
-    runtime.block_on(drive(&server, full, per_user))
+    let (mut failures, cookie) = runtime.block_on(drive(&server, full, per_user))?;
+    drop(server);
+    match cookie {
+        Some(cookie) => failures.extend(runtime.block_on(server_cpu(full, &app, &cookie))?),
+        None => failures.push("no user's cookie to measure the server CPU with".to_owned()),
+    }
+    Ok(failures)
 }
 
-/// The phases, the checks and the report.
-async fn drive(server: &Server, full: bool, per_user: usize) -> Result<Vec<String>, String> {
+/// The phases, the checks and the report; returns the failed checks and the
+/// last cookie of a logged-in user (for the server CPU measurement).
+async fn drive(
+    server: &Server,
+    full: bool,
+    per_user: usize,
+) -> Result<(Vec<String>, Option<String>), String> {
     let mut failures = Vec::new();
     let rss_start = server.rss_kb()?;
 
@@ -794,7 +822,7 @@ async fn drive(server: &Server, full: bool, per_user: usize) -> Result<Vec<Strin
 
     // Zero lost increments: every user's last cookie holds exactly its
     // visits, its name and its cart.
-    let codec = Codec::new(Keyring::new([SECRET]).map_err(|e| e.to_string())?);
+    let codec = app::codec(&[SECRET]);
     let expected_visits = (warmup + per_user) as u64;
     for user in &users {
         let opened = user
@@ -853,6 +881,11 @@ async fn drive(server: &Server, full: bool, per_user: usize) -> Result<Vec<Strin
         ));
     }
 
+    let cookie = users
+        .iter()
+        .find(|u| u.name.is_some())
+        .and_then(|u| u.cookie.clone());
+
     // Cross-check with wrk, after the checks above (its requests are not
     // counted in them).
     if full {
@@ -861,10 +894,6 @@ async fn drive(server: &Server, full: bool, per_user: usize) -> Result<Vec<Strin
         for user in &mut users {
             user.conn = None;
         }
-        let cookie = users
-            .iter()
-            .find(|u| u.name.is_some())
-            .and_then(|u| u.cookie.clone());
         match Command::new("wrk").arg("--version").output() {
             Err(_) => {
                 println!("wrk: not installed (Debian: apt-get install wrk), cross-check skipped")
@@ -910,6 +939,204 @@ async fn drive(server: &Server, full: bool, per_user: usize) -> Result<Vec<Strin
                 }
                 println!("RSS of the app after wrk: {} KiB", server.rss_kb()?);
             }
+        }
+    }
+    Ok((failures, cookie))
+}
+
+// ---------------------------------------------------------------------------
+// The app's own CPU time per request, with and without the session
+
+/// Requests per route and app in each round of the CPU measurement.
+const CPU_REQUESTS: usize = 40_000;
+
+/// The same when run as a test.
+const QUICK_CPU_REQUESTS: usize = 1_600;
+
+/// Rounds of the CPU measurement.
+const CPU_ROUNDS: usize = 5;
+
+/// Keep-alive connections of the CPU measurement, each sending its share
+/// of a batch.
+const CPU_CONNECTIONS: usize = 16;
+
+/// Clock ticks per second of `/proc/<pid>/stat`: `getconf CLK_TCK` (100 on
+/// Linux).
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .unwrap_or(100.0)
+}
+
+/// Sends `request` `per_connection` times on each of `connections`
+/// keep-alive connections, all at once; every response must be a 200 with
+/// a `Set-Cookie` exactly when `sets_cookie`. Returns the requests answered.
+async fn hammer(
+    addr: &str,
+    request: Arc<Vec<u8>>,
+    connections: usize,
+    per_connection: usize,
+    sets_cookie: bool,
+) -> Result<u64, String> {
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let addr = addr.to_owned();
+            let request = Arc::clone(&request);
+            tokio::spawn(async move {
+                let mut conn = Connection::open(&addr).await?;
+                for _ in 0..per_connection {
+                    let response = conn.request(&request).await?;
+                    if response.status != 200 || response.set_cookies.is_empty() == sets_cookie {
+                        return Err(format!(
+                            "status {}, Set-Cookie {:?}",
+                            response.status, response.set_cookies
+                        ));
+                    }
+                }
+                Ok::<u64, String>(per_connection as u64)
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.map_err(|e| format!("a task failed: {e}"))??;
+    }
+    Ok(total)
+}
+
+/// The median of `values`.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// What the codec itself takes, in µs per call, for `/cart` (open) and `/`
+/// (open + re-seal) with this cookie: the median of `rounds` batches.
+fn codec_cost(cookie: &str, rounds: usize, per_round: usize) -> Result<(f64, f64), String> {
+    let codec = app::codec(&[SECRET]);
+    let value = cookie
+        .strip_prefix("session=")
+        .ok_or_else(|| format!("not a session cookie: {cookie}"))?;
+    let (mut open, mut reseal) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for _ in 0..per_round {
+            let opened = codec.open::<AppSession>(std::hint::black_box(value));
+            std::hint::black_box(opened.map_err(|e| e.to_string())?);
+        }
+        open.push(start.elapsed().as_secs_f64() * 1e6 / per_round as f64);
+        let start = Instant::now();
+        for _ in 0..per_round {
+            let opened = codec
+                .open::<AppSession>(std::hint::black_box(value))
+                .map_err(|e| e.to_string())?;
+            std::hint::black_box(codec.reseal(&opened).map_err(|e| e.to_string())?);
+        }
+        reseal.push(start.elapsed().as_secs_f64() * 1e6 / per_round as f64);
+    }
+    Ok((median(&mut open), median(&mut reseal)))
+}
+
+/// The server CPU measurement (see the module documentation); returns the
+/// failed checks.
+async fn server_cpu(full: bool, binary: &Path, cookie: &str) -> Result<Vec<String>, String> {
+    let mut failures = Vec::new();
+    let with = Server::start(binary, false)?;
+    let without = Server::start(binary, true)?;
+    let per_round = if full {
+        CPU_REQUESTS
+    } else {
+        QUICK_CPU_REQUESTS
+    };
+    let per_connection = per_round / CPU_CONNECTIONS;
+    let requests = (per_connection * CPU_CONNECTIONS) as f64;
+    let ticks = clock_ticks_per_second();
+    let request = |path: &str| {
+        Arc::new(
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n",
+                with.addr
+            )
+            .into_bytes(),
+        )
+    };
+    // (path, label, whether the app with the session sets a cookie)
+    let routes = [
+        ("/health", "GET /health (no session either way)", false),
+        ("/cart", "GET /cart (open, read)", false),
+        ("/", "GET / (open, count, re-seal, Set-Cookie)", true),
+    ];
+    // µs of app CPU per request: [route][with, without] per round.
+    let mut samples = vec![[Vec::new(), Vec::new()]; routes.len()];
+    // A first round to warm up, not counted.
+    for round in 0..=CPU_ROUNDS {
+        for (i, (path, _, sets)) in routes.iter().enumerate() {
+            for (j, server) in [&with, &without].into_iter().enumerate() {
+                let before = server.app.cpu_ticks()?;
+                let answered = hammer(
+                    &server.addr,
+                    request(path),
+                    CPU_CONNECTIONS,
+                    per_connection,
+                    *sets && j == 0,
+                )
+                .await
+                .map_err(|e| format!("{path} ({}): {e}", ["with", "without"][j]))?;
+                let used = server.app.cpu_ticks()? - before;
+                if round > 0 {
+                    samples[i][j].push(used as f64 / ticks * 1e6 / answered as f64);
+                }
+            }
+        }
+    }
+    let (open, reseal) = codec_cost(cookie, CPU_ROUNDS, if full { 20_000 } else { 500 })?;
+    println!(
+        "\nserver CPU per request (the app's own user + system time, /proc/<pid>/stat, \
+         {ticks} ticks/s; {} requests per route and app in each of {CPU_ROUNDS} interleaved \
+         rounds, {CPU_CONNECTIONS} keep-alive connections, one cookie; medians):",
+        per_connection * CPU_CONNECTIONS
+    );
+    println!(
+        "{:<44} {:>12} {:>12} {:>12} {:>12} {:>8}",
+        "route", "with µs", "without µs", "session µs", "codec µs", "ratio"
+    );
+    for (i, (path, label, _)) in routes.iter().enumerate() {
+        let with_us = median(&mut samples[i][0]);
+        let without_us = median(&mut samples[i][1]);
+        let added = with_us - without_us;
+        let codec = match *path {
+            "/cart" => Some(open),
+            "/" => Some(reseal),
+            _ => None,
+        };
+        let (codec_text, ratio_text) = match codec {
+            Some(codec) => (format!("{codec:.2}"), format!("{:.2}", added / codec)),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
+        println!(
+            "{label:<44} {with_us:>12.2} {without_us:>12.2} {added:>12.2} {codec_text:>12}              {ratio_text:>8}"
+        );
+    }
+    println!(
+        "(session µs = with - without; codec µs = Codec::open, or open + reseal, of the same \
+         cookie in this process; ratio = session / codec; {requests} requests per batch)"
+    );
+    for server in [&with, &without] {
+        let unexpected: Vec<String> = server
+            .log()?
+            .into_keys()
+            .filter(|line| {
+                !line.starts_with("GET ")
+                    && !line.starts_with("note: ")
+                    && !line.ends_with(": connection closed before message completed")
+            })
+            .collect();
+        if !unexpected.is_empty() {
+            failures.push(format!("unexpected log lines: {unexpected:#?}"));
         }
     }
     Ok(failures)

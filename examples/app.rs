@@ -39,6 +39,11 @@
 //!   8000, under the 8 KB request header limit of many proxies; at least the
 //!   4096-byte cookie size limit).
 //!
+//! - `SESSION_BENCH_BYPASS=1`: for `benches/load.rs` only. Every route runs
+//!   on a fixed session value held in memory: no cookie is read, nothing is
+//!   sealed or written. The same routes with and without the session show
+//!   what the session costs the server.
+//!
 //! Routes: `GET /` (visit counter), `POST /login`, `POST /logout`, `GET /cart`,
 //! `POST /cart/add`, `GET /big?bytes=N`, and `GET /health`, which answers
 //! `ok` without touching the session.
@@ -104,6 +109,23 @@ const MAX_BIG_BYTES: usize = 1_000_000;
 
 /// The response type of every handler.
 type Reply = Response<Full<Bytes>>;
+
+/// The value every request gets with `SESSION_BENCH_BYPASS=1`: the shape of
+/// the sessions the load benchmark's users carry.
+fn bypass_session() -> AppSession {
+    AppSession {
+        user: Some("user-17".to_owned()),
+        visits: 200,
+        cart: vec!["SKU-17".to_owned()],
+        blob: String::new(),
+    }
+}
+
+/// Whether `SESSION_BENCH_BYPASS=1` is set (read once).
+fn bypass() -> bool {
+    static BYPASS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *BYPASS.get_or_init(|| std::env::var("SESSION_BENCH_BYPASS").is_ok_and(|v| v == "1"))
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -244,6 +266,18 @@ async fn handle(config: SessionConfig, request: Request<Incoming>) -> Result<Rep
     if method == Method::GET && path == "/health" {
         eprintln!("{method} {path} -> 200 (no session)");
         return Ok(text(StatusCode::OK, "ok\n".to_owned()));
+    }
+
+    if bypass() {
+        // The routes on a session that needs no cookie: no load, no write.
+        let session = config.load::<AppSession>(&hyper::HeaderMap::new());
+        session.insert(bypass_session());
+        let response = route(&session, request).await;
+        eprintln!(
+            "{method} {path} -> {} (session bypassed)",
+            response.status().as_u16()
+        );
+        return Ok(response);
     }
 
     // 1. Load. A cookie that does not open (expired, retired secret,

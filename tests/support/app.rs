@@ -18,23 +18,24 @@ use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Every variable the app reads besides `PORT`. [`App::start`] removes each
 /// one the caller does not set, so that the app's settings are exactly the
 /// ones given, whatever the environment of the test run.
-pub const SESSION_VARS: [&str; 6] = [
+pub const SESSION_VARS: [&str; 7] = [
     "SESSION_SECRETS",
     "SESSION_COOKIE_NAME",
     "SESSION_ALLOW_PLAIN_HTTP",
     "SESSION_IDLE_TIMEOUT_SECS",
     "SESSION_MAX_CHUNKS",
     "SESSION_HEADER_BUDGET",
+    "SESSION_BENCH_BYPASS",
 ];
 
 /// The app's session type, field for field in the same order (postcard
 /// encodes by position), to open the cookies it seals.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[allow(dead_code)] // Not used by `tests/browser.rs`; `blob` (and in `tests/load.rs` `cart`) is read only by `Debug`.
 pub struct AppSession {
     /// The logged-in user's name.
@@ -290,6 +291,29 @@ impl App {
             .and_then(|rest| rest.trim().strip_suffix("kB"))
             .and_then(|kb| kb.trim().parse().ok())
             .ok_or_else(|| format!("no VmRSS line in {path}:\n{status}"))
+    }
+
+    /// The CPU time the app has used so far, user plus system, over all
+    /// its threads: fields 14 and 15 of `/proc/<pid>/stat`, in clock ticks
+    /// (`getconf CLK_TCK`, 100 per second on Linux).
+    #[allow(dead_code)] // Used by `benches/load.rs` only.
+    pub fn cpu_ticks(&self) -> Result<u64, String> {
+        let path = format!("/proc/{}/stat", self.child.id());
+        let stat = std::fs::read_to_string(&path)
+            .map_err(|e| format!("{path}: {e} (the CPU reading needs Linux's /proc)"))?;
+        // The command name, in parentheses, may hold spaces: count fields
+        // after its closing parenthesis (field 3 is the first one there).
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let field = |n: usize| {
+            fields
+                .get(n - 3)
+                .and_then(|f| f.parse::<u64>().ok())
+                .ok_or_else(|| format!("no field {n} in {path}: {stat}"))
+        };
+        Ok(field(14)? + field(15)?)
     }
 
     /// Kills the app, waits for it, and waits until its stderr has been
