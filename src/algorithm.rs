@@ -207,3 +207,7 @@ pub(crate) mod decrypt_calls {
         CALLS.with(Cell::get)
     }
 }
+
+/// The AEADs against their published vectors.
+#[cfg(test)]
+mod tests;

@@ -5,13 +5,12 @@
 //! in a serverless handler, a hand-written hyper service and the optional
 //! tower and axum adapters, which are thin wrappers around it.
 
+use core::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ::http::header::{COOKIE, SET_COOKIE};
 use ::http::{HeaderMap, HeaderValue};
-use cookie::Cookie;
-use cookie::time::OffsetDateTime;
 use serde::de::DeserializeOwned;
 
 use crate::chunks::{Chunking, DEFAULT_HEADER_BUDGET, Found, MAX_CHUNKS};
@@ -107,6 +106,9 @@ struct Attributes {
     partitioned: bool,
     renewal: Renewal,
     chunking: Chunking,
+    /// The attributes as they follow `name=value` in every `Set-Cookie`
+    /// (before `Max-Age` and `Expires`), formatted once when built.
+    suffix: String,
 }
 
 /// Settings for a [`SessionConfig`]; start with [`SessionConfig::builder`].
@@ -287,7 +289,7 @@ impl SessionConfigBuilder {
             .into());
         }
         Ok(SessionConfig {
-            inner: Arc::new(self.attributes),
+            inner: Arc::new(self.attributes.with_suffix()),
         })
     }
 }
@@ -461,7 +463,8 @@ impl SessionConfig {
     }
 
     /// A `Set-Cookie` value for the cookie `name` carrying `value` until
-    /// `expires_at`.
+    /// `expires_at`: `Max-Age` is the whole seconds from `now` (at most
+    /// [`MAX_COOKIE_AGE`]), `Expires` is `now` plus that.
     pub(crate) fn set_cookie(
         &self,
         name: &str,
@@ -472,50 +475,45 @@ impl SessionConfig {
         let max_age = expires_at
             .duration_since(now)
             .unwrap_or(Duration::ZERO)
-            .min(MAX_COOKIE_AGE);
-        let max_age_secs = i64::try_from(max_age.as_secs()).unwrap_or(0);
+            .min(MAX_COOKIE_AGE)
+            .as_secs();
         let expires = now
-            .checked_add(Duration::from_secs(max_age.as_secs()))
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .and_then(|d| i64::try_from(d.as_secs()).ok())
-            .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        self.header(name, value, max_age_secs, expires)
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs())
+            .saturating_add(max_age);
+        self.header(name, value, max_age, expires)
     }
 
     /// A `Set-Cookie` value that makes the browser delete the cookie
     /// `name`: same path and domain, empty value, `Max-Age=0` and an
     /// `Expires` in 1970.
     pub(crate) fn removal(&self, name: &str) -> Result<HeaderValue, Error> {
-        self.header(name, "", 0, OffsetDateTime::UNIX_EPOCH)
+        self.header(name, "", 0, 0)
     }
 
+    /// `name=value`, the configured attributes, `Max-Age` and `Expires`
+    /// (Unix seconds), in one allocation.
     fn header(
         &self,
         name: &str,
         value: &str,
-        max_age: i64,
-        expires: OffsetDateTime,
+        max_age: u64,
+        expires: u64,
     ) -> Result<HeaderValue, Error> {
-        let a = &*self.inner;
-        let mut cookie = Cookie::build((name, value))
-            .path(a.path.as_str())
-            .secure(a.secure)
-            .http_only(a.http_only)
-            .same_site(match a.same_site {
-                SameSite::Strict => cookie::SameSite::Strict,
-                SameSite::Lax => cookie::SameSite::Lax,
-                SameSite::None => cookie::SameSite::None,
-            })
-            .max_age(cookie::time::Duration::seconds(max_age))
-            .expires(expires);
-        if a.partitioned {
-            cookie = cookie.partitioned(true);
-        }
-        if let Some(domain) = &a.domain {
-            cookie = cookie.domain(domain.as_str());
-        }
-        let mut header = HeaderValue::try_from(cookie.to_string()).map_err(|_| {
+        // "; Max-Age=" + 20 digits + "; Expires=" + 29 characters.
+        const TIME_ATTRIBUTES: usize = 10 + 20 + 10 + 29;
+        let attributes = &self.inner.suffix;
+        let mut out = String::with_capacity(
+            name.len() + 1 + value.len() + attributes.len() + TIME_ATTRIBUTES,
+        );
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+        out.push_str(attributes);
+        // Writing to a `String` cannot fail.
+        let _ = write!(out, "; Max-Age={max_age}; Expires=");
+        push_http_date(&mut out, expires);
+        let mut header = HeaderValue::try_from(out).map_err(|_| {
             // Name, value, path and domain are all checked to be visible
             // ASCII, so this is an invariant break, reported rather than
             // ignored.
@@ -527,6 +525,86 @@ impl SessionConfig {
         header.set_sensitive(true);
         Ok(header)
     }
+}
+
+/// The attributes every `Set-Cookie` of this configuration carries, before
+/// `Max-Age` and `Expires`: `; HttpOnly; SameSite=...; Partitioned; Secure;
+/// Path=...; Domain=...`, each only when set (the order browsers and the
+/// `cookie` crate use).
+fn attribute_suffix(a: &Attributes) -> String {
+    let mut out = String::new();
+    if a.http_only {
+        out.push_str("; HttpOnly");
+    }
+    out.push_str(match a.same_site {
+        SameSite::Strict => "; SameSite=Strict",
+        SameSite::Lax => "; SameSite=Lax",
+        SameSite::None => "; SameSite=None",
+    });
+    if a.partitioned {
+        out.push_str("; Partitioned");
+    }
+    if a.secure {
+        out.push_str("; Secure");
+    }
+    out.push_str("; Path=");
+    out.push_str(&a.path);
+    if let Some(domain) = &a.domain {
+        out.push_str("; Domain=");
+        out.push_str(domain);
+    }
+    out
+}
+
+/// Appends `secs` (Unix seconds) as an HTTP date (RFC 9110 IMF-fixdate):
+/// `Thu, 01 Jan 1970 00:00:00 GMT`. Times are at most [`MAX_TIME`](crate::MAX_TIME)
+/// plus 400 days here, four-digit years.
+fn push_http_date(out: &mut String, secs: u64) {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = secs / 86_400;
+    let seconds = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    let weekday = WEEKDAYS
+        .get(usize::try_from(days % 7).unwrap_or(0))
+        .copied()
+        .unwrap_or("Thu");
+    let month = MONTHS
+        .get(usize::try_from(month - 1).unwrap_or(0))
+        .copied()
+        .unwrap_or("Jan");
+    // Writing to a `String` cannot fail.
+    let _ = write!(
+        out,
+        "{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} GMT",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    );
+}
+
+/// The proleptic Gregorian date (year, month 1..=12, day 1..=31) of `days`
+/// after 1970-01-01 (Howard Hinnant's `civil_from_days`, for days since the
+/// epoch only).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    // Shift the epoch to 0000-03-01, so that leap days end each year.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Appends a `Set-Cookie` header, never replacing existing ones.
@@ -549,6 +627,16 @@ impl Attributes {
                 max_chunks: 1,
                 budget: DEFAULT_HEADER_BUDGET,
             },
+            suffix: String::new(),
+        }
+        .with_suffix()
+    }
+
+    /// The same attributes with the `Set-Cookie` suffix formatted for them.
+    fn with_suffix(self) -> Self {
+        Self {
+            suffix: attribute_suffix(&self),
+            ..self
         }
     }
 }
@@ -581,16 +669,14 @@ fn cookies_starting_with<'a>(
         .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
         .filter_map(move |pair| {
             let pair = core::str::from_utf8(pair).ok()?;
-            // Cheap pre-filter: most pairs belong to other cookies.
-            if !pair.trim_start().starts_with(prefix) {
+            // `name=value`, whitespace around each trimmed; a pair without
+            // `=` or with an empty name is skipped.
+            let (name, value) = pair.split_once('=')?;
+            let name = name.trim();
+            if name.is_empty() || !name.starts_with(prefix) {
                 return None;
             }
-            let cookie = Cookie::parse(pair).ok()?;
-            let name = cookie.name_raw()?;
-            if !name.starts_with(prefix) {
-                return None;
-            }
-            Some((name, cookie.value_raw()?))
+            Some((name, value.trim()))
         })
 }
 
@@ -724,3 +810,7 @@ impl Rejected {
 /// The bound on work per request, counted in AEAD attempts.
 #[cfg(test)]
 mod work_bound_tests;
+
+/// Unit tests of the `Set-Cookie` date and the `Cookie` pair parsing.
+#[cfg(test)]
+mod tests;
