@@ -5,7 +5,6 @@
 //! in a serverless handler, a hand-written hyper service and the optional
 //! tower and axum adapters, which are thin wrappers around it.
 
-use core::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -510,8 +509,9 @@ impl SessionConfig {
         out.push('=');
         out.push_str(value);
         out.push_str(attributes);
-        // Writing to a `String` cannot fail.
-        let _ = write!(out, "; Max-Age={max_age}; Expires=");
+        out.push_str("; Max-Age=");
+        push_decimal(&mut out, max_age, 1);
+        out.push_str("; Expires=");
         push_http_date(&mut out, expires);
         let mut header = HeaderValue::try_from(out).map_err(|_| {
             // Name, value, path and domain are all checked to be visible
@@ -575,14 +575,40 @@ fn push_http_date(out: &mut String, secs: u64) {
         .get(usize::try_from(month - 1).unwrap_or(0))
         .copied()
         .unwrap_or("Jan");
-    // Writing to a `String` cannot fail.
-    let _ = write!(
-        out,
-        "{weekday}, {day:02} {month} {year} {:02}:{:02}:{:02} GMT",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    );
+    // By hand rather than with `write!`: `core::fmt` took a third of the
+    // time of a whole `Set-Cookie` (benches/web.rs).
+    out.push_str(weekday);
+    out.push_str(", ");
+    push_decimal(out, day, 2);
+    out.push(' ');
+    out.push_str(month);
+    out.push(' ');
+    push_decimal(out, year, 4);
+    out.push(' ');
+    push_decimal(out, seconds / 3600, 2);
+    out.push(':');
+    push_decimal(out, seconds / 60 % 60, 2);
+    out.push(':');
+    push_decimal(out, seconds % 60, 2);
+    out.push_str(" GMT");
+}
+
+/// Appends `n` in decimal, with leading zeros up to `width` digits.
+fn push_decimal(out: &mut String, n: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = n;
+    while start > 0 && (rest > 0 || digits.len() - start < width.max(1)) {
+        start -= 1;
+        if let Some(slot) = digits.get_mut(start) {
+            // `rest % 10` is a single digit.
+            *slot = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+        }
+        rest /= 10;
+    }
+    for &digit in digits.get(start..).unwrap_or_default() {
+        out.push(char::from(digit));
+    }
 }
 
 /// The proleptic Gregorian date (year, month 1..=12, day 1..=31) of `days`
@@ -668,6 +694,18 @@ fn cookies_starting_with<'a>(
         .iter()
         .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
         .filter_map(move |pair| {
+            // Most pairs belong to other cookies: skip those before any
+            // UTF-8 check. (Only a pair whose name starts with ASCII can be
+            // ruled out on bytes; `str::trim` below also trims non-ASCII
+            // whitespace.)
+            let start = pair
+                .iter()
+                .position(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+                .unwrap_or(pair.len());
+            let rest = pair.get(start..).unwrap_or_default();
+            if rest.first().is_some_and(u8::is_ascii) && !rest.starts_with(prefix.as_bytes()) {
+                return None;
+            }
             let pair = core::str::from_utf8(pair).ok()?;
             // `name=value`, whitespace around each trimmed; a pair without
             // `=` or with an empty name is skipped.

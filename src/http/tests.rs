@@ -44,14 +44,16 @@ proptest! {
     /// first `=`, whitespace trimmed, an empty name or no `=` skipped.
     #[test]
     fn cookie_pairs_split_as_the_cookie_crate_parses_them(
-        pair in "[ \t]{0,2}[a-z_.=\" \t]{0,8}[ \t]{0,2}",
+        pair in "[ \t\u{a0}\u{2003}]{0,2}[a-z_.=\" \t\u{e9}]{0,8}[ \t\u{a0}]{0,2}",
+        prefix in "|s|se|s.",
     ) {
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_str(&pair).unwrap());
-        let ours: Vec<(&str, &str)> = cookies_starting_with(&headers, "").collect();
+        headers.insert(COOKIE, HeaderValue::from_bytes(pair.as_bytes()).unwrap());
+        let ours: Vec<(&str, &str)> = cookies_starting_with(&headers, &prefix).collect();
         let theirs = cookie::Cookie::parse(pair.as_str())
             .ok()
-            .map(|c| (c.name_raw().unwrap().to_owned(), c.value_raw().unwrap().to_owned()));
+            .map(|c| (c.name_raw().unwrap().to_owned(), c.value_raw().unwrap().to_owned()))
+            .filter(|(name, _)| name.starts_with(&prefix));
         let ours = ours.first().map(|(n, v)| ((*n).to_owned(), (*v).to_owned()));
         prop_assert_eq!(ours, theirs);
     }
@@ -115,5 +117,23 @@ fn set_cookie_headers_are_the_cookie_crates() {
                 .ends_with("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
             "{removal:?}"
         );
+    }
+}
+
+#[test]
+fn decimals_are_padded_to_their_width() {
+    let decimal = |n, width| {
+        let mut out = String::new();
+        push_decimal(&mut out, n, width);
+        out
+    };
+    assert_eq!(decimal(0, 1), "0");
+    assert_eq!(decimal(0, 2), "00");
+    assert_eq!(decimal(7, 2), "07");
+    assert_eq!(decimal(1800, 1), "1800");
+    assert_eq!(decimal(1970, 4), "1970");
+    assert_eq!(decimal(u64::MAX, 1), u64::MAX.to_string());
+    for n in [1, 9, 10, 99, 100, 12_345_678] {
+        assert_eq!(decimal(n, 1), n.to_string());
     }
 }
