@@ -38,9 +38,11 @@
 //! `SESSION_BENCH_BYPASS=1` (every route on a fixed session value in
 //! memory, no cookie read or written), and both get the same requests, with
 //! the same cookie, on `/health`, `/cart` and `/`, in interleaved rounds.
-//! The app's user + system time (`/proc/<pid>/stat`) over each batch,
-//! divided by its requests, gives the CPU per request with and without the
-//! session on the same route; their difference is what the session costs
+//! Each runs on one tokio worker (`TOKIO_WORKER_THREADS=1`), so that it keeps
+//! to one core and the load generator to the other. The CPU time its threads
+//! ran over each batch (the scheduler's `se.sum_exec_runtime` in
+//! `/proc/<pid>/task/*/sched`, nanoseconds), divided by its requests, gives
+//! the CPU per request with and without the session on the same route; their difference is what the session costs
 //! the server, printed next to what the codec itself takes for that route
 //! (open; open + re-seal), measured in this process.
 //!
@@ -116,6 +118,11 @@ impl Server {
     /// `Secure` (the client speaks plain http); with `bypass`, the app runs
     /// every route on a fixed session value (`SESSION_BENCH_BYPASS=1`).
     fn start(binary: &Path, bypass: bool) -> Result<Self, String> {
+        Self::start_with(binary, bypass, &[])
+    }
+
+    /// [`Server::start`] with more environment variables.
+    fn start_with(binary: &Path, bypass: bool, extra: &[(&str, &str)]) -> Result<Self, String> {
         let log_path = std::env::temp_dir().join(format!(
             "sealed-session-load-bench-{}{}.log",
             std::process::id(),
@@ -130,6 +137,7 @@ impl Server {
         if bypass {
             env.push(("SESSION_BENCH_BYPASS", "1"));
         }
+        env.extend_from_slice(extra);
         let app = App::start(binary, &env, Stderr::File(log), PATIENCE).map_err(|e| {
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
             let _ = std::fs::remove_file(&log_path);
@@ -948,29 +956,17 @@ async fn drive(
 // The app's own CPU time per request, with and without the session
 
 /// Requests per route and app in each round of the CPU measurement.
-const CPU_REQUESTS: usize = 40_000;
+const CPU_REQUESTS: usize = 60_000;
 
 /// The same when run as a test.
 const QUICK_CPU_REQUESTS: usize = 1_600;
 
 /// Rounds of the CPU measurement.
-const CPU_ROUNDS: usize = 5;
+const CPU_ROUNDS: usize = 9;
 
 /// Keep-alive connections of the CPU measurement, each sending its share
 /// of a batch.
 const CPU_CONNECTIONS: usize = 16;
-
-/// Clock ticks per second of `/proc/<pid>/stat`: `getconf CLK_TCK` (100 on
-/// Linux).
-fn clock_ticks_per_second() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .and_then(|text| text.trim().parse::<f64>().ok())
-        .unwrap_or(100.0)
-}
 
 /// Sends `request` `per_connection` times on each of `connections`
 /// keep-alive connections, all at once; every response must be a 200 with
@@ -1045,8 +1041,11 @@ fn codec_cost(cookie: &str, rounds: usize, per_round: usize) -> Result<(f64, f64
 /// failed checks.
 async fn server_cpu(full: bool, binary: &Path, cookie: &str) -> Result<Vec<String>, String> {
     let mut failures = Vec::new();
-    let with = Server::start(binary, false)?;
-    let without = Server::start(binary, true)?;
+    // One worker thread each, so that each app keeps to one core and the
+    // load generator to the other: less scheduling noise in the readings.
+    let one = [("TOKIO_WORKER_THREADS", "1")];
+    let with = Server::start_with(binary, false, &one)?;
+    let without = Server::start_with(binary, true, &one)?;
     let per_round = if full {
         CPU_REQUESTS
     } else {
@@ -1054,7 +1053,6 @@ async fn server_cpu(full: bool, binary: &Path, cookie: &str) -> Result<Vec<Strin
     };
     let per_connection = per_round / CPU_CONNECTIONS;
     let requests = (per_connection * CPU_CONNECTIONS) as f64;
-    let ticks = clock_ticks_per_second();
     let request = |path: &str| {
         Arc::new(
             format!(
@@ -1076,7 +1074,7 @@ async fn server_cpu(full: bool, binary: &Path, cookie: &str) -> Result<Vec<Strin
     for round in 0..=CPU_ROUNDS {
         for (i, (path, _, sets)) in routes.iter().enumerate() {
             for (j, server) in [&with, &without].into_iter().enumerate() {
-                let before = server.app.cpu_ticks()?;
+                let before = server.app.cpu_ns()?;
                 let answered = hammer(
                     &server.addr,
                     request(path),
@@ -1086,18 +1084,26 @@ async fn server_cpu(full: bool, binary: &Path, cookie: &str) -> Result<Vec<Strin
                 )
                 .await
                 .map_err(|e| format!("{path} ({}): {e}", ["with", "without"][j]))?;
-                let used = server.app.cpu_ticks()? - before;
+                let after = server.app.cpu_ns()?;
+                let (Some(before), Some(after)) = (before, after) else {
+                    return Err(
+                        "no se.sum_exec_runtime in /proc/<pid>/task/*/sched (a kernel without \
+                         scheduler debugging): the server CPU cannot be measured"
+                            .to_owned(),
+                    );
+                };
                 if round > 0 {
-                    samples[i][j].push(used as f64 / ticks * 1e6 / answered as f64);
+                    samples[i][j].push((after - before) as f64 / 1e3 / answered as f64);
                 }
             }
         }
     }
     let (open, reseal) = codec_cost(cookie, CPU_ROUNDS, if full { 20_000 } else { 500 })?;
     println!(
-        "\nserver CPU per request (the app's own user + system time, /proc/<pid>/stat, \
-         {ticks} ticks/s; {} requests per route and app in each of {CPU_ROUNDS} interleaved \
-         rounds, {CPU_CONNECTIONS} keep-alive connections, one cookie; medians):",
+        "\nserver CPU per request (the app's own CPU time, se.sum_exec_runtime of its \
+         threads; one tokio worker each; {} requests per route and app in each of \
+         {CPU_ROUNDS} interleaved rounds, {CPU_CONNECTIONS} keep-alive connections, one \
+         cookie; medians):",
         per_connection * CPU_CONNECTIONS
     );
     println!(

@@ -293,27 +293,45 @@ impl App {
             .ok_or_else(|| format!("no VmRSS line in {path}:\n{status}"))
     }
 
-    /// The CPU time the app has used so far, user plus system, over all
-    /// its threads: fields 14 and 15 of `/proc/<pid>/stat`, in clock ticks
-    /// (`getconf CLK_TCK`, 100 per second on Linux).
+    /// The CPU time the app's threads have run so far, in nanoseconds: the
+    /// sum over `/proc/<pid>/task/*/sched` of `se.sum_exec_runtime` (the
+    /// scheduler's own count, in milliseconds with six decimals; kernels
+    /// with scheduler debugging, which Debian's have). `None` without it.
     #[allow(dead_code)] // Used by `benches/load.rs` only.
-    pub fn cpu_ticks(&self) -> Result<u64, String> {
-        let path = format!("/proc/{}/stat", self.child.id());
-        let stat = std::fs::read_to_string(&path)
-            .map_err(|e| format!("{path}: {e} (the CPU reading needs Linux's /proc)"))?;
-        // The command name, in parentheses, may hold spaces: count fields
-        // after its closing parenthesis (field 3 is the first one there).
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default();
-        let field = |n: usize| {
-            fields
-                .get(n - 3)
-                .and_then(|f| f.parse::<u64>().ok())
-                .ok_or_else(|| format!("no field {n} in {path}: {stat}"))
-        };
-        Ok(field(14)? + field(15)?)
+    pub fn cpu_ns(&self) -> Result<Option<u64>, String> {
+        let tasks = format!("/proc/{}/task", self.child.id());
+        let entries =
+            std::fs::read_dir(&tasks).map_err(|e| format!("{tasks}: {e} (needs Linux's /proc)"))?;
+        let mut total = 0u64;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| format!("{tasks}: {e}"))?
+                .path()
+                .join("sched");
+            // A thread may end between the listing and the read.
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Some(ms) = text
+                .lines()
+                .find_map(|line| line.strip_prefix("se.sum_exec_runtime"))
+                .and_then(|rest| rest.trim().strip_prefix(':'))
+                .map(str::trim)
+            else {
+                return Ok(None);
+            };
+            let (whole, fraction) = ms.split_once('.').unwrap_or((ms, "0"));
+            let ns = whole.parse::<u64>().ok().zip(
+                format!("{fraction:0<6}")
+                    .get(..6)
+                    .and_then(|f| f.parse::<u64>().ok()),
+            );
+            match ns {
+                Some((whole, micro_ns)) => total += whole * 1_000_000 + micro_ns,
+                None => return Err(format!("{}: unexpected {ms:?}", path.display())),
+            }
+        }
+        Ok(Some(total))
     }
 
     /// Kills the app, waits for it, and waits until its stderr has been
