@@ -19,7 +19,7 @@ use crate::envelope::{
 use crate::error::{ConfigError, Error, Unserializable};
 use crate::keyring::{KeyId, Keyring, Keys};
 use crate::payload;
-use crate::wire::{self, AssociatedData, Binding, Header, MAX_NAME_LEN, OVERHEAD};
+use crate::wire::{self, Binding, Header, MAX_AD_LEN, MAX_NAME_LEN, OVERHEAD};
 
 /// Default cookie name. The `__Host-` prefix makes browsers refuse the
 /// cookie unless it is `Secure`, has `Path=/` and no `Domain` (the defaults
@@ -1194,32 +1194,32 @@ impl Codec {
         };
 
         // One allocation for the token; it holds plaintext until encrypted in
-        // place, and is wiped on drop whatever happens in between. `layout`
+        // place, and is wiped if dropped before (`Plaintext`). `layout`
         // and `write` cannot fail here: `token_len` was computed from the
         // lengths they write, so a failure would mean a broken invariant, and
         // is reported rather than ignored.
-        let mut token = Zeroizing::new(vec![0u8; token_len]);
-        let parts = wire::layout(&mut token, header, &nonce)
+        let mut token = Plaintext(vec![0u8; token_len]);
+        let parts = wire::layout(&mut token.0, header, &nonce)
             .ok_or(Error::Serialize(Unserializable::Failed))?;
         let payload = envelope
             .write(s.schema, parts.body)
             .ok_or(Error::Serialize(Unserializable::Failed))?;
         write_payload(payload)?;
 
-        let ad = associated_data(header, &s.cookie_name, binding)?;
+        let mut ad = [0u8; MAX_AD_LEN];
+        let ad = associated_data(&mut ad, header, &s.cookie_name, binding)?;
         // The AEADs refuse only plaintexts over their length limits
         // (gigabytes); a cookie-sized buffer never reaches them.
         *parts.tag = key
             .keys
-            .encrypt(s.algorithm, &nonce, ad.as_bytes(), parts.body)
+            .encrypt(s.algorithm, &nonce, ad, parts.body)
             .map_err(|_| Error::TooLarge {
                 size: value_len,
                 limit: s.max_cookie_size,
             })?;
         // Encrypted: the buffer now holds only what the cookie shows anyway,
-        // so it is encoded and freed without the (byte-by-byte) wipe.
-        let token: Vec<u8> = core::mem::take(&mut *token);
-        Ok((wire::encode(&token), envelope))
+        // so it is encoded and freed without the wipe.
+        Ok((wire::encode(&token.encrypted()), envelope))
     }
 
     /// The open path shared by every `open*` method, in the documented
@@ -1244,15 +1244,10 @@ impl Codec {
             .keys
             .find(header.key_id)
             .ok_or(Error::UnknownKey(header.key_id))?;
-        let ad = associated_data(header, &s.cookie_name, binding)?;
+        let mut ad = [0u8; MAX_AD_LEN];
+        let ad = associated_data(&mut ad, header, &s.cookie_name, binding)?;
         key.keys
-            .decrypt(
-                header.algorithm,
-                &parts.nonce,
-                ad.as_bytes(),
-                parts.body,
-                &parts.tag,
-            )
+            .decrypt(header.algorithm, &parts.nonce, ad, parts.body, &parts.tag)
             .map_err(|_| Error::AuthenticationFailed)?;
         let (envelope, schema, payload) = Envelope::read(parts.body, &s.rules)?;
         envelope.check(now, &s.rules)?;
@@ -1267,6 +1262,25 @@ impl Codec {
             migrated,
             binding: binding.copied(),
         })
+    }
+}
+
+/// A token being sealed: it holds plaintext until it is encrypted in
+/// place, so it is wiped if dropped before that (an error, or a panic in the
+/// value's `Serialize`).
+struct Plaintext(Vec<u8>);
+
+impl Plaintext {
+    /// The token once encrypted: it holds only what the cookie shows
+    /// anyway, so it is released without the wipe.
+    fn encrypted(mut self) -> Vec<u8> {
+        core::mem::take(&mut self.0)
+    }
+}
+
+impl Drop for Plaintext {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 
@@ -1327,12 +1341,13 @@ impl fmt::Debug for Codec {
 /// The associated data for a header under this codec's cookie name. Names
 /// are checked at build time, so the error is unreachable through the
 /// builder; it exists so that an invariant break is an error, not a panic.
-fn associated_data(
+fn associated_data<'b>(
+    buf: &'b mut [u8; MAX_AD_LEN],
     header: Header,
     cookie_name: &str,
     binding: Option<&Binding>,
-) -> Result<AssociatedData, Error> {
-    AssociatedData::new(header, cookie_name, binding).ok_or(Error::Config(
+) -> Result<&'b [u8], Error> {
+    wire::associated_data(buf, header, cookie_name, binding).ok_or(Error::Config(
         ConfigError::InvalidCookieName {
             reason: "it is longer than 256 bytes",
         },

@@ -107,43 +107,39 @@ impl fmt::Debug for Binding {
     }
 }
 
-/// Associated data: the header, the cookie name and, for a bound session, a
-/// zero byte and the binding digest; on the stack.
-pub(crate) struct AssociatedData {
-    bytes: [u8; HEADER_LEN + MAX_NAME_LEN + 1 + BINDING_LEN],
-    len: usize,
-}
+/// Room for the longest associated data: the header, the longest cookie
+/// name, a zero byte and a binding digest.
+pub(crate) const MAX_AD_LEN: usize = HEADER_LEN + MAX_NAME_LEN + 1 + BINDING_LEN;
 
-impl AssociatedData {
-    /// `None` if the name is longer than [`MAX_NAME_LEN`]; the codec rejects
-    /// such names at construction, so this never happens after it.
-    pub(crate) fn new(
-        header: Header,
-        cookie_name: &str,
-        binding: Option<&Binding>,
-    ) -> Option<Self> {
-        let name = cookie_name.as_bytes();
-        if name.len() > MAX_NAME_LEN {
-            return None;
-        }
-        let mut bytes = [0u8; HEADER_LEN + MAX_NAME_LEN + 1 + BINDING_LEN];
-        let (head, rest) = bytes.split_at_mut(HEADER_LEN);
-        head.copy_from_slice(&header.to_bytes());
-        let (name_slot, rest) = rest.split_at_mut(name.len());
-        name_slot.copy_from_slice(name);
-        let mut len = HEADER_LEN + name.len();
-        if let Some(Binding(digest)) = binding {
-            // `rest` is at least 1 + BINDING_LEN long, since the name is at
-            // most MAX_NAME_LEN; the zero separator is already there.
-            rest.get_mut(1..=BINDING_LEN)?.copy_from_slice(digest);
-            len += 1 + BINDING_LEN;
-        }
-        Some(Self { bytes, len })
+/// Writes the associated data (the header, the cookie name and, for a bound
+/// session, a zero byte and the binding digest) into `buf`, on the
+/// caller's stack, and returns the part written. `None` if the name is
+/// longer than [`MAX_NAME_LEN`]; the codec rejects such names at
+/// construction, so this never happens after it.
+pub(crate) fn associated_data<'b>(
+    buf: &'b mut [u8; MAX_AD_LEN],
+    header: Header,
+    cookie_name: &str,
+    binding: Option<&Binding>,
+) -> Option<&'b [u8]> {
+    let name = cookie_name.as_bytes();
+    if name.len() > MAX_NAME_LEN {
+        return None;
     }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or_default()
+    let (head, rest) = buf.split_at_mut(HEADER_LEN);
+    head.copy_from_slice(&header.to_bytes());
+    let (name_slot, rest) = rest.split_at_mut(name.len());
+    name_slot.copy_from_slice(name);
+    let mut len = HEADER_LEN + name.len();
+    if let Some(Binding(digest)) = binding {
+        // `rest` is at least 1 + BINDING_LEN long, since the name is at
+        // most MAX_NAME_LEN.
+        let (separator, rest) = rest.split_first_mut()?;
+        *separator = 0;
+        rest.get_mut(..BINDING_LEN)?.copy_from_slice(digest);
+        len += 1 + BINDING_LEN;
     }
+    buf.get(..len)
 }
 
 /// Length of the base64url (unpadded) text of `n` bytes, or `None` on
@@ -263,20 +259,24 @@ mod tests {
             algorithm: Algorithm::XAes256Gcm,
             key_id: KeyId([1, 2, 3, 4]),
         };
-        let plain = AssociatedData::new(header, "sid", None).unwrap();
-        assert_eq!(plain.as_bytes(), b"\x01\x01\x01\x02\x03\x04sid");
+        // A buffer full of junk: what is returned is exactly what was
+        // written.
+        let mut buf = [0xEEu8; MAX_AD_LEN];
+        let plain = associated_data(&mut buf, header, "sid", None).unwrap();
+        assert_eq!(plain, b"\x01\x01\x01\x02\x03\x04sid");
 
         let binding = Binding::new(b"ctx");
-        let bound = AssociatedData::new(header, "sid", Some(&binding)).unwrap();
+        let bound = associated_data(&mut buf, header, "sid", Some(&binding)).unwrap();
         let digest: [u8; 32] = Sha256::digest(b"ctx").into();
         let mut expected = b"\x01\x01\x01\x02\x03\x04sid\x00".to_vec();
         expected.extend_from_slice(&digest);
-        assert_eq!(bound.as_bytes(), expected.as_slice());
+        assert_eq!(bound, expected.as_slice());
 
         let longest = "n".repeat(MAX_NAME_LEN);
-        let ad = AssociatedData::new(header, &longest, Some(&binding)).unwrap();
-        assert_eq!(ad.as_bytes().len(), HEADER_LEN + MAX_NAME_LEN + 1 + 32);
-        assert!(AssociatedData::new(header, &"n".repeat(MAX_NAME_LEN + 1), None).is_none());
+        let ad = associated_data(&mut buf, header, &longest, Some(&binding)).unwrap();
+        assert_eq!(ad.len(), HEADER_LEN + MAX_NAME_LEN + 1 + 32);
+        let too_long = "n".repeat(MAX_NAME_LEN + 1);
+        assert!(associated_data(&mut buf, header, &too_long, None).is_none());
         assert_eq!(format!("{binding:?}"), "Binding(..)");
     }
 
