@@ -539,7 +539,7 @@ fn an_authenticated_huge_length_fails_to_deserialize_without_a_large_allocation(
 /// length even when the input is far too short for it (it does not for
 /// sequences): plain postcard preallocates about 2.2 MB for an
 /// authenticated map length of 2^32 or more. The codec's decoding drops a
-/// size hint the payload cannot cover (`src/depth.rs`).
+/// size hint the payload cannot cover (`src/payload/de.rs`).
 #[test]
 fn an_authenticated_huge_map_length_does_not_preallocate() {
     let codec = codec();
