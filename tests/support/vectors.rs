@@ -209,6 +209,34 @@ pub fn context_bytes(context: Option<&String>) -> Option<Vec<u8>> {
     context.map(|text| hex::decode(text).expect("hex context"))
 }
 
+/// The contexts a vector must not open with, each with what it is: for a
+/// bound vector no context and its context one byte longer, shorter or
+/// with its last byte changed; for an unbound one any context, the empty
+/// one included.
+pub fn wrong_contexts(context: Option<&[u8]>) -> Vec<(&'static str, Option<Vec<u8>>)> {
+    match context {
+        Some(context) => {
+            let mut wrong = vec![
+                ("unbound", None),
+                ("longer", Some([context, b"\x00"].concat())),
+            ];
+            if let Some((last, shorter)) = context.split_last() {
+                let mut changed = context.to_vec();
+                changed.pop();
+                changed.push(last ^ 1);
+                wrong.push(("shorter", Some(shorter.to_vec())));
+                wrong.push(("changed", Some(changed)));
+            }
+            wrong
+        }
+        None => vec![
+            ("empty", Some(Vec::new())),
+            ("one zero byte", Some(vec![0])),
+            ("an address", Some(b"203.0.113.7".to_vec())),
+        ],
+    }
+}
+
 /// A label field: absent = the empty label.
 fn label(field: Option<&String>) -> String {
     field.cloned().unwrap_or_default()
