@@ -519,7 +519,7 @@ mod tests {
     }
 
     #[test]
-    fn reading_rejects_gaps_repeats_and_indexes_out_of_range() {
+    fn reading_rejects_gaps_repeats_and_empty_chunks() {
         for cookie in [
             "session.1=bb",                            // no chunk 0
             "session.0=aa; session.2=cc",              // a gap

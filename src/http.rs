@@ -157,7 +157,9 @@ impl SessionConfigBuilder {
 
     /// The `Domain` attribute (default: none, so the cookie is sent to the
     /// exact host that set it only). Setting it shares the cookie with every
-    /// subdomain, which also lets each of them overwrite it.
+    /// subdomain, which also lets each of them overwrite it. A leading dot
+    /// is dropped: browsers ignore it, and RFC 6265 does not let servers
+    /// send it.
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
         self.attributes.domain = Some(domain.into());
         self
@@ -187,8 +189,9 @@ impl SessionConfigBuilder {
     /// is sealed once and only its text is cut, so one authentication tag
     /// covers every chunk: a missing, extra, reordered or foreign chunk makes
     /// the session invalid. Every write removes the cookies the request
-    /// carried that it no longer uses (leftover chunks, or the plain cookie
-    /// when the session moves to chunks, and the other way round).
+    /// carried that it no longer uses (leftover chunks below `max_chunks`,
+    /// or the plain cookie when the session moves to chunks, and the other
+    /// way round).
     ///
     /// All chunk cookies together stay within the
     /// [header budget](Self::header_budget); beyond it, sealing fails with
@@ -196,9 +199,15 @@ impl SessionConfigBuilder {
     /// a large `Cookie` header on every request to the cookie's path; keep
     /// large data server-side where you can.
     ///
-    /// With `max_chunks` at 1, cookies named `name.k` are not read or
-    /// removed: chunks left by an earlier configuration stay in browsers,
-    /// unused, until they expire.
+    /// Names with an index from `max_chunks` up are other cookies: never
+    /// read, never removed (so that one response removes at most
+    /// `max_chunks + 1` cookies). After lowering `max_chunks` (or setting it
+    /// back to 1), chunks written under the larger setting at those indexes
+    /// stay in browsers, unused, until they expire, and a session that
+    /// needed them fails to open once
+    /// ([`AuthenticationFailed`](Error::AuthenticationFailed): its first
+    /// chunks are the front of a longer token); see the README's chunking
+    /// section.
     pub fn max_chunks(mut self, max_chunks: usize) -> Self {
         self.attributes.chunking.max_chunks = max_chunks;
         self
@@ -463,7 +472,8 @@ impl SessionConfig {
 
     /// A `Set-Cookie` value for the cookie `name` carrying `value` until
     /// `expires_at`: `Max-Age` is the whole seconds from `now` (at most
-    /// [`MAX_COOKIE_AGE`]), `Expires` is `now` plus that.
+    /// [`MAX_COOKIE_AGE`]), `Expires` is `now` plus that (at most
+    /// [`MAX_TIME`](crate::MAX_TIME), as every deadline is).
     pub(crate) fn set_cookie(
         &self,
         name: &str,
@@ -479,7 +489,8 @@ impl SessionConfig {
         let expires = now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs())
-            .saturating_add(max_age);
+            .saturating_add(max_age)
+            .min(crate::MAX_TIME);
         self.header(name, value, max_age, expires)
     }
 
@@ -551,14 +562,14 @@ fn attribute_suffix(a: &Attributes) -> String {
     out.push_str(&a.path);
     if let Some(domain) = &a.domain {
         out.push_str("; Domain=");
-        out.push_str(domain);
+        out.push_str(domain.strip_prefix('.').unwrap_or(domain));
     }
     out
 }
 
 /// Appends `secs` (Unix seconds) as an HTTP date (RFC 9110 IMF-fixdate):
-/// `Thu, 01 Jan 1970 00:00:00 GMT`. Times are at most [`MAX_TIME`](crate::MAX_TIME)
-/// plus 400 days here, four-digit years.
+/// `Thu, 01 Jan 1970 00:00:00 GMT`. Callers pass times up to
+/// [`MAX_TIME`](crate::MAX_TIME) (9999-12-31), so years have four digits.
 fn push_http_date(out: &mut String, secs: u64) {
     const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
@@ -814,8 +825,9 @@ impl Rejected {
     /// One event, if anything was rejected or left untried: the cookie's
     /// name, how many were rejected, the first error code, whether
     /// duplicates were left untried and whether another cookie opened
-    /// (`loaded`); never a value. A warning when one failed authentication
-    /// (possible tampering), otherwise a debug event (expired, retired
+    /// (`loaded`); never a value. A warning when any of them failed
+    /// authentication (possible tampering; the first error, the `reason`,
+    /// may be another one), otherwise a debug event (expired, retired
     /// secret, foreign cookie: routine).
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
     fn log(&self, cookie_name: &str, loaded: bool) {
@@ -829,7 +841,7 @@ impl Rejected {
                     reason,
                     untried = self.untried,
                     loaded,
-                    "session cookie failed authentication (possible tampering)"
+                    "session cookie rejected, at least one failing authentication (possible tampering)"
                 );
             } else {
                 tracing::debug!(

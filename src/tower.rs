@@ -60,10 +60,10 @@ type Binder = Arc<dyn Fn(&Parts) -> Option<Binding> + Send + Sync>;
 /// future has completed (for example from inside a streaming body), and
 /// anything when the inner service returns an `Err` instead of a response.
 ///
-/// Install one layer per cookie name. A second layer for the same `T` and
-/// the same cookie name inside the first (a nested router, say) passes
-/// requests through, since the outer one already loads and writes the
-/// session. A layer for the same `T` on another cookie name (an `admin`
+/// Install one layer per cookie name. A layer for the same `T` and the same
+/// cookie name inside another (a nested router, say), at any depth and with
+/// other layers between them, passes requests through, since the outer one
+/// already loads and writes the session. A layer for the same `T` on another cookie name (an `admin`
 /// session inside a `user` one) is a session of its own: it loads and
 /// writes its cookie with its own attributes and binding, and handlers
 /// inside it see its session, not the outer one (extensions hold one value
@@ -306,15 +306,18 @@ where
         // already loaded the session and will write it: a second load and
         // write would append a second `Set-Cookie` for the same cookie (the
         // browser keeps the last, possibly stale one), so pass the request
-        // through. An outer layer on another cookie is another session: this
-        // one is loaded and, for the inner service, takes its place in the
-        // extensions; the outer layer still writes its own.
+        // through. The extensions hold the innermost `Session<T>`; sessions
+        // it displaced are remembered in `Displaced<T>`, so a layer nested
+        // inside another cookie's layer still sees an outer one on its own.
         let name = self.layer.config.codec().cookie_name();
-        if request
-            .extensions()
+        let extensions = request.extensions();
+        let loaded_outside = extensions
             .get::<Session<T>>()
             .is_some_and(|outer| outer.config().codec().cookie_name() == name)
-        {
+            || extensions
+                .get::<Displaced<T>>()
+                .is_some_and(|displaced| displaced.holds(name));
+        if loaded_outside {
             return ResponseFuture {
                 inner: self.inner.call(request),
                 session: None,
@@ -328,11 +331,52 @@ where
             Some(binding) => config.load_bound(&parts.headers, binding),
             None => config.load(&parts.headers),
         };
+        // An outer layer on another cookie is another session: this one
+        // takes its place in the extensions for the inner service, and the
+        // outer layer still writes its own.
+        if let Some(outer) = parts.extensions.get::<Session<T>>() {
+            let outer = outer.config().clone();
+            match parts.extensions.get_mut::<Displaced<T>>() {
+                Some(displaced) => displaced.configs.push(outer),
+                None => {
+                    parts.extensions.insert(Displaced::<T> {
+                        configs: vec![outer],
+                        session_type: PhantomData,
+                    });
+                }
+            }
+        }
         parts.extensions.insert(session.clone());
         ResponseFuture {
             inner: self.inner.call(Request::from_parts(parts, body)),
             session: Some(session),
             write_failures: Arc::clone(&self.layer.write_failures),
+        }
+    }
+}
+
+/// The configurations of the outer layers for `Session<T>` whose session
+/// an inner layer on another cookie name replaced in the request's
+/// extensions (a request extension, set only under such nesting).
+struct Displaced<T> {
+    configs: Vec<SessionConfig>,
+    session_type: PhantomData<fn() -> T>,
+}
+
+impl<T> Displaced<T> {
+    /// Whether an outer layer already loads the cookie `name`.
+    fn holds(&self, name: &str) -> bool {
+        self.configs
+            .iter()
+            .any(|config| config.codec().cookie_name() == name)
+    }
+}
+
+impl<T> Clone for Displaced<T> {
+    fn clone(&self) -> Self {
+        Self {
+            configs: self.configs.clone(),
+            session_type: PhantomData,
         }
     }
 }

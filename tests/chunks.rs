@@ -3030,7 +3030,7 @@ mod work {
             let event = the_event(&lines);
             assert!(event.contains("WARN"), "{event}");
             assert!(
-                event.contains("session cookie failed authentication (possible tampering)"),
+                event.contains("session cookie rejected, at least one failing authentication (possible tampering)"),
                 "{event}"
             );
             assert!(

@@ -1847,7 +1847,7 @@ mod log_events {
         let (level, message) = if tampering {
             (
                 " WARN",
-                "session cookie failed authentication (possible tampering)",
+                "session cookie rejected, at least one failing authentication (possible tampering)",
             )
         } else {
             ("DEBUG", "session cookie rejected")

@@ -623,3 +623,60 @@ async fn nested_layers_on_different_cookie_names_each_load_and_write_their_own()
     assert_eq!(user_layer.write_failures(), 0);
     assert_eq!(admin_layer.write_failures(), 0);
 }
+
+/// A layer for a cookie that an outer layer already loads passes through
+/// even with a layer on another cookie between them (found in review: the
+/// check looked only at the innermost session, so the third layer loaded
+/// and wrote `user` a second time and hid the `admin` session).
+#[tokio::test]
+async fn a_layer_for_a_cookie_loaded_further_out_passes_through_past_another_cookies_layer() {
+    let user_codec = legacy_codec().cookie_name("user").build().unwrap();
+    let admin_codec = legacy_codec().cookie_name("admin").build().unwrap();
+    // Rolling renewal: every layer that loads the user session writes it.
+    let user_config = SessionConfig::builder(user_codec.clone())
+        .renewal(sealed_session::Renewal::Always)
+        .build()
+        .unwrap();
+    let outer_user = SessionLayer::<String>::new(user_config.clone());
+    let admin = SessionLayer::<String>::new(SessionConfig::new(admin_codec.clone()));
+    let inner_user = SessionLayer::<String>::new(user_config);
+    let app = ServiceBuilder::new()
+        .layer(outer_user.clone())
+        .layer(admin.clone())
+        .layer(inner_user.clone())
+        .service(handler());
+
+    let user = user_codec.seal(&"alice".to_owned()).unwrap();
+    let root = admin_codec.seal(&"root".to_owned()).unwrap();
+    let both = format!("user={user}; admin={root}");
+    for _ in 0..2 {
+        let response = send(&app, "/get", Some(&both), &[]).await.unwrap();
+        // The handler sees the admin session, the innermost one loaded.
+        assert_eq!(
+            response.body(),
+            r#"value=Some("root") loaded=true rejection=None"#
+        );
+        // The user cookie is renewed once, by the outermost layer.
+        let names: Vec<String> = set_cookies(&response)
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect();
+        assert_eq!(names, ["user"]);
+        let renewed = pair_named(&response, "user");
+        let value = renewed.split_once('=').unwrap().1;
+        assert_eq!(user_codec.open::<String>(value).unwrap().value(), "alice");
+    }
+
+    // A change to the admin session is written once too, next to the
+    // user renewal.
+    let response = send(&app, "/set?admin2", Some(&both), &[]).await.unwrap();
+    let mut names: Vec<String> = set_cookies(&response)
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["admin", "user"]);
+    for layer in [&outer_user, &admin, &inner_user] {
+        assert_eq!(layer.write_failures(), 0);
+    }
+}
