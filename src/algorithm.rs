@@ -117,8 +117,8 @@ impl AeadKeys {
     /// Keys both ciphers. The caller zeroizes the key bytes.
     pub(crate) fn new(xaes_key: &[u8; KEY_LEN], xchacha_key: &[u8; KEY_LEN]) -> Self {
         Self {
-            xaes: Xaes256Gcm::new(&(*xaes_key).into()),
-            xchacha: XChaCha20Poly1305::new(&(*xchacha_key).into()),
+            xaes: Xaes256Gcm::new(xaes_key.into()),
+            xchacha: XChaCha20Poly1305::new(xchacha_key.into()),
         }
     }
 

@@ -117,6 +117,13 @@ pub enum Unserializable {
     /// its place, or fail. Remove the attribute (use `Option` for optional
     /// fields).
     SkippedField,
+    /// A sequence, map, tuple, tuple struct or tuple variant wrote another
+    /// number of elements than it declared when it began (a hand-written
+    /// `Serialize`, or an iterator whose exact size hint is wrong): postcard
+    /// writes the declared length of a sequence or map, and a tuple is read
+    /// back with exactly its own number of elements, so the value would be
+    /// misread or fail to open.
+    LengthMismatch,
     /// The value nests deeper than [`MAX_NESTING`](crate::MAX_NESTING).
     TooDeep,
     /// The value holds more collection elements and map entries, counted at
@@ -381,6 +388,9 @@ impl fmt::Display for Unserializable {
             }
             Self::SkippedField => {
                 "#[serde(skip_serializing_if)] skipped a field; postcard reads fields by position"
+            }
+            Self::LengthMismatch => {
+                "a sequence, map or tuple wrote another number of elements than it declared"
             }
             Self::TooDeep => "the value nests deeper than MAX_NESTING (128) levels",
             Self::TooManyElements => {

@@ -1,8 +1,10 @@
 //! Secrets to keys: the ordered list of secrets and what is derived from them.
 //!
 //! Every secret goes through HKDF-SHA256. The extract step runs once, when
-//! the keyring is built; the expand step runs when a codec is built, with
-//! the codec's application label (empty by default):
+//! the keyring is built; the expand step runs then too for the empty
+//! application label (the default, whose keys the keyring keeps and its
+//! codecs share), and when a codec with another label is built, for that
+//! label:
 //!
 //! ```text
 //! PRK     = HKDF-Extract(salt = "sealed-session v1", IKM = secret)
@@ -119,9 +121,9 @@ impl fmt::Display for KeyId {
 /// the `base64:` form it returns.
 ///
 /// Cloning is cheap (the list is shared). What the keyring holds is wiped
-/// from memory when the last clone is dropped (see the module notes in the
-/// README's security section for what cannot be wiped), and `Debug` shows
-/// only how many secrets there are.
+/// from memory when the last clone is dropped (SECURITY.md, "Secrets",
+/// says what cannot be wiped), and `Debug` shows only how many secrets
+/// there are.
 ///
 /// ```
 /// use sealed_session::{ConfigError, Error, Keyring};

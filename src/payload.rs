@@ -28,19 +28,27 @@
 //! encrypted) counts the same levels and elements the same way and refuses
 //! a value that decoding would refuse, so a codec never issues a cookie
 //! that fails these limits when opened, for every type whose `Serialize`
-//! and `Deserialize` have the same shape (all derived ones). A hand-written
-//! pair that writes a flat sequence and reads it back as nested values can
-//! still seal a value that decoding refuses; decoding stays bounded. It also refuses what postcard
-//! writes but cannot read back: a sequence or map of unknown length
-//! (`#[serde(flatten)]`, an iterator serialized without a size), and a
-//! struct field skipped by `#[serde(skip_serializing_if = ...)]` (postcard
-//! reads fields by position, so the next field would be read in its place).
+//! and `Deserialize` have the same shape. A hand-written pair that writes a
+//! flat sequence and reads it back as nested values can still seal a value
+//! that decoding refuses; decoding stays bounded. Sealing also refuses what
+//! postcard writes but cannot read back: a sequence or map of unknown
+//! length (`#[serde(flatten)]`, an iterator serialized without a size), a
+//! sequence, map or tuple with another number of elements than it declared,
+//! and a named field skipped by `#[serde(skip_serializing_if = ...)]`
+//! (postcard reads fields by position, so the next field would be read in
+//! its place).
 //!
-//! What neither side can see: types whose `Deserialize` needs a
-//! self-describing format (`#[serde(untagged)]` and internally or adjacently
-//! tagged enums, `serde_json::Value`, `#[serde(skip_serializing)]` without
-//! `skip_deserializing`). They seal, and never open ([`Error::Deserialize`](crate::Error::Deserialize)).
-//! The README's "Session types" section lists them.
+//! What serializing cannot see, because the mismatch is in the type's
+//! `Deserialize`: a variant with `#[serde(skip)]` or `skip_deserializing`
+//! (serde numbers variants among all declared ones when writing, among the
+//! deserializable ones when reading, so the variants after it are read as
+//! their successors), `skip_serializing_if` on a tuple field (serde only
+//! declares a shorter tuple), `skip_serializing` or `skip_deserializing`
+//! alone on a field, and types whose `Deserialize` needs a self-describing
+//! format (`#[serde(untagged)]` and internally or adjacently tagged enums,
+//! `serde_json::Value`). They seal, and then fail to open
+//! ([`Error::Deserialize`](crate::Error::Deserialize)) or open as another
+//! value. The README's "Session types" section lists them.
 //!
 //! # Why the element budget refuses no valid value of non-zero size
 //!

@@ -17,7 +17,8 @@ use crate::error::{Error, Unserializable};
 /// The exact length of the postcard encoding of `value`, after checking
 /// that decoding will accept it: no deeper than [`MAX_NESTING`], no more
 /// collection elements and map entries than bytes, every sequence and map
-/// of known length, no field skipped by `skip_serializing_if`.
+/// of known length, as many elements in every sequence, map and tuple as it
+/// declared, no struct field skipped by `skip_serializing_if`.
 ///
 /// # Errors
 ///
@@ -31,10 +32,12 @@ pub(crate) fn encoded_len<T: Serialize + ?Sized>(value: &T) -> Result<usize, Err
         inner: &mut size,
         counts: &counts,
     });
-    if written.is_err() {
-        return Err(Error::Serialize(
-            counts.refused.get().unwrap_or(Unserializable::Failed),
-        ));
+    // A refusal counts even when the value's `Serialize` swallowed the
+    // error it was handed.
+    match (written, counts.refused.get()) {
+        (_, Some(reason)) => return Err(Error::Serialize(reason)),
+        (Err(_), None) => return Err(Error::Serialize(Unserializable::Failed)),
+        (Ok(_), None) => {}
     }
     let len = postcard::ser_flavors::Flavor::finalize(size.output)
         .map_err(|_| Error::Serialize(Unserializable::Failed))?;
@@ -201,14 +204,14 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         self.counts.enter()?;
         let counts = self.counts;
         let inner = self.inner.serialize_seq(len)?;
-        Ok(Compound { inner, counts })
+        Ok(Compound::new(inner, counts, len))
     }
 
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
         self.counts.enter()?;
         let counts = self.counts;
         let inner = self.inner.serialize_tuple(len)?;
-        Ok(Compound { inner, counts })
+        Ok(Compound::new(inner, counts, Some(len)))
     }
 
     fn serialize_tuple_struct(
@@ -219,7 +222,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         self.counts.enter()?;
         let counts = self.counts;
         let inner = self.inner.serialize_tuple_struct(name, len)?;
-        Ok(Compound { inner, counts })
+        Ok(Compound::new(inner, counts, Some(len)))
     }
 
     fn serialize_tuple_variant(
@@ -234,7 +237,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         let inner = self
             .inner
             .serialize_tuple_variant(name, index, variant, len)?;
-        Ok(Compound { inner, counts })
+        Ok(Compound::new(inner, counts, Some(len)))
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
@@ -244,7 +247,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         self.counts.enter()?;
         let counts = self.counts;
         let inner = self.inner.serialize_map(len)?;
-        Ok(Compound { inner, counts })
+        Ok(Compound::new(inner, counts, len))
     }
 
     fn serialize_struct(
@@ -255,7 +258,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         self.counts.enter()?;
         let counts = self.counts;
         let inner = self.inner.serialize_struct(name, len)?;
-        Ok(Compound { inner, counts })
+        Ok(Compound::new(inner, counts, None))
     }
 
     fn serialize_struct_variant(
@@ -270,7 +273,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         let inner = self
             .inner
             .serialize_struct_variant(name, index, variant, len)?;
-        Ok(Compound { inner, counts })
+        Ok(Compound::new(inner, counts, None))
     }
 
     fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<S::Ok, S::Error> {
@@ -283,13 +286,29 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
 }
 
 /// A compound serializer whose elements are checked; it leaves its level
-/// when it ends.
+/// when it ends, and refuses to end with another number of elements than
+/// it declared.
 struct Compound<'c, C> {
     inner: C,
     counts: &'c Counts,
+    /// The length declared when it began: postcard writes it for sequences
+    /// and maps, and a tuple's `Deserialize` reads exactly that many
+    /// elements. `None` for structs, whose fields are checked one by one.
+    declared: Option<usize>,
+    /// Elements, entries or fields written so far.
+    written: usize,
 }
 
 impl<'c, C> Compound<'c, C> {
+    fn new(inner: C, counts: &'c Counts, declared: Option<usize>) -> Self {
+        Self {
+            inner,
+            counts,
+            declared,
+            written: 0,
+        }
+    }
+
     fn wrap<'a, T: ?Sized>(&self, value: &'a T) -> Wrapped<'a, 'c, T> {
         Wrapped {
             value,
@@ -297,8 +316,19 @@ impl<'c, C> Compound<'c, C> {
         }
     }
 
-    fn ended<R>(self, end: impl FnOnce(C) -> R) -> R {
+    /// Counts one element, entry (once, for its key) or tuple field.
+    fn count(&mut self) {
+        self.written = self.written.saturating_add(1);
+    }
+
+    fn ended<R, E: ser::Error>(self, end: impl FnOnce(C) -> Result<R, E>) -> Result<R, E> {
         self.counts.leave();
+        if self
+            .declared
+            .is_some_and(|declared| declared != self.written)
+        {
+            return Err(self.counts.refuse(Unserializable::LengthMismatch));
+        }
         end(self.inner)
     }
 }
@@ -309,6 +339,7 @@ impl<C: SerializeSeq> SerializeSeq for Compound<'_, C> {
 
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
         self.counts.charge();
+        self.count();
         let wrapped = self.wrap(value);
         self.inner.serialize_element(&wrapped)
     }
@@ -323,6 +354,7 @@ impl<C: SerializeTuple> SerializeTuple for Compound<'_, C> {
     type Error = C::Error;
 
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+        self.count();
         let wrapped = self.wrap(value);
         self.inner.serialize_element(&wrapped)
     }
@@ -337,6 +369,7 @@ impl<C: SerializeTupleStruct> SerializeTupleStruct for Compound<'_, C> {
     type Error = C::Error;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+        self.count();
         let wrapped = self.wrap(value);
         self.inner.serialize_field(&wrapped)
     }
@@ -351,6 +384,7 @@ impl<C: SerializeTupleVariant> SerializeTupleVariant for Compound<'_, C> {
     type Error = C::Error;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+        self.count();
         let wrapped = self.wrap(value);
         self.inner.serialize_field(&wrapped)
     }
@@ -367,6 +401,7 @@ impl<C: SerializeMap> SerializeMap for Compound<'_, C> {
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), C::Error> {
         // An entry is charged once, for its key, as when decoding.
         self.counts.charge();
+        self.count();
         let wrapped = self.wrap(key);
         self.inner.serialize_key(&wrapped)
     }
@@ -382,6 +417,7 @@ impl<C: SerializeMap> SerializeMap for Compound<'_, C> {
         value: &V,
     ) -> Result<(), C::Error> {
         self.counts.charge();
+        self.count();
         let (key, value) = (self.wrap(key), self.wrap(value));
         self.inner.serialize_entry(&key, &value)
     }

@@ -931,6 +931,177 @@ fn unknown_lengths_are_refused_when_sealing() {
     );
 }
 
+/// A sequence, map or tuple that writes another number of elements than it
+/// declared would be misread (postcard writes the declared length, and a
+/// tuple is read back with its own arity): refused when sealing (found in
+/// review; before, such values sealed).
+#[test]
+fn a_declared_length_that_is_not_written_is_refused_when_sealing() {
+    use serde::ser::{SerializeMap as _, SerializeSeq as _, SerializeTuple as _};
+
+    /// Declares `declared` elements of one kind and writes `written`.
+    struct Claims {
+        kind: &'static str,
+        declared: usize,
+        written: usize,
+    }
+    impl Serialize for Claims {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            match self.kind {
+                "seq" => {
+                    let mut seq = serializer.serialize_seq(Some(self.declared))?;
+                    for n in 0..self.written {
+                        seq.serialize_element(&n)?;
+                    }
+                    seq.end()
+                }
+                "map" => {
+                    let mut map = serializer.serialize_map(Some(self.declared))?;
+                    for n in 0..self.written {
+                        map.serialize_entry(&n, &n)?;
+                    }
+                    map.end()
+                }
+                _ => {
+                    let mut tuple = serializer.serialize_tuple(self.declared)?;
+                    for n in 0..self.written {
+                        tuple.serialize_element(&n)?;
+                    }
+                    tuple.end()
+                }
+            }
+        }
+    }
+    for kind in ["seq", "map", "tuple"] {
+        for (declared, written) in [(1, 2), (2, 1), (0, 1), (1, 0)] {
+            let value = Claims {
+                kind,
+                declared,
+                written,
+            };
+            assert_eq!(
+                encoded_len(&value),
+                Err(Error::Serialize(Unserializable::LengthMismatch)),
+                "{kind}: {declared} declared, {written} written"
+            );
+            // Postcard alone writes it.
+            assert!(postcard::to_allocvec(&value).is_ok(), "{kind}");
+        }
+        for n in [0, 1, 3] {
+            let value = Claims {
+                kind,
+                declared: n,
+                written: n,
+            };
+            assert!(encoded_len(&value).is_ok(), "{kind}: {n}");
+        }
+    }
+    // Inside a derived value, at any depth, and through `collect_seq` with a
+    // wrong exact size hint.
+    let nested = vec![
+        Claims {
+            kind: "tuple",
+            declared: 2,
+            written: 2,
+        },
+        Claims {
+            kind: "seq",
+            declared: 3,
+            written: 1,
+        },
+    ];
+    assert_eq!(
+        encoded_len(&Some(nested)),
+        Err(Error::Serialize(Unserializable::LengthMismatch))
+    );
+    struct WrongHint;
+    impl Iterator for WrongHint {
+        type Item = u8;
+        fn next(&mut self) -> Option<u8> {
+            None
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (2, Some(2))
+        }
+    }
+    struct Collected;
+    impl Serialize for Collected {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(WrongHint)
+        }
+    }
+    assert_eq!(
+        encoded_len(&Collected),
+        Err(Error::Serialize(Unserializable::LengthMismatch))
+    );
+}
+
+/// A `Serialize` that ignores the error it was handed for a refused part
+/// and carries on is still refused (found in review: only a failed
+/// serialization was checked for a refusal).
+#[test]
+fn a_swallowed_refusal_is_still_refused() {
+    use serde::ser::SerializeStruct as _;
+
+    struct Swallows;
+    impl Serialize for Swallows {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut state = serializer.serialize_struct("Swallows", 1)?;
+            let _ignored = state.skip_field("discount");
+            state.serialize_field("quantity", &1u8)?;
+            state.end()
+        }
+    }
+    assert_eq!(
+        encoded_len(&Swallows),
+        Err(Error::Serialize(Unserializable::SkippedField))
+    );
+}
+
+/// What the check cannot see, and the README warns of: serde numbers enum
+/// variants by their position among all declared ones when serializing,
+/// but among the deserializable ones when reading, and a skipped tuple
+/// field only shortens the declared length. Both seal and open as another
+/// value, without an error.
+#[test]
+fn skipped_variants_and_tuple_fields_seal_and_are_misread() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum Role {
+        #[serde(skip)]
+        #[allow(dead_code, reason = "the skipped variant is the point")]
+        Legacy,
+        User,
+        Admin,
+    }
+    assert!(encoded_len(&Role::User).is_ok());
+    let bytes = postcard::to_allocvec(&Role::User).expect("writes");
+    assert_eq!(from_bytes::<Role>(&bytes), Ok(Role::Admin));
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Pair(
+        #[serde(skip_serializing_if = "Option::is_none")] Option<u8>,
+        u8,
+    );
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Holder {
+        pair: Pair,
+        tail: Vec<u8>,
+    }
+    let value = Holder {
+        pair: Pair(None, 0),
+        tail: vec![0],
+    };
+    assert!(encoded_len(&value).is_ok());
+    let bytes = postcard::to_allocvec(&value).expect("writes");
+    assert_eq!(
+        from_bytes::<Holder>(&bytes),
+        Ok(Holder {
+            pair: Pair(None, 1),
+            tail: vec![],
+        })
+    );
+}
+
 /// Types that need a self-describing format seal (nothing in serialization
 /// tells), and never open: the documented limit of the check.
 #[test]
