@@ -295,7 +295,7 @@ struct Compound<'c, C> {
     /// and maps, and a tuple's `Deserialize` reads exactly that many
     /// elements. `None` for structs, whose fields are checked one by one.
     declared: Option<usize>,
-    /// Elements, entries or fields written so far.
+    /// Elements, map entries or tuple fields written so far.
     written: usize,
 }
 
