@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 // Nothing that handles a request may panic. Tests may.
 #![cfg_attr(
     not(test),

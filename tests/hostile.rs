@@ -32,13 +32,14 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use allocation_counter::{AllocationInfo, measure};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cookie::Cookie;
 use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+#[path = "support/reference.rs"]
+mod reference;
 
 use sealed_session::{
     Algorithm, Binding, Codec, DEFAULT_HEADER_BUDGET, DEFAULT_MAX_COOKIE_SIZE, Error, KeyId,
@@ -109,14 +110,13 @@ impl Filler {
 /// nonce, `body` as the "ciphertext" and an arbitrary tag: it passes every
 /// check before the AEAD and fails that one.
 fn forged(key_id: KeyId, algorithm: Algorithm, body: &[u8], seed: u64) -> String {
-    let mut token = vec![1, algorithm.wire_id()];
-    token.extend_from_slice(&key_id.to_bytes());
+    let mut token = reference::header(algorithm.wire_id(), key_id.to_bytes()).to_vec();
     let mut nonce_and_tag = [0u8; 24 + 16];
     Filler::new(seed).fill(&mut nonce_and_tag);
     token.extend_from_slice(&nonce_and_tag[..24]);
     token.extend_from_slice(body);
     token.extend_from_slice(&nonce_and_tag[24..]);
-    URL_SAFE_NO_PAD.encode(token)
+    reference::encode(&token)
 }
 
 /// A forged token whose body is `len` pseudo-random bytes.
@@ -205,17 +205,10 @@ fn assert_writes_nothing<T: Serialize>(session: &Session<T>) {
 }
 
 /// Postcard's varint (LEB128) of `n`.
-fn varint(mut n: u64) -> Vec<u8> {
+fn varint(n: u64) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
+    reference::write_varint(&mut out, n);
+    out
 }
 
 /// Opens `value` as a `T` while counting allocations.
@@ -426,13 +419,14 @@ fn five_thousand_duplicates_are_rejected_with_bounded_work() {
 /// lifetime and the time since creation of the last seal as varints, a
 /// 4-byte schema id, a 16-byte id) followed by `payload`.
 fn plaintext(payload: &[u8]) -> Vec<u8> {
-    let mut out = varint(1_800_000_000);
-    out.extend(varint(12 * 3600));
-    out.extend(varint(0));
-    out.extend([0xa5; 4]);
-    out.extend([0x5a; 16]);
-    out.extend_from_slice(payload);
-    out
+    reference::plaintext(
+        1_800_000_000,
+        12 * 3600,
+        0,
+        &[0xa5; 4],
+        &[0x5a; 16],
+        payload,
+    )
 }
 
 /// Payloads whose postcard claims a length far beyond the cookie.
