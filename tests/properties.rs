@@ -355,6 +355,15 @@ fn apply_base64_variant(value: &str, variant: Base64Variant) -> String {
     }
 }
 
+/// The one `Set-Cookie` of a response, parsed.
+fn the_set_cookie(response: &HeaderMap) -> Cookie<'static> {
+    let set_cookie = response
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("one ASCII Set-Cookie");
+    Cookie::parse(set_cookie.to_owned()).expect("Set-Cookie parses")
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES_ROUND_TRIP))]
 
@@ -413,11 +422,7 @@ proptest! {
         prop_assert!(session.insert(input.payload.clone()).is_none());
         let mut response = HeaderMap::new();
         prop_assert_eq!(session.write_at(&mut response, t0()), Ok(Written::Set));
-        let set_cookie = response
-            .get(SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .expect("one ASCII Set-Cookie");
-        let cookie = Cookie::parse(set_cookie).expect("Set-Cookie parses");
+        let cookie = the_set_cookie(&response);
         prop_assert_eq!(cookie.name(), input.name.as_str());
 
         let mut pairs: Vec<String> = others
@@ -835,11 +840,7 @@ proptest! {
         session.insert(input.payload.clone());
         let mut response = HeaderMap::new();
         prop_assert_eq!(session.write_at(&mut response, t0()), Ok(Written::Set));
-        let set_cookie = response
-            .get(SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .expect("one ASCII Set-Cookie");
-        let cookie = Cookie::parse(set_cookie).expect("Set-Cookie parses");
+        let cookie = the_set_cookie(&response);
         let mut request = HeaderMap::new();
         request.insert(
             COOKIE,
