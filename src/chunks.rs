@@ -60,6 +60,7 @@ pub(crate) enum Layout {
 impl Chunking {
     /// One cookie: today's behaviour, and what [`Codec`](crate::Codec)
     /// itself seals and opens.
+    #[cfg(test)]
     pub(crate) const ONE: Self = Self {
         max_chunks: 1,
         budget: 0,

@@ -39,7 +39,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{Error, Malformed};
+use crate::error::{Deadline, Error, Malformed};
 
 /// The largest time the format carries: 9999-12-31T23:59:59Z in Unix seconds.
 /// Later deadlines are clamped to it when sealing and rejected when opening,
@@ -56,16 +56,6 @@ const MAX_VARINT_LEN: usize = 10;
 /// [`MAX_TIME`]): the worst case, for size guarantees that hold at any date.
 pub(crate) const MAX_ENVELOPE_LEN: usize = 3 * varint_len(MAX_TIME) + SCHEMA_ID_LEN + ID_LEN;
 const _: () = assert!(MAX_ENVELOPE_LEN == 38);
-
-/// Which deadline a session passed; carried by
-/// [`Error::Expired`](crate::Error::Expired).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Deadline {
-    /// The absolute lifetime, counted from the session's creation.
-    Absolute,
-    /// The idle timeout, counted from the last time the session was sealed.
-    Idle,
-}
 
 /// A random 128-bit identifier of one session, fixed from creation (or
 /// [regeneration](crate::Session::regenerate)) until it expires.

@@ -1,4 +1,5 @@
-//! The one error type of the crate.
+//! The errors of the crate: [`Error`] for sealing and opening,
+//! [`ConfigError`] for building, and the types they carry.
 //!
 //! Errors fall into three groups, and [`Error`] keeps them apart:
 //!
@@ -15,8 +16,8 @@
 use core::fmt;
 
 use crate::algorithm::Algorithm;
-use crate::envelope::Deadline;
-use crate::keyring::KeyId;
+pub use crate::algorithm::UnknownAlgorithmName;
+use crate::key_id::KeyId;
 
 /// Everything that can go wrong when building, sealing or opening.
 ///
@@ -99,6 +100,16 @@ pub enum Error {
     Random,
     /// The keyring or codec configuration is invalid.
     Config(ConfigError),
+}
+
+/// Which deadline a session passed; carried by
+/// [`Error::Expired`](crate::Error::Expired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Deadline {
+    /// The absolute lifetime, counted from the session's creation.
+    Absolute,
+    /// The idle timeout, counted from the last time the session was sealed.
+    Idle,
 }
 
 /// Why a value cannot be sealed; carried by [`Error::Serialize`].

@@ -41,6 +41,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::algorithm::{AeadKeys, KEY_LEN};
 use crate::error::{ConfigError, Error};
+use crate::key_id::KeyId;
 
 /// The fewest bytes a secret may have. 32 bytes of random data is 256 bits of
 /// key material; a text secret of 32 characters has far less entropy unless it
@@ -73,36 +74,6 @@ const HKDF_SALT: &[u8] = b"sealed-session v1";
 const INFO_KEY_ID: &[u8] = b"sealed-session v1 key id";
 const INFO_XAES: &[u8] = b"sealed-session v1 key xaes256gcm";
 const INFO_XCHACHA: &[u8] = b"sealed-session v1 key xchacha20poly1305";
-
-/// The 4-byte public identifier of a secret, carried in every token so that
-/// opening tries exactly one key.
-///
-/// It is derived from the secret (and the codec's application label) with
-/// HKDF and reveals nothing about it. It prints as 8 lowercase hex digits,
-/// which makes it useful in logs to see which secret a deployment seals
-/// with.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct KeyId(pub(crate) [u8; 4]);
-
-impl KeyId {
-    /// The four bytes as they appear in the token.
-    #[must_use]
-    pub const fn to_bytes(self) -> [u8; 4] {
-        self.0
-    }
-}
-
-impl fmt::Debug for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyId({self})")
-    }
-}
-
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
 
 /// An ordered list of secrets: the first seals, every one opens.
 ///
@@ -159,11 +130,11 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] with [`ConfigError::NoSecrets`],
+    /// [`ConfigError::NoSecrets`],
     /// [`ConfigError::SecretTooShort`], [`ConfigError::WeakSecret`],
     /// [`ConfigError::InvalidBase64Secret`] or
     /// [`ConfigError::DuplicateKeyId`].
-    pub fn new<I>(secrets: I) -> Result<Self, Error>
+    pub fn new<I>(secrets: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
@@ -190,7 +161,7 @@ impl Keyring {
     /// # Errors
     ///
     /// As [`Keyring::new`].
-    pub fn from_bytes<I>(secrets: I) -> Result<Self, Error>
+    pub fn from_bytes<I>(secrets: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
@@ -210,12 +181,12 @@ impl Keyring {
     /// cannot contain a comma; use the `base64:` form for arbitrary bytes.
     ///
     /// ```
-    /// use sealed_session::{ConfigError, Error, Keyring};
+    /// use sealed_session::{ConfigError, Keyring};
     ///
     /// let err = Keyring::from_env("SEALED_SESSION_DOC_UNSET").unwrap_err();
-    /// assert_eq!(err, Error::Config(ConfigError::MissingEnvVar {
+    /// assert_eq!(err, ConfigError::MissingEnvVar {
     ///     name: "SEALED_SESSION_DOC_UNSET".into(),
-    /// }));
+    /// });
     /// ```
     ///
     /// # Errors
@@ -223,15 +194,15 @@ impl Keyring {
     /// [`ConfigError::MissingEnvVar`] or [`ConfigError::EnvVarNotUnicode`],
     /// then as [`Keyring::new`]; an empty entry (`"a,,b"`, a trailing comma)
     /// is reported as [`ConfigError::SecretTooShort`] with length 0.
-    pub fn from_env(name: &str) -> Result<Self, Error> {
+    pub fn from_env(name: &str) -> Result<Self, ConfigError> {
         let value = match std::env::var(name) {
             Ok(v) => Zeroizing::new(v),
             Err(std::env::VarError::NotPresent) => {
-                return Err(ConfigError::MissingEnvVar { name: name.into() }.into());
+                return Err(ConfigError::MissingEnvVar { name: name.into() });
             }
             Err(std::env::VarError::NotUnicode(raw)) => {
                 raw.into_encoded_bytes().zeroize();
-                return Err(ConfigError::EnvVarNotUnicode { name: name.into() }.into());
+                return Err(ConfigError::EnvVarNotUnicode { name: name.into() });
             }
         };
         Self::new(value.split(',').map(str::trim))
@@ -289,7 +260,7 @@ impl Keyring {
     /// [`ConfigError::DuplicateKeyId`] if two secrets derive the same key
     /// id under this label (with negligible probability for distinct
     /// secrets).
-    pub(crate) fn keys(&self, app_label: &str) -> Result<Keys, Error> {
+    pub(crate) fn keys(&self, app_label: &str) -> Result<Keys, ConfigError> {
         if app_label.is_empty() {
             return Ok(self.unlabelled.clone());
         }
@@ -298,12 +269,12 @@ impl Keyring {
 }
 
 /// The keys of every secret for `app_label`, in the order of the secrets.
-fn derive_all(secrets: &[Box<Hkdf<Sha256>>], app_label: &str) -> Result<Keys, Error> {
+fn derive_all(secrets: &[Box<Hkdf<Sha256>>], app_label: &str) -> Result<Keys, ConfigError> {
     let mut entries: Vec<Box<Entry>> = Vec::with_capacity(secrets.len());
     for (index, hkdf) in secrets.iter().enumerate() {
         let entry = derive_entry(hkdf, app_label);
         if let Some(earlier) = entries.iter().position(|e| e.id == entry.id) {
-            return Err(ConfigError::DuplicateKeyId { index, earlier }.into());
+            return Err(ConfigError::DuplicateKeyId { index, earlier });
         }
         entries.push(entry);
     }
@@ -315,7 +286,7 @@ fn derive_all(secrets: &[Box<Hkdf<Sha256>>], app_label: &str) -> Result<Keys, Er
                 older: entries.collect(),
             }),
         }),
-        None => Err(ConfigError::NoSecrets.into()),
+        None => Err(ConfigError::NoSecrets),
     }
 }
 
@@ -339,7 +310,7 @@ struct Secrets {
 
 impl Secrets {
     /// Checks one secret and runs the extract step.
-    fn push(&mut self, index: usize, secret: &[u8]) -> Result<(), Error> {
+    fn push(&mut self, index: usize, secret: &[u8]) -> Result<(), ConfigError> {
         check_secret(index, secret)?;
         // `extract` hands back the PRK as well as the HKDF state keyed with
         // it; wipe that copy. (A secret listed twice derives the same key
@@ -350,7 +321,7 @@ impl Secrets {
         Ok(())
     }
 
-    fn finish(self) -> Result<Keyring, Error> {
+    fn finish(self) -> Result<Keyring, ConfigError> {
         // Refuses an empty list.
         let unlabelled = derive_all(&self.list, "")?;
         Ok(Keyring {
@@ -361,13 +332,12 @@ impl Secrets {
 }
 
 /// The checks every secret must pass, in the order they are reported.
-fn check_secret(index: usize, secret: &[u8]) -> Result<(), Error> {
+fn check_secret(index: usize, secret: &[u8]) -> Result<(), ConfigError> {
     if secret.len() < MIN_SECRET_LEN {
         return Err(ConfigError::SecretTooShort {
             index,
             len: secret.len(),
-        }
-        .into());
+        });
     }
     let reason = if DOCUMENTED_SECRETS.iter().any(|s| s.as_bytes() == secret) {
         Some("it is an example from the documentation")
@@ -379,7 +349,7 @@ fn check_secret(index: usize, secret: &[u8]) -> Result<(), Error> {
         None
     };
     match reason {
-        Some(reason) => Err(ConfigError::WeakSecret { index, reason }.into()),
+        Some(reason) => Err(ConfigError::WeakSecret { index, reason }),
         None => Ok(()),
     }
 }

@@ -14,38 +14,32 @@
 
 mod algorithm;
 mod chunks;
+pub mod clock;
 mod codec;
+mod config;
+mod cookies;
+mod date;
 mod envelope;
-mod error;
-mod http;
+pub mod error;
+mod key_id;
 mod keyring;
+pub mod limits;
 mod payload;
 mod session;
 mod wire;
 
 #[cfg(feature = "axum")]
-mod axum;
+pub mod extract;
 #[cfg(feature = "tower")]
-mod tower;
+pub mod layer;
 
-pub use algorithm::{Algorithm, UnknownAlgorithmName};
-#[cfg(feature = "axum")]
-pub use axum::MissingSessionLayer;
-pub use chunks::{DEFAULT_HEADER_BUDGET, MAX_CHUNKS};
-pub use codec::{
-    Codec, CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_IDLE_TIMEOUT, DEFAULT_LEEWAY,
-    DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE, MAX_COOKIE_SIZE_CEILING, Opened,
-};
-pub use envelope::{Deadline, Envelope, MAX_TIME, SessionId};
-pub use error::{ConfigError, Error, Malformed, Unserializable};
-pub use http::{
-    MAX_COOKIE_AGE, MAX_SESSION_COOKIES_TRIED, Renewal, SameSite, SessionConfig,
-    SessionConfigBuilder,
-};
-pub use keyring::{BASE64_SECRET_PREFIX, KeyId, Keyring, MIN_SECRET_LEN};
-pub use payload::MAX_NESTING;
+pub use algorithm::Algorithm;
+pub use codec::{Codec, CodecBuilder, OpenOptions, SealOptions, Unsealed};
+pub use config::{Renewal, SameSite, SessionConfig, SessionConfigBuilder};
+pub use envelope::{Envelope, SessionId};
+pub use error::{ConfigError, Error};
+pub use key_id::KeyId;
+pub use keyring::Keyring;
 pub use session::{Session, Written};
-#[cfg(feature = "tower")]
-pub use tower::{ResponseFuture, SessionLayer, SessionService};
 pub use wire::Binding;
-pub use zeroize::Zeroizing;
+pub use zeroize;

@@ -5,14 +5,15 @@ use core::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use ::http::HeaderMap;
+use http::HeaderMap;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use crate::chunks::{self, Layout};
-use crate::codec::Opened;
+use crate::codec::{OpenOptions, SealOptions};
+use crate::config::{Renewal, SessionConfig};
+use crate::cookies::{self, Carried, Read, Token};
 use crate::envelope::{Envelope, SessionId};
 use crate::error::Error;
-use crate::http::{Renewal, SessionConfig, append_set_cookie};
 use crate::wire::Binding;
 
 /// One request's session: a handle to the value, created by
@@ -30,7 +31,7 @@ use crate::wire::Binding;
 /// and when the request's cookie was invalid (it is removed). With
 /// [chunking](crate::SessionConfigBuilder::max_chunks), also when a valid
 /// cookie came with leftovers of the other layout (they are removed,
-/// [`Written::Cleaned`]). A new session that was never given a value sets
+/// [`Written::LeftoversRemoved`]). A new session that was never given a value sets
 /// nothing.
 ///
 /// ```
@@ -71,17 +72,6 @@ impl<T> Clone for Session<T> {
     }
 }
 
-/// Which of the session's cookie names the browser holds, as far as the
-/// handle knows: what the request carried until the handle writes, then
-/// what it wrote. A write removes every one of them it does not set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Carried {
-    /// The plain name.
-    pub(crate) plain: bool,
-    /// Chunk `name.k` for each bit `k` (indexes below `max_chunks`).
-    pub(crate) chunks: u64,
-}
-
 /// What [`Session::write`] put into the response headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -102,7 +92,7 @@ pub enum Written {
     /// layout: chunk cookies next to a valid plain cookie, or a plain cookie
     /// next to valid chunks (after a response whose removals were lost).
     /// The session's cookie itself is unchanged.
-    Cleaned,
+    LeftoversRemoved,
 }
 
 /// What the browser holds, as far as this handle knows: what the request
@@ -154,68 +144,37 @@ struct State<T> {
 }
 
 impl<T> Session<T> {
-    /// A session whose cookie opened.
-    ///
-    /// `carried` is every session cookie name the request carried, and
-    /// `leftovers` those of them that are not part of the cookie that
-    /// opened (chunks next to a valid plain cookie, or a plain cookie next
-    /// to valid chunks): the response removes them, without sealing again.
-    pub(crate) fn opened(
-        config: SessionConfig,
-        opened: Opened<T>,
-        binding: Option<Binding>,
-        carried: Carried,
-        leftovers: Carried,
-    ) -> Self {
-        let needs_reseal = opened.needs_reseal();
-        let (value, envelope) = opened.into_parts();
-        Self::with_state(
-            config,
-            State {
-                value: Some(value),
-                envelope: Some(envelope),
-                binding,
-                loaded: true,
-                carried,
-                rejection: None,
-                browser: Browser::Loaded {
+    /// The session a request's cookies gave.
+    fn from_read(config: SessionConfig, read: Read<T>, binding: Option<Binding>) -> Self {
+        let (value, envelope, browser) = match read.opened {
+            Some(opened) => {
+                let needs_reseal = opened.needs_reseal();
+                let (value, envelope) = opened.into_parts();
+                let browser = Browser::Loaded {
                     needs_reseal,
-                    leftovers,
+                    leftovers: read.leftovers,
+                };
+                (Some(value), Some(envelope), browser)
+            }
+            None if read.rejection.is_some() => (
+                None,
+                None,
+                Browser::Invalid {
+                    removable: !read.untried,
                 },
-                changed: false,
-                destroyed: false,
-                lifetime: None,
-                pending: None,
-            },
-        )
-    }
-
-    /// A session without a usable cookie: none was sent (`rejection` is
-    /// `None`), or none of those tried opened. `untried` says whether more
-    /// cookies with the session's name were left untried.
-    pub(crate) fn empty(
-        config: SessionConfig,
-        rejection: Option<Error>,
-        untried: bool,
-        binding: Option<Binding>,
-        carried: Carried,
-    ) -> Self {
+            ),
+            None => (None, None, Browser::Nothing),
+        };
         Self::with_state(
             config,
             State {
-                value: None,
-                envelope: None,
+                loaded: value.is_some(),
+                value,
+                envelope,
                 binding,
-                loaded: false,
-                carried,
-                browser: if rejection.is_some() {
-                    Browser::Invalid {
-                        removable: !untried,
-                    }
-                } else {
-                    Browser::Nothing
-                },
-                rejection,
+                carried: read.carried,
+                rejection: read.rejection,
+                browser,
                 changed: false,
                 destroyed: false,
                 lifetime: None,
@@ -333,11 +292,8 @@ impl<T> Session<T> {
     /// fixation). The new absolute deadline counts from now, with the
     /// codec's lifetime or the one set by [`Session::set_lifetime`].
     pub fn regenerate(&self) {
-        self.regenerate_at(SystemTime::now());
-    }
-
-    /// [`Session::regenerate`] at an explicit time.
-    pub fn regenerate_at(&self, now: SystemTime) {
+        let codec = self.config.codec();
+        let now = codec.now();
         let mut state = self.lock();
         state.mark_changed();
         // A session with its own lifetime ("remember me") keeps it.
@@ -349,10 +305,8 @@ impl<T> Session<T> {
         // Drawn now so that `id()` shows the new id; if the random number
         // generator fails, it is drawn again (and the error reported) when
         // the response is written.
-        state.envelope = self
-            .config
-            .codec()
-            .new_envelope_at(now)
+        state.envelope = codec
+            .new_envelope(now)
             .ok()
             .map(|envelope| apply_lifetime(envelope, state.lifetime));
         state.destroyed = false;
@@ -365,7 +319,8 @@ impl<T> Session<T> {
     /// codec's lifetime, so allow long sessions there). Browsers keep no
     /// cookie past 400 days.
     pub fn set_lifetime(&self, lifetime: Duration) {
-        let lifetime = lifetime.min(self.config.codec().max_lifetime());
+        let max_lifetime = self.config.codec().settings().rules.max_lifetime;
+        let lifetime = lifetime.min(Duration::from_secs(max_lifetime));
         let mut state = self.lock();
         state.mark_changed();
         state.lifetime = Some(lifetime);
@@ -404,7 +359,7 @@ impl<T> Session<T> {
     /// For logs and metrics: [`Error::code`] is stable and
     /// [`Error::is_possible_tampering`] flags forgeries. The session starts
     /// empty, and the response removes the bad cookie (unless more than
-    /// [`MAX_SESSION_COOKIES_TRIED`](crate::MAX_SESSION_COOKIES_TRIED)
+    /// [`MAX_SESSION_COOKIES_TRIED`](crate::limits::MAX_SESSION_COOKIES_TRIED)
     /// cookies with the name were sent, so some were never tried). The
     /// reason stays available after [`Session::write`].
     #[must_use]
@@ -422,12 +377,7 @@ impl<T> Session<T> {
     /// Whether writing the response now would add a `Set-Cookie`.
     #[must_use]
     pub fn needs_write(&self) -> bool {
-        self.needs_write_at(SystemTime::now())
-    }
-
-    /// [`Session::needs_write`] at an explicit time.
-    #[must_use]
-    pub fn needs_write_at(&self, now: SystemTime) -> bool {
+        let now = self.config.codec().now();
         !matches!(self.lock().action(&self.config, now), Action::Nothing)
     }
 }
@@ -444,17 +394,8 @@ impl<T: Serialize> Session<T> {
     /// [`Error::TooLarge`] when the value does not fit in the cookie, and
     /// the other errors of [`Codec::seal_with`](crate::Codec::seal_with).
     pub fn try_insert(&self, value: T) -> Result<Option<T>, Error> {
-        self.try_insert_at(value, SystemTime::now())
-    }
-
-    /// [`Session::try_insert`] at an explicit time.
-    ///
-    /// # Errors
-    ///
-    /// As [`Session::try_insert`].
-    pub fn try_insert_at(&self, value: T, now: SystemTime) -> Result<Option<T>, Error> {
         let mut state = self.lock();
-        let sealed = state.seal(&self.config, &value, now)?;
+        let sealed = state.seal(&self.config, &value)?;
         state.mark_changed();
         state.pending = Some(sealed);
         Ok(state.value.replace(value))
@@ -474,26 +415,10 @@ impl<T: Serialize> Session<T> {
     where
         T: Clone + Default,
     {
-        self.try_update_at(change, SystemTime::now())
-    }
-
-    /// [`Session::try_update`] at an explicit time.
-    ///
-    /// # Errors
-    ///
-    /// As [`Session::try_insert`]; the session is then unchanged.
-    pub fn try_update_at<R>(
-        &self,
-        change: impl FnOnce(&mut T) -> R,
-        now: SystemTime,
-    ) -> Result<R, Error>
-    where
-        T: Clone + Default,
-    {
         let mut state = self.lock();
         let mut value = state.value.clone().unwrap_or_default();
         let result = change(&mut value);
-        let sealed = state.seal(&self.config, &value, now)?;
+        let sealed = state.seal(&self.config, &value)?;
         state.mark_changed();
         state.pending = Some(sealed);
         state.value = Some(value);
@@ -505,7 +430,7 @@ impl<T: Serialize> Session<T> {
     ///
     /// The cookie's `Max-Age` and `Expires` come from the deadlines sealed
     /// inside it (the earlier of absolute and idle), capped at
-    /// [`MAX_COOKIE_AGE`](crate::MAX_COOKIE_AGE).
+    /// [`MAX_COOKIE_AGE`](crate::limits::MAX_COOKIE_AGE).
     ///
     /// # Errors
     ///
@@ -514,15 +439,7 @@ impl<T: Serialize> Session<T> {
     /// appended: the browser keeps the cookie it has, so no earlier state is
     /// lost, and the error is returned for the caller to log or answer.
     pub fn write(&self, headers: &mut HeaderMap) -> Result<Written, Error> {
-        self.write_at(headers, SystemTime::now())
-    }
-
-    /// [`Session::write`] at an explicit time.
-    ///
-    /// # Errors
-    ///
-    /// As [`Session::write`].
-    pub fn write_at(&self, headers: &mut HeaderMap, now: SystemTime) -> Result<Written, Error> {
+        let now = self.config.codec().now();
         let mut state = self.lock();
         match state.action(&self.config, now) {
             Action::Nothing => Ok(Written::Nothing),
@@ -538,7 +455,7 @@ impl<T: Serialize> Session<T> {
                         let Some(value) = state.value.take() else {
                             return Ok(Written::Nothing);
                         };
-                        let sealed = state.seal(&self.config, &value, now);
+                        let sealed = state.seal(&self.config, &value);
                         state.value = Some(value);
                         sealed
                     }
@@ -571,7 +488,15 @@ impl<T: Serialize> Session<T> {
                 {
                     return state.write_removal(&self.config, headers);
                 }
-                state.append_cookies(&self.config, headers, &token, sealed.expires_at(), now)?;
+                state.append_cookies(
+                    &self.config,
+                    headers,
+                    Token {
+                        value: &token,
+                        expires_at: sealed.expires_at(),
+                        now,
+                    },
+                )?;
                 state.envelope = Some(sealed);
                 state.browser = Browser::Written;
                 state.changed = false;
@@ -579,6 +504,57 @@ impl<T: Serialize> Session<T> {
                 Ok(Written::Set)
             }
         }
+    }
+}
+
+/// Where a request's session comes from.
+impl SessionConfig {
+    /// Loads the session from the request's `Cookie` headers. Never fails:
+    /// a missing cookie gives an empty session, and a bad, expired or
+    /// tampered one gives an empty session that remembers why
+    /// ([`Session::rejection`]) and removes the cookie when written.
+    ///
+    /// Every `Cookie` header is read (HTTP/2 clients may split cookies over
+    /// several), pairs that do not parse are skipped, and when the session's
+    /// name appears more than once the first value that opens is used (up
+    /// to [`MAX_SESSION_COOKIES_TRIED`](crate::limits::MAX_SESSION_COOKIES_TRIED)). When none of them opens, the
+    /// response removes the cookie, except when duplicates were left
+    /// untried: the removal might then delete a valid one among them.
+    ///
+    /// With [chunking](crate::SessionConfigBuilder::max_chunks), when no plain
+    /// cookie opens, the chunk cookies `name.0`, `name.1`, … are joined and
+    /// opened: one more authentication check, and only if they are exactly
+    /// one contiguous set from 0 within `max_chunks` and the header budget.
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue, header::COOKIE};
+    /// use sealed_session::{Codec, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::new(Codec::new(Keyring::new([Keyring::generate_secret()?])?));
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(COOKIE, HeaderValue::from_static("theme=dark; __Host-session=forged"));
+    ///
+    /// let session = config.load::<u32>(&headers);
+    /// assert!(session.is_empty());
+    /// assert_eq!(session.rejection().map(|e| e.code()), Some("malformed"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use = "a session does nothing until it is written into the response"]
+    pub fn load<T: DeserializeOwned + 'static>(&self, headers: &HeaderMap) -> Session<T> {
+        self.load_with(headers, &OpenOptions::new())
+    }
+
+    /// [`SessionConfig::load`] as [`OpenOptions`] say: with a
+    /// [`Binding`](crate::Binding), only cookies sealed with the same
+    /// binding open, and the session is sealed with it when written.
+    #[must_use = "a session does nothing until it is written into the response"]
+    pub fn load_with<T: DeserializeOwned + 'static>(
+        &self,
+        headers: &HeaderMap,
+        options: &OpenOptions,
+    ) -> Session<T> {
+        let read = cookies::read(self, headers, options);
+        Session::from_read(self.clone(), read, options.binding)
     }
 }
 
@@ -597,91 +573,26 @@ impl<T> State<T> {
         self.pending = None;
     }
 
-    /// Appends the cookies of a sealed session: `token` under the plain
-    /// name, or cut into chunks when it does not fit in one cookie, then a
-    /// removal for every session cookie the browser holds that this write
-    /// does not set. Every header is built before any is appended, so an
-    /// error leaves `headers` as they were.
+    /// Appends the cookies of a sealed session and removals for every
+    /// other session cookie the browser holds.
     fn append_cookies(
         &mut self,
         config: &SessionConfig,
         headers: &mut HeaderMap,
-        token: &str,
-        expires_at: SystemTime,
-        now: SystemTime,
+        token: Token<'_>,
     ) -> Result<(), Error> {
-        let codec = config.codec();
-        let name = codec.cookie_name();
-        // The seal checked that the token fits this layout.
-        let layout = config
-            .chunking()
-            .layout(name.len(), token.len(), codec.max_cookie_size())?;
-        let mut out = Vec::new();
-        let written = match layout {
-            Layout::One => {
-                out.push(config.set_cookie(name, token, expires_at, now)?);
-                Carried {
-                    plain: true,
-                    chunks: 0,
-                }
-            }
-            Layout::Chunks(count) => {
-                for (index, chunk) in chunks::split(name.len(), token, codec.max_cookie_size()) {
-                    out.push(config.set_cookie(
-                        &chunks::chunk_name(name, index),
-                        chunk,
-                        expires_at,
-                        now,
-                    )?);
-                }
-                Carried {
-                    plain: false,
-                    chunks: chunks::mask(count),
-                }
-            }
-        };
-        // Beyond what the request carried, a chunked write also removes the
-        // plain name and every higher index this configuration could use:
-        // another response to a concurrent request may have set them, and a
-        // plain cookie would shadow these chunks, a higher chunk would spoil
-        // the set. The last response then wins whole, as with one cookie.
-        let mut remove = self.carried;
-        if !written.plain {
-            remove.plain = true;
-            let usable = config
-                .chunking()
-                .most_chunks(name.len(), codec.max_cookie_size());
-            remove.chunks |= chunks::mask(usable);
-        }
-        if remove.plain && !written.plain {
-            out.push(config.removal(name)?);
-        }
-        for index in chunks::indexes(remove.chunks & !written.chunks) {
-            out.push(config.removal(&chunks::chunk_name(name, index))?);
-        }
-        for header in out {
-            append_set_cookie(headers, header);
-        }
-        self.carried = written;
+        self.carried = cookies::write(config, headers, Some(token), self.carried)?;
         Ok(())
     }
 
     /// Appends removals for the session cookie (always the plain name, as
-    /// without chunking) and for every chunk the browser holds. Every
-    /// header is built before any is appended.
+    /// without chunking) and for every chunk the browser holds.
     fn append_removals(
         &mut self,
         config: &SessionConfig,
         headers: &mut HeaderMap,
     ) -> Result<(), Error> {
-        let name = config.codec().cookie_name();
-        let mut out = vec![config.removal(name)?];
-        for index in chunks::indexes(self.carried.chunks) {
-            out.push(config.removal(&chunks::chunk_name(name, index))?);
-        }
-        for header in out {
-            append_set_cookie(headers, header);
-        }
+        cookies::write(config, headers, None, self.carried.with_plain())?;
         self.carried = Carried::default();
         Ok(())
     }
@@ -700,26 +611,13 @@ impl<T> State<T> {
         else {
             return Ok(Written::Nothing);
         };
-        let name = config.codec().cookie_name();
-        let mut out = Vec::new();
-        if leftovers.plain {
-            out.push(config.removal(name)?);
-        }
-        for index in chunks::indexes(leftovers.chunks) {
-            out.push(config.removal(&chunks::chunk_name(name, index))?);
-        }
-        for header in out {
-            append_set_cookie(headers, header);
-        }
-        self.carried = Carried {
-            plain: self.carried.plain && !leftovers.plain,
-            chunks: self.carried.chunks & !leftovers.chunks,
-        };
+        cookies::write(config, headers, None, leftovers)?;
+        self.carried = self.carried.without(leftovers);
         self.browser = Browser::Loaded {
             needs_reseal,
             leftovers: Carried::default(),
         };
-        Ok(Written::Cleaned)
+        Ok(Written::LeftoversRemoved)
     }
 
     /// Appends the removal cookies and empties the session.
@@ -764,7 +662,7 @@ impl<T> State<T> {
             };
         if seal {
             Action::Seal
-        } else if matches!(self.browser, Browser::Loaded { leftovers, .. } if leftovers != Carried::default())
+        } else if matches!(self.browser, Browser::Loaded { leftovers, .. } if !leftovers.is_empty())
         {
             Action::Clean
         } else {
@@ -779,16 +677,21 @@ impl<T> State<T> {
         &mut self,
         config: &SessionConfig,
         value: &V,
-        now: SystemTime,
     ) -> Result<(String, Envelope), Error> {
-        let (token, sealed) = config.codec().seal_session_at(
-            value,
-            self.envelope.as_ref(),
-            self.lifetime,
-            self.binding.as_ref(),
-            config.chunking(),
-            now,
-        )?;
+        let options = SealOptions {
+            envelope: self.envelope,
+            binding: self.binding,
+            // An existing envelope already carries the session's lifetime.
+            lifetime: if self.envelope.is_none() {
+                self.lifetime
+            } else {
+                None
+            },
+        };
+        let (token, sealed) =
+            config
+                .codec()
+                .seal_sized(value, &options, &|len| config.fits(len))?;
         self.envelope = Some(sealed);
         Ok((token, sealed))
     }
@@ -815,11 +718,11 @@ fn renewal_due(config: &SessionConfig, envelope: &Envelope, now: SystemTime) -> 
         return true;
     }
     let codec = config.codec();
-    let Some(idle_timeout) = codec.idle_timeout() else {
+    let Some(idle_timeout) = codec.settings().idle_timeout() else {
         return false;
     };
     // Nothing to gain once the idle deadline has reached the absolute one.
-    if codec.sealed_envelope_at(envelope, now).expires_at() <= envelope.expires_at() {
+    if codec.sealed_envelope(envelope, now).expires_at() <= envelope.expires_at() {
         return false;
     }
     let threshold = match renewal {

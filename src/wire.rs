@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, Malformed};
-use crate::keyring::KeyId;
+use crate::key_id::KeyId;
 
 /// The format version this module reads and writes.
 pub(crate) const VERSION: u8 = 0x01;

@@ -8,8 +8,8 @@
 
 use core::fmt;
 
-use ::http::StatusCode;
-use ::http::request::Parts;
+use http::StatusCode;
+use http::request::Parts;
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
 

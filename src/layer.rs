@@ -14,8 +14,8 @@ use core::task::{Context, Poll};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ::http::request::Parts;
-use ::http::{Request, Response};
+use http::request::Parts;
+use http::{Request, Response};
 use pin_project_lite::pin_project;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,7 +23,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::error::Error;
-use crate::http::SessionConfig;
+use crate::codec::OpenOptions;
+use crate::config::SessionConfig;
 use crate::session::Session;
 use crate::wire::Binding;
 
@@ -328,7 +329,7 @@ where
         let binding = self.layer.binder.as_ref().and_then(|bind| bind(&parts));
         let config = &self.layer.config;
         let session: Session<T> = match binding {
-            Some(binding) => config.load_bound(&parts.headers, binding),
+            Some(binding) => config.load_with(&parts.headers, &OpenOptions::new().binding(binding)),
             None => config.load(&parts.headers),
         };
         // An outer layer on another cookie is another session: this one

@@ -26,7 +26,8 @@ use super::{MAX_SESSION_COOKIES_TRIED, SessionConfig};
 use crate::algorithm::{Algorithm, NONCE_LEN, TAG_LEN, decrypt_calls};
 use crate::codec::Codec;
 use crate::error::{Error, Malformed};
-use crate::keyring::{KeyId, Keyring};
+use crate::key_id::KeyId;
+use crate::keyring::Keyring;
 use crate::session::Session;
 use crate::wire::{self, Binding};
 

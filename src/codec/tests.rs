@@ -104,7 +104,7 @@ fn seal_path_reproduces_every_valid_vector() {
             assert_eq!(
                 sealed,
                 Err(Error::Expired {
-                    deadline: crate::Deadline::Absolute
+                    deadline: crate::error::Deadline::Absolute
                 }),
                 "{d}"
             );

@@ -1,37 +1,22 @@
-//! The http helper: the session cookie out of `Cookie` request headers into a
-//! [`Session`], and back into a `Set-Cookie` response header.
-//!
-//! Framework-free: it needs only [`::http::HeaderMap`], so it works the same
-//! in a serverless handler, a hand-written hyper service and the optional
-//! tower and axum adapters, which are thin wrappers around it.
+//! The cookie settings around a codec: attributes, renewal and chunking,
+//! checked when built, and the `Set-Cookie` values they format.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ::http::header::{COOKIE, SET_COOKIE};
-use ::http::{HeaderMap, HeaderValue};
-use serde::de::DeserializeOwned;
+use http::header::SET_COOKIE;
+use http::{HeaderMap, HeaderValue};
 
-use crate::chunks::{Chunking, DEFAULT_HEADER_BUDGET, Found, MAX_CHUNKS};
+use crate::chunks::{Chunking, DEFAULT_HEADER_BUDGET, MAX_CHUNKS};
 use crate::codec::Codec;
+use crate::date::{push_decimal, push_http_date};
+use crate::envelope::MAX_TIME;
 use crate::error::{ConfigError, Error};
-use crate::session::{Carried, Session};
-use crate::wire::Binding;
 
 /// The longest `Max-Age` / `Expires` written: 400 days, the cap browsers
 /// apply to every cookie. A session with a longer lifetime still opens for
 /// its whole lifetime; the browser just forgets the cookie after 400 days.
 pub const MAX_COOKIE_AGE: Duration = Duration::from_secs(400 * 24 * 60 * 60);
-
-/// At most this many cookies with the session's name are tried per request.
-///
-/// A browser sends the name more than once when a sibling subdomain or a
-/// more specific path set a cookie with the same name ("cookie tossing").
-/// The first one that opens wins, so a bad one never hides a good one among
-/// the first eight; further duplicates are ignored, which bounds the work an
-/// attacker can cause to eight decodings and eight AEAD checks per request.
-/// A `__Host-` cookie name prevents tossing altogether.
-pub const MAX_SESSION_COOKIES_TRIED: usize = 8;
 
 /// The `SameSite` attribute of the session cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -181,7 +166,7 @@ impl SessionConfigBuilder {
 
     /// Lets a session too large for one cookie spread over up to
     /// `max_chunks` cookies (default 1: one cookie, no chunking; at most
-    /// [`MAX_CHUNKS`](crate::MAX_CHUNKS)).
+    /// [`MAX_CHUNKS`](crate::limits::MAX_CHUNKS)).
     ///
     /// A sealed value that fits in one cookie is still written to the plain
     /// name. A longer one is cut into `name.0`, `name.1`, …, each within the
@@ -215,7 +200,7 @@ impl SessionConfigBuilder {
 
     /// The most that all chunk cookies of a session may take together,
     /// names plus values (default
-    /// [`DEFAULT_HEADER_BUDGET`](crate::DEFAULT_HEADER_BUDGET), 8000 bytes).
+    /// [`DEFAULT_HEADER_BUDGET`](crate::limits::DEFAULT_HEADER_BUDGET), 8000 bytes).
     /// Only used with [`max_chunks`](Self::max_chunks) above 1; must be at
     /// least the smallest chunked session: the maximum cookie size plus the
     /// cookie name's length plus 5 (a full `name.0` and 3 characters in
@@ -242,25 +227,24 @@ impl SessionConfigBuilder {
     /// that is not a host name, `SameSite=None` or `Partitioned` without
     /// `Secure`, or a [`Renewal::After`] not shorter than the idle timeout;
     /// [`ConfigError::Chunking`] for a `max_chunks` of 0 or above
-    /// [`MAX_CHUNKS`](crate::MAX_CHUNKS), or chunks with a header budget
+    /// [`MAX_CHUNKS`](crate::limits::MAX_CHUNKS), or chunks with a header budget
     /// too small for two chunks.
-    pub fn build(self) -> Result<SessionConfig, Error> {
+    pub fn build(self) -> Result<SessionConfig, ConfigError> {
         let a = &self.attributes;
         check_path(&a.path)?;
         check_chunking(
             a.chunking,
             a.codec.cookie_name().len(),
-            a.codec.max_cookie_size(),
+            a.codec.settings().max_cookie_size,
         )?;
-        if let (Renewal::After(after), Some(idle)) = (a.renewal, a.codec.idle_timeout())
+        if let (Renewal::After(after), Some(idle)) = (a.renewal, a.codec.settings().idle_timeout())
             && after >= idle
         {
             return Err(ConfigError::CookieAttribute {
                 attribute: "Renewal",
                 reason: "Renewal::After must be shorter than the idle timeout, or active \
                          sessions expire",
-            }
-            .into());
+            });
         }
         if let Some(domain) = &a.domain {
             check_domain(domain)?;
@@ -272,29 +256,25 @@ impl SessionConfigBuilder {
             return Err(ConfigError::CookiePrefix {
                 prefix: "__Host-",
                 requires: "Secure, Path=/ and no Domain",
-            }
-            .into());
+            });
         }
         if starts_with_ignore_case(name, "__Secure-") && !a.secure {
             return Err(ConfigError::CookiePrefix {
                 prefix: "__Secure-",
                 requires: "Secure",
-            }
-            .into());
+            });
         }
         if a.same_site == SameSite::None && !a.secure {
             return Err(ConfigError::CookieAttribute {
                 attribute: "SameSite",
                 reason: "SameSite=None requires Secure",
-            }
-            .into());
+            });
         }
         if a.partitioned && !a.secure {
             return Err(ConfigError::CookieAttribute {
                 attribute: "Partitioned",
                 reason: "Partitioned requires Secure",
-            }
-            .into());
+            });
         }
         Ok(SessionConfig {
             inner: Arc::new(self.attributes.with_suffix()),
@@ -350,130 +330,20 @@ impl SessionConfig {
         self.inner.chunking
     }
 
-    /// Loads the session from the request's `Cookie` headers. Never fails:
-    /// a missing cookie gives an empty session, and a bad, expired or
-    /// tampered one gives an empty session that remembers why
-    /// ([`Session::rejection`]) and removes the cookie when written.
-    ///
-    /// Every `Cookie` header is read (HTTP/2 clients may split cookies over
-    /// several), pairs that do not parse are skipped, and when the session's
-    /// name appears more than once the first value that opens is used (up
-    /// to [`MAX_SESSION_COOKIES_TRIED`]). When none of them opens, the
-    /// response removes the cookie, except when duplicates were left
-    /// untried: the removal might then delete a valid one among them.
-    ///
-    /// With [chunking](SessionConfigBuilder::max_chunks), when no plain
-    /// cookie opens, the chunk cookies `name.0`, `name.1`, … are joined and
-    /// opened: one more authentication check, and only if they are exactly
-    /// one contiguous set from 0 within `max_chunks` and the header budget.
-    ///
-    /// ```
-    /// use http::{HeaderMap, HeaderValue, header::COOKIE};
-    /// use sealed_session::{Codec, Keyring, SessionConfig};
-    ///
-    /// let config = SessionConfig::new(Codec::new(Keyring::new([Keyring::generate_secret()?])?));
-    /// let mut headers = HeaderMap::new();
-    /// headers.insert(COOKIE, HeaderValue::from_static("theme=dark; __Host-session=forged"));
-    ///
-    /// let session = config.load::<u32>(&headers);
-    /// assert!(session.is_empty());
-    /// assert_eq!(session.rejection().map(|e| e.code()), Some("malformed"));
-    /// # Ok::<(), sealed_session::Error>(())
-    /// ```
-    #[must_use = "a session does nothing until it is written into the response"]
-    pub fn load<T: DeserializeOwned + 'static>(&self, headers: &HeaderMap) -> Session<T> {
-        self.load_at(headers, None, SystemTime::now())
-    }
-
-    /// [`SessionConfig::load`] for a session bound to a request context
-    /// (see [`Binding`]): only cookies sealed with the same binding open,
-    /// and the session is sealed with it when written.
-    #[must_use = "a session does nothing until it is written into the response"]
-    pub fn load_bound<T: DeserializeOwned + 'static>(
-        &self,
-        headers: &HeaderMap,
-        binding: Binding,
-    ) -> Session<T> {
-        self.load_at(headers, Some(binding), SystemTime::now())
-    }
-
-    /// [`SessionConfig::load`] with an optional binding, at an explicit
-    /// time.
-    #[must_use = "a session does nothing until it is written into the response"]
-    pub fn load_at<T: DeserializeOwned + 'static>(
-        &self,
-        headers: &HeaderMap,
-        binding: Option<Binding>,
-        now: SystemTime,
-    ) -> Session<T> {
-        let codec = &self.inner.codec;
-        let name = codec.cookie_name();
-        let chunking = self.inner.chunking;
-        // Chunk cookies are read only when chunking is on: otherwise a
-        // cookie named `name.0` is none of this crate's business.
-        let found = (chunking.max_chunks > 1).then(|| {
-            Found::read(
-                cookies_starting_with(headers, name),
-                name,
-                chunking.max_chunks,
-            )
-        });
-        let chunks_seen = found.as_ref().map_or(0, |found| found.seen);
-
-        let mut rejected = Rejected::default();
-        let mut plain = false;
-        for (tried, value) in cookie_values(headers, name).enumerate() {
-            plain = true;
-            if tried == MAX_SESSION_COOKIES_TRIED {
-                rejected.untried = true;
-                break;
-            }
-            match codec.open_value::<T>(value, binding.as_ref(), Chunking::ONE, now) {
-                Ok(opened) => {
-                    rejected.log(name, true);
-                    let carried = Carried {
-                        plain: true,
-                        chunks: chunks_seen,
-                    };
-                    // Chunks next to a valid plain cookie are leftovers:
-                    // the response removes them.
-                    let leftovers = Carried {
-                        plain: false,
-                        chunks: chunks_seen,
-                    };
-                    return Session::opened(self.clone(), opened, binding, carried, leftovers);
-                }
-                Err(error) => rejected.add(error),
-            }
-        }
-        let carried = Carried {
-            plain,
-            chunks: chunks_seen,
-        };
-        if let Some(found) = found.filter(Found::any) {
-            let opened = found
-                .join(name.len(), chunking, codec.max_cookie_size())
-                .and_then(|joined| codec.open_value::<T>(&joined, binding.as_ref(), chunking, now));
-            match opened {
-                Ok(opened) => {
-                    rejected.log(name, true);
-                    // A plain cookie next to valid chunks (it did not open)
-                    // is a leftover: the response removes it.
-                    let leftovers = Carried { plain, chunks: 0 };
-                    return Session::opened(self.clone(), opened, binding, carried, leftovers);
-                }
-                Err(error) => rejected.add(error),
-            }
-        }
-        rejected.log(name, false);
-        let untried = rejected.untried;
-        Session::empty(self.clone(), rejected.first, untried, binding, carried)
+    /// The size rule of this configuration's layout for a cookie value of
+    /// `value_len` characters: one cookie, or the chunks it allows.
+    pub(crate) fn fits(&self, value_len: usize) -> Result<(), Error> {
+        let codec = self.codec().settings();
+        self.inner
+            .chunking
+            .layout(codec.cookie_name.len(), value_len, codec.max_cookie_size)
+            .map(|_| ())
     }
 
     /// A `Set-Cookie` value for the cookie `name` carrying `value` until
     /// `expires_at`: `Max-Age` is the whole seconds from `now` (at most
     /// [`MAX_COOKIE_AGE`]), `Expires` is `now` plus that (at most
-    /// [`MAX_TIME`](crate::MAX_TIME), as every deadline is).
+    /// [`MAX_TIME`](MAX_TIME), as every deadline is).
     pub(crate) fn set_cookie(
         &self,
         name: &str,
@@ -490,7 +360,7 @@ impl SessionConfig {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs())
             .saturating_add(max_age)
-            .min(crate::MAX_TIME);
+            .min(MAX_TIME);
         self.header(name, value, max_age, expires)
     }
 
@@ -567,83 +437,6 @@ fn attribute_suffix(a: &Attributes) -> String {
     out
 }
 
-/// Appends `secs` (Unix seconds) as an HTTP date (RFC 9110 IMF-fixdate):
-/// `Thu, 01 Jan 1970 00:00:00 GMT`. Callers pass times up to
-/// [`MAX_TIME`](crate::MAX_TIME) (9999-12-31), so years have four digits.
-fn push_http_date(out: &mut String, secs: u64) {
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = secs / 86_400;
-    let seconds = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let weekday = WEEKDAYS
-        .get(usize::try_from(days % 7).unwrap_or(0))
-        .copied()
-        .unwrap_or("Thu");
-    let month = MONTHS
-        .get(usize::try_from(month - 1).unwrap_or(0))
-        .copied()
-        .unwrap_or("Jan");
-    // By hand rather than with `write!`: `core::fmt` took a third of the
-    // time of a whole `Set-Cookie` (benches/web.rs).
-    out.push_str(weekday);
-    out.push_str(", ");
-    push_decimal(out, day, 2);
-    out.push(' ');
-    out.push_str(month);
-    out.push(' ');
-    push_decimal(out, year, 4);
-    out.push(' ');
-    push_decimal(out, seconds / 3600, 2);
-    out.push(':');
-    push_decimal(out, seconds / 60 % 60, 2);
-    out.push(':');
-    push_decimal(out, seconds % 60, 2);
-    out.push_str(" GMT");
-}
-
-/// Appends `n` in decimal, with leading zeros up to `width` digits.
-fn push_decimal(out: &mut String, n: u64, width: usize) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    let mut rest = n;
-    while start > 0 && (rest > 0 || digits.len() - start < width.max(1)) {
-        start -= 1;
-        if let Some(slot) = digits.get_mut(start) {
-            // `rest % 10` is a single digit.
-            *slot = b'0' + u8::try_from(rest % 10).unwrap_or(0);
-        }
-        rest /= 10;
-    }
-    for &digit in digits.get(start..).unwrap_or_default() {
-        out.push(char::from(digit));
-    }
-}
-
-/// The proleptic Gregorian date (year, month 1..=12, day 1..=31) of `days`
-/// after 1970-01-01 (Howard Hinnant's `civil_from_days`, for days since the
-/// epoch only).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // Shift the epoch to 0000-03-01, so that leap days end each year.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
 /// Appends a `Set-Cookie` header, never replacing existing ones.
 pub(crate) fn append_set_cookie(headers: &mut HeaderMap, value: HeaderValue) {
     headers.append(SET_COOKIE, value);
@@ -685,56 +478,12 @@ impl core::fmt::Debug for SessionConfig {
     }
 }
 
-/// The values of every cookie named `name` in the request's `Cookie`
-/// headers, in order. Pairs that are not UTF-8 or do not parse are skipped.
-fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-    cookies_starting_with(headers, name)
-        .filter_map(move |(cookie, value)| (cookie == name).then_some(value))
-}
-
-/// The name and value of every cookie in the request's `Cookie` headers
-/// whose name starts with `prefix`, in order: every header (HTTP/2 clients
-/// may split cookies over several), split at `;`. Pairs that are not UTF-8
-/// or do not parse are skipped.
-fn cookies_starting_with<'a>(
-    headers: &'a HeaderMap,
-    prefix: &'a str,
-) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
-        .filter_map(move |pair| {
-            // Most pairs belong to other cookies: skip those before any
-            // UTF-8 check. (Only a pair whose name starts with ASCII can be
-            // ruled out on bytes; `str::trim` below also trims non-ASCII
-            // whitespace.)
-            let start = pair
-                .iter()
-                .position(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
-                .unwrap_or(pair.len());
-            let rest = pair.get(start..).unwrap_or_default();
-            if rest.first().is_some_and(u8::is_ascii) && !rest.starts_with(prefix.as_bytes()) {
-                return None;
-            }
-            let pair = core::str::from_utf8(pair).ok()?;
-            // `name=value`, whitespace around each trimmed; a pair without
-            // `=` or with an empty name is skipped.
-            let (name, value) = pair.split_once('=')?;
-            let name = name.trim();
-            if name.is_empty() || !name.starts_with(prefix) {
-                return None;
-            }
-            Some((name, value.trim()))
-        })
-}
-
 fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
     name.get(..prefix.len())
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
-fn check_path(path: &str) -> Result<(), Error> {
+fn check_path(path: &str) -> Result<(), ConfigError> {
     let reason = if !path.starts_with('/') {
         Some("it must start with /")
     } else if !path.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';') {
@@ -746,8 +495,7 @@ fn check_path(path: &str) -> Result<(), Error> {
         Some(reason) => Err(ConfigError::CookieAttribute {
             attribute: "Path",
             reason,
-        }
-        .into()),
+        }),
         None => Ok(()),
     }
 }
@@ -756,7 +504,7 @@ fn check_chunking(
     chunking: Chunking,
     name_len: usize,
     max_cookie_size: usize,
-) -> Result<(), Error> {
+) -> Result<(), ConfigError> {
     // The smallest chunked session: a value one character too long for one
     // cookie, which fills chunk 0 (`name.0`, `max_cookie_size` bytes) and
     // leaves 3 characters for chunk 1 (`name.1`).
@@ -774,12 +522,12 @@ fn check_chunking(
         None
     };
     match reason {
-        Some(reason) => Err(ConfigError::Chunking { reason }.into()),
+        Some(reason) => Err(ConfigError::Chunking { reason }),
         None => Ok(()),
     }
 }
 
-fn check_domain(domain: &str) -> Result<(), Error> {
+fn check_domain(domain: &str) -> Result<(), ConfigError> {
     let host = domain.strip_prefix('.').unwrap_or(domain);
     let valid = !host.is_empty()
         && host.len() <= 253
@@ -796,71 +544,12 @@ fn check_domain(domain: &str) -> Result<(), Error> {
         Err(ConfigError::CookieAttribute {
             attribute: "Domain",
             reason: "it must be a host name (letters, digits, hyphens and dots)",
-        }
-        .into())
+        })
     }
 }
 
-/// The cookies of one request that did not open: one log event for all of
-/// them, so that a request with many forged cookies costs one line.
-#[derive(Default)]
-struct Rejected {
-    /// How many were tried and failed.
-    count: usize,
-    /// Why the first one failed.
-    first: Option<Error>,
-    /// Whether any of them failed authentication (possible tampering).
-    tampered: bool,
-    /// Whether more cookies with the session's name were left untried.
-    untried: bool,
-}
 
-impl Rejected {
-    fn add(&mut self, error: Error) {
-        self.count += 1;
-        self.tampered |= error.is_possible_tampering();
-        self.first.get_or_insert(error);
-    }
-
-    /// One event, if anything was rejected or left untried: the cookie's
-    /// name, how many were rejected, the first error code, whether
-    /// duplicates were left untried and whether another cookie opened
-    /// (`loaded`); never a value. A warning when any of them failed
-    /// authentication (possible tampering; the first error, the `reason`,
-    /// may be another one), otherwise a debug event (expired, retired
-    /// secret, foreign cookie: routine).
-    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-    fn log(&self, cookie_name: &str, loaded: bool) {
-        #[cfg(feature = "tracing")]
-        if self.count > 0 || self.untried {
-            let reason = self.first.as_ref().map_or("none", Error::code);
-            if self.tampered {
-                tracing::warn!(
-                    cookie = cookie_name,
-                    rejected = self.count,
-                    reason,
-                    untried = self.untried,
-                    loaded,
-                    "session cookie rejected, at least one failing authentication (possible tampering)"
-                );
-            } else {
-                tracing::debug!(
-                    cookie = cookie_name,
-                    rejected = self.count,
-                    reason,
-                    untried = self.untried,
-                    loaded,
-                    "session cookie rejected"
-                );
-            }
-        }
-    }
-}
-
-/// The bound on work per request, counted in AEAD attempts.
-#[cfg(test)]
-mod work_bound_tests;
-
-/// Unit tests of the `Set-Cookie` date and the `Cookie` pair parsing.
+/// Unit tests of the `Set-Cookie` formatting and its dates, against the
+/// `cookie` crate.
 #[cfg(test)]
 mod tests;
