@@ -192,7 +192,7 @@ impl Envelope {
     /// A lifetime under one second makes a session that is already expired,
     /// which sealing refuses.
     #[must_use]
-    pub fn with_lifetime(mut self, lifetime: Duration) -> Self {
+    pub(crate) fn with_lifetime(mut self, lifetime: Duration) -> Self {
         self.absolute_deadline = add_secs(self.created_at, lifetime.as_secs());
         self
     }

@@ -175,12 +175,15 @@ pub enum Malformed {
 pub enum ConfigError {
     /// The list of secrets is empty.
     NoSecrets,
-    /// A secret is shorter than [`MIN_SECRET_LEN`](crate::MIN_SECRET_LEN) bytes.
+    /// A secret is shorter than
+    /// [`MIN_SECRET_LEN`](crate::limits::MIN_SECRET_LEN) bytes.
     SecretTooShort {
         /// Position of the secret in the list.
         index: usize,
         /// Its length in bytes (after base64 decoding for `base64:` secrets).
         len: usize,
+        /// The shortest length accepted: `MIN_SECRET_LEN`.
+        min: usize,
     },
     /// A secret is long enough but cannot be a random secret: it is one of
     /// the examples of this crate's documentation, has fewer than 8 distinct
@@ -429,11 +432,10 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoSecrets => f.write_str("no secrets given; at least one is required"),
-            Self::SecretTooShort { index, len } => write!(
+            Self::SecretTooShort { index, len, min } => write!(
                 f,
-                "secret #{index} is {len} bytes; every secret needs at least {} bytes \
-                 (generate one with Keyring::generate_secret)",
-                crate::keyring::MIN_SECRET_LEN
+                "secret #{index} is {len} bytes; every secret needs at least {min} bytes \
+                 (generate one with Keyring::generate_secret)"
             ),
             Self::WeakSecret { index, reason } => write!(
                 f,

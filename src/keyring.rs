@@ -337,6 +337,7 @@ fn check_secret(index: usize, secret: &[u8]) -> Result<(), ConfigError> {
         return Err(ConfigError::SecretTooShort {
             index,
             len: secret.len(),
+            min: MIN_SECRET_LEN,
         });
     }
     let reason = if DOCUMENTED_SECRETS.iter().any(|s| s.as_bytes() == secret) {
