@@ -101,7 +101,6 @@ impl Codec {
         &self.inner.cookie_name
     }
 
-
     /// The largest payload (postcard bytes of the value) that always fits in
     /// one cookie under this codec's name and limit, whatever the algorithm
     /// and the date.
@@ -358,7 +357,6 @@ impl Codec {
         }
         Ok(())
     }
-
 
     /// The one seal path. `write_payload` gets a slice of exactly
     /// `payload_len` bytes to fill; `draw` gives the nonce (and, when asked

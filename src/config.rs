@@ -548,7 +548,6 @@ fn check_domain(domain: &str) -> Result<(), ConfigError> {
     }
 }
 
-
 /// Unit tests of the `Set-Cookie` formatting and its dates, against the
 /// `cookie` crate.
 #[cfg(test)]

@@ -8,8 +8,8 @@
 
 use std::time::SystemTime;
 
-use http::header::COOKIE;
 use http::HeaderMap;
+use http::header::COOKIE;
 use serde::de::DeserializeOwned;
 
 use crate::chunks::{self, Found, Layout};
@@ -90,8 +90,13 @@ pub(crate) fn read<T: DeserializeOwned + 'static>(
     let chunking = config.chunking();
     // Chunk cookies are read only when chunking is on: otherwise a cookie
     // named `name.0` is none of this crate's business.
-    let found = (chunking.max_chunks > 1)
-        .then(|| Found::read(cookies_starting_with(headers, name), name, chunking.max_chunks));
+    let found = (chunking.max_chunks > 1).then(|| {
+        Found::read(
+            cookies_starting_with(headers, name),
+            name,
+            chunking.max_chunks,
+        )
+    });
     let chunks_seen = found.as_ref().map_or(0, |found| found.seen);
     let one = |len| codec.fits_one(len);
 
@@ -323,7 +328,6 @@ impl Rejected {
         }
     }
 }
-
 
 /// The bound on work per request, counted in AEAD attempts.
 #[cfg(test)]

@@ -79,3 +79,6 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
+/// Unit tests against the `cookie` crate's dates.
+#[cfg(test)]
+mod tests;

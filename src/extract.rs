@@ -8,10 +8,10 @@
 
 use core::fmt;
 
-use http::StatusCode;
-use http::request::Parts;
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::request::Parts;
 
 use crate::session::Session;
 

@@ -22,9 +22,9 @@ use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::error::Error;
 use crate::codec::OpenOptions;
 use crate::config::SessionConfig;
+use crate::error::Error;
 use crate::session::Session;
 use crate::wire::Binding;
 

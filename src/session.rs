@@ -688,10 +688,9 @@ impl<T> State<T> {
                 None
             },
         };
-        let (token, sealed) =
-            config
-                .codec()
-                .seal_sized(value, &options, &|len| config.fits(len))?;
+        let (token, sealed) = config
+            .codec()
+            .seal_sized(value, &options, &|len| config.fits(len))?;
         self.envelope = Some(sealed);
         Ok((token, sealed))
     }

@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 use crate::algorithm::Algorithm;
 use crate::clock::{Clock, SystemClock};
 use crate::envelope::{
-    ClockRules, Envelope, MAX_ENVELOPE_LEN, MAX_TIME, SchemaId, SessionId, unix_secs, unix_secs_ceil,
+    ClockRules, Envelope, MAX_ENVELOPE_LEN, MAX_TIME, SchemaId, SessionId, unix_secs,
+    unix_secs_ceil,
 };
 use crate::error::{ConfigError, Error};
 use crate::keyring::{Keyring, Keys};
@@ -459,8 +460,7 @@ impl CodecBuilder {
                     setting: "migrate_from",
                     reason: "it is the current schema or another migration's (or its schema \
                              id collides with theirs)",
-                }
-                );
+                });
             }
         }
         let keys = self.keyring.keys(&self.app_label)?;
@@ -550,4 +550,3 @@ fn check_label(label: &str, setting: &'static str) -> Result<(), ConfigError> {
         None => Ok(()),
     }
 }
-

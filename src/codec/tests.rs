@@ -10,6 +10,12 @@
 //! only a unit test can do because the nonce source is private.
 
 use super::*;
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::algorithm::Algorithm;
+use crate::chunks::Chunking;
+use crate::clock::ManualClock;
+use crate::envelope::MAX_TIME;
 
 #[path = "../../tests/support/reference.rs"]
 mod reference;
@@ -19,8 +25,9 @@ mod vectors;
 use vectors::{Valid, hex_array};
 
 /// Seals the vector's payload into its envelope with its nonce at its
-/// `renewed_at`, under a codec with the vector's sealing settings and
-/// `max_cookie_size` (the default when `None`), with `chunking`.
+/// `renewed_at` (the codec's clock), under a codec with the vector's
+/// sealing settings and `max_cookie_size` (the default when `None`), with
+/// the size rule of `chunking`.
 fn seal_vector(
     v: &Valid,
     max_cookie_size: Option<usize>,
@@ -44,7 +51,10 @@ fn seal_vector(
         .schema(v.schema.as_deref().unwrap_or(""))
         .algorithm(algorithm)
         .lifetime(Duration::from_secs(MAX_TIME))
-        .idle_timeout(None);
+        .idle_timeout(None)
+        .clock(ManualClock::new(
+            UNIX_EPOCH + Duration::from_secs(v.renewed_at),
+        ));
     if let Some(max) = max_cookie_size {
         builder = builder.max_cookie_size(max);
     }
@@ -59,18 +69,25 @@ fn seal_vector(
     let payload = hex::decode(&v.payload).expect("hex");
     let nonce: [u8; NONCE_LEN] = hex_array(&v.nonce);
     let binding = vectors::context_bytes(v.context.as_ref()).map(Binding::new);
+    let mut options = SealOptions::new().envelope(envelope);
+    if let Some(binding) = binding {
+        options = options.binding(binding);
+    }
+    let name_len = v.cookie_name.len();
+    let max = codec.settings().max_cookie_size;
     codec
         .seal_payload(
             payload.len(),
-            &envelope,
-            binding.as_ref(),
-            chunking,
-            v.renewed_at,
+            &options,
+            &|len| chunking.layout(name_len, len, max).map(|_| ()),
             |out| {
                 out.copy_from_slice(&payload);
                 Ok(())
             },
-            || Ok((nonce, None)),
+            |new_id| {
+                assert!(!new_id, "the vector's envelope is sealed, not a new one");
+                Ok((nonce, None))
+            },
         )
         .map(|(value, _)| value)
 }

@@ -19,12 +19,15 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ::http::header::COOKIE;
-use ::http::{HeaderMap, HeaderValue};
+use http::header::COOKIE;
+use http::{HeaderMap, HeaderValue};
 
-use super::{MAX_SESSION_COOKIES_TRIED, SessionConfig};
+use super::MAX_SESSION_COOKIES_TRIED;
 use crate::algorithm::{Algorithm, NONCE_LEN, TAG_LEN, decrypt_calls};
+use crate::clock::ManualClock;
 use crate::codec::Codec;
+use crate::codec::OpenOptions;
+use crate::config::SessionConfig;
 use crate::error::{Error, Malformed};
 use crate::key_id::KeyId;
 use crate::keyring::Keyring;
@@ -55,10 +58,11 @@ fn t0() -> SystemTime {
 }
 
 /// A codec over these secrets with the cookie name the tests write,
-/// `session`; default settings otherwise.
+/// `session`, its clock standing at [`t0`]; default settings otherwise.
 fn codec(secrets: &[&str]) -> Codec {
     Codec::builder(Keyring::new(secrets).expect("valid secrets"))
         .cookie_name("session")
+        .clock(ManualClock::new(t0()))
         .build()
         .expect("valid settings")
 }
@@ -70,7 +74,7 @@ fn config(secrets: &[&str]) -> SessionConfig {
 
 /// The configuration's key ids, the sealing one first.
 fn key_ids(config: &SessionConfig) -> Vec<KeyId> {
-    config.codec().key_ids().collect()
+    config.codec().settings().keys.ids().collect()
 }
 
 /// A cookie value that passes every check before the AEAD under `key_id`
@@ -105,32 +109,33 @@ fn load_counting(
     binding: Option<Binding>,
 ) -> (Session<u32>, usize) {
     decrypt_calls::reset();
-    let session = config.load_at::<u32>(headers, binding, t0());
+    let options = match binding {
+        Some(binding) => OpenOptions::new().binding(binding),
+        None => OpenOptions::new(),
+    };
+    let session = config.load_with::<u32>(headers, &options);
     (session, decrypt_calls::read())
 }
 
 /// A valid session cookie with value `value`.
 fn valid(config: &SessionConfig, value: u32) -> String {
-    format!(
-        "session={}",
-        config.codec().seal_at(&value, t0()).expect("seals")
-    )
+    format!("session={}", config.codec().seal(&value).expect("seals"))
 }
 
 #[test]
 fn the_counter_counts_decrypt_calls_on_this_thread() {
     let config = config(&SECRETS[..1]);
-    let value = config.codec().seal_at(&7u32, t0()).expect("seals");
+    let value = config.codec().seal(&7u32).expect("seals");
     decrypt_calls::reset();
     assert_eq!(decrypt_calls::read(), 0);
-    let opened = config.codec().open_at::<u32>(&value, t0()).expect("opens");
+    let opened = config.codec().open::<u32>(&value).expect("opens");
     assert_eq!(*opened.value(), 7);
     assert_eq!(decrypt_calls::read(), 1);
     // Another thread's calls are not counted here.
     std::thread::scope(|scope| {
         scope.spawn(|| {
             decrypt_calls::reset();
-            drop(config.codec().open_at::<u32>(&value, t0()));
+            drop(config.codec().open::<u32>(&value));
             assert_eq!(decrypt_calls::read(), 1);
         });
     });
@@ -153,10 +158,7 @@ fn one_bad_cookie_costs_one_attempt() {
     // Opening directly costs the same single attempt.
     decrypt_calls::reset();
     assert_eq!(
-        config
-            .codec()
-            .open_at::<u32>(&garbage(id, 40, 0), t0())
-            .map(|_| ()),
+        config.codec().open::<u32>(&garbage(id, 40, 0)).map(|_| ()),
         Err(Error::AuthenticationFailed)
     );
     assert_eq!(decrypt_calls::read(), 1);
@@ -490,5 +492,27 @@ fn irregular_chunk_sets_cost_no_attempt() {
         assert_eq!(attempts, 0, "{label}");
         assert!(session.is_empty(), "{label}");
         assert_eq!(session.rejection(), Some(error), "{label}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+    /// Cookie pairs are split as the `cookie` crate parses them: at the
+    /// first `=`, whitespace trimmed, an empty name or no `=` skipped.
+    #[test]
+    fn cookie_pairs_split_as_the_cookie_crate_parses_them(
+        pair in "[ \t\u{a0}\u{2003}]{0,2}[a-z_.=\" \t\u{e9}]{0,8}[ \t\u{a0}]{0,2}",
+        prefix in "|s|se|s.",
+    ) {
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_bytes(pair.as_bytes()).unwrap());
+        let ours: Vec<(&str, &str)> = super::cookies_starting_with(&headers, &prefix).collect();
+        let theirs = cookie::Cookie::parse(pair.as_str())
+            .ok()
+            .map(|c| (c.name_raw().unwrap().to_owned(), c.value_raw().unwrap().to_owned()))
+            .filter(|(name, _)| name.starts_with(&prefix));
+        let ours = ours.first().map(|(n, v)| ((*n).to_owned(), (*v).to_owned()));
+        proptest::prop_assert_eq!(ours, theirs);
     }
 }

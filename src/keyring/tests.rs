@@ -23,7 +23,7 @@ fn smallest_period_finds_the_shortest_repeat() {
 
 fn weak(secret: &[u8]) -> Option<&'static str> {
     match check_secret(0, secret) {
-        Err(Error::Config(ConfigError::WeakSecret { index: 0, reason })) => Some(reason),
+        Err(ConfigError::WeakSecret { index: 0, reason }) => Some(reason),
         Err(other) => panic!("unexpected {other:?}"),
         Ok(()) => None,
     }
