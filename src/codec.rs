@@ -209,7 +209,7 @@ impl Codec {
     /// let codec = Codec::new(Keyring::new([Keyring::generate_secret()?])?);
     /// let cookie = codec.seal(&7u8)?;
     /// assert_eq!(codec.open::<u8>(&cookie)?.value(), &7);
-    /// assert_eq!(codec.open::<u8>("forged").unwrap_err().code(), "malformed-truncated");
+    /// assert_eq!(codec.open::<u8>("forged").unwrap_err().code(), "malformed");
     /// # Ok::<(), Error>(())
     /// ```
     ///

@@ -297,7 +297,7 @@ impl Error {
     /// (`tests/vectors/v1.json`) and do not change within a major version.
     ///
     /// ```
-    /// use sealed_session::{Deadline, Error};
+    /// use sealed_session::error::{Deadline, Error};
     /// assert_eq!(Error::Expired { deadline: Deadline::Idle }.code(), "expired-idle");
     /// ```
     #[must_use]

@@ -35,7 +35,8 @@ use crate::session::Session;
 /// ```
 /// use axum::{Router, body::Body, routing::get};
 /// use http::{Request, StatusCode};
-/// use sealed_session::{Codec, Keyring, Session, SessionConfig, SessionLayer};
+/// use sealed_session::layer::SessionLayer;
+/// use sealed_session::{Codec, Keyring, Session, SessionConfig};
 /// use tower::ServiceExt;
 ///
 /// async fn counter(session: Session<u64>) -> String {

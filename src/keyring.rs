@@ -97,7 +97,7 @@ const INFO_XCHACHA: &[u8] = b"sealed-session v1 key xchacha20poly1305";
 /// there are.
 ///
 /// ```
-/// use sealed_session::{ConfigError, Error, Keyring};
+/// use sealed_session::Keyring;
 ///
 /// // In production: Keyring::from_env("SESSION_SECRETS")?
 /// let keyring = Keyring::new([Keyring::generate_secret()?, Keyring::generate_secret()?])?;
@@ -105,8 +105,8 @@ const INFO_XCHACHA: &[u8] = b"sealed-session v1 key xchacha20poly1305";
 ///
 /// // Too short, and the message says which one:
 /// let err = Keyring::new([Keyring::generate_secret()?.as_str(), "too short"]).unwrap_err();
-/// assert_eq!(err.to_string(), "invalid session configuration: secret #1 is 9 bytes; \
-///     every secret needs at least 32 bytes (generate one with Keyring::generate_secret)");
+/// assert_eq!(err.to_string(), "secret #1 is 9 bytes; every secret needs at least 32 \
+///     bytes (generate one with Keyring::generate_secret)");
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
 #[derive(Clone)]

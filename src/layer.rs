@@ -79,7 +79,8 @@ type Binder = Arc<dyn Fn(&Parts) -> Option<Binding> + Send + Sync>;
 ///
 /// ```
 /// use http::{Request, Response, header::SET_COOKIE};
-/// use sealed_session::{Codec, Keyring, Session, SessionConfig, SessionLayer};
+/// use sealed_session::layer::SessionLayer;
+/// use sealed_session::{Codec, Keyring, Session, SessionConfig};
 /// use tower::{ServiceBuilder, ServiceExt, service_fn};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -169,7 +170,8 @@ impl<T> SessionLayer<T> {
     /// # Example
     ///
     /// ```
-    /// use sealed_session::{Binding, Codec, Keyring, SessionConfig, SessionLayer};
+    /// use sealed_session::layer::SessionLayer;
+    /// use sealed_session::{Binding, Codec, Keyring, SessionConfig};
     ///
     /// let config = SessionConfig::new(Codec::new(Keyring::new([Keyring::generate_secret()?])?));
     /// // Behind exactly one trusted reverse proxy, which appends the peer

@@ -71,22 +71,20 @@ const BINDING_LEN: usize = 32;
 /// port, which changes with every connection.
 ///
 /// ```
-/// use sealed_session::{Binding, Codec, Error, Keyring};
-/// use std::time::SystemTime;
+/// use sealed_session::{Binding, Codec, Error, Keyring, OpenOptions, SealOptions};
 ///
 /// let codec = Codec::new(Keyring::new([Keyring::generate_secret()?])?);
-/// let now = SystemTime::now();
 /// let home = Binding::new(b"203.0.113.7");
-/// let envelope = codec.new_envelope_at(now)?;
-/// let cookie = codec.seal_bound_at(&42u32, &envelope, &home, now)?;
+/// let cookie = codec.seal_with(&42u32, &SealOptions::new().binding(home))?;
 ///
-/// assert_eq!(*codec.open_bound_at::<u32>(&cookie, &home, now)?.value(), 42);
-/// let elsewhere = Binding::new(b"198.51.100.20");
+/// let at_home = OpenOptions::new().binding(home);
+/// assert_eq!(*codec.open_with::<u32>(&cookie, &at_home)?.value(), 42);
+/// let elsewhere = OpenOptions::new().binding(Binding::new(b"198.51.100.20"));
 /// assert_eq!(
-///     codec.open_bound_at::<u32>(&cookie, &elsewhere, now).unwrap_err(),
+///     codec.open_with::<u32>(&cookie, &elsewhere).unwrap_err(),
 ///     Error::AuthenticationFailed
 /// );
-/// assert!(codec.open_at::<u32>(&cookie, now).is_err()); // unbound open
+/// assert!(codec.open::<u32>(&cookie).is_err()); // unbound open
 /// # Ok::<(), Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
