@@ -1030,7 +1030,11 @@ fn codec_cost(cookie: &str, rounds: usize, per_round: usize) -> Result<(f64, f64
             let opened = codec
                 .open::<AppSession>(std::hint::black_box(value))
                 .map_err(|e| e.to_string())?;
-            std::hint::black_box(codec.reseal(&opened).map_err(|e| e.to_string())?);
+            std::hint::black_box(
+                codec
+                    .seal_with(opened.value(), &opened.seal_options())
+                    .map_err(|e| e.to_string())?,
+            );
         }
         reseal.push(start.elapsed().as_secs_f64() * 1e6 / per_round as f64);
     }

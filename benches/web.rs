@@ -76,7 +76,10 @@ fn open(codec: &Codec, value: &str) -> usize {
 fn open_reseal(codec: &Codec, value: &str) -> usize {
     let mut opened = codec.open::<Session>(value).expect("opens");
     opened.value_mut().cart[0].qty += 1;
-    codec.reseal(&opened).expect("reseals").len()
+    codec
+        .seal_with(opened.value(), &opened.seal_options())
+        .expect("reseals")
+        .len()
 }
 
 /// Median time per call of each contender over `rounds` rounds of

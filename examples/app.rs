@@ -188,7 +188,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 fn config_from_env() -> Result<SessionConfig, Box<dyn std::error::Error>> {
     let keyring = match Keyring::from_env("SESSION_SECRETS") {
         Ok(keyring) => keyring,
-        Err(Error::Config(ConfigError::MissingEnvVar { .. })) => {
+        Err(ConfigError::MissingEnvVar { .. }) => {
             eprintln!(
                 "WARNING: SESSION_SECRETS is not set.\n\
                  WARNING: Using a secret generated for this process only: every session\n\

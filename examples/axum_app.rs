@@ -24,9 +24,9 @@ use axum::extract::{Form, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Router, http::StatusCode};
-use sealed_session::{
-    Codec, ConfigError, Error, Keyring, Session, SessionConfig, SessionLayer, Zeroizing,
-};
+use sealed_session::layer::SessionLayer;
+use sealed_session::zeroize::Zeroizing;
+use sealed_session::{Codec, ConfigError, Error, Keyring, Session, SessionConfig};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -83,7 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// The secrets from `SESSION_SECRETS`, or a fresh one with a warning.
 fn keyring() -> Result<Keyring, Error> {
     match Keyring::from_env("SESSION_SECRETS") {
-        Err(Error::Config(ConfigError::MissingEnvVar { .. })) => {
+        Err(ConfigError::MissingEnvVar { .. }) => {
             eprintln!(
                 "WARNING: SESSION_SECRETS is not set; using a secret generated at start-up.\n\
                  WARNING: every session is lost when this process restarts, and other\n\
@@ -91,9 +91,9 @@ fn keyring() -> Result<Keyring, Error> {
                  WARNING: the output of Keyring::generate_secret(), in production."
             );
             let secret: Zeroizing<String> = Keyring::generate_secret()?;
-            Keyring::new([secret.as_str()])
+            Ok(Keyring::new([secret.as_str()])?)
         }
-        other => other,
+        other => other.map_err(Error::from),
     }
 }
 

@@ -5,6 +5,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use sealed_session::clock::ManualClock;
+use sealed_session::limits::DEFAULT_MAX_COOKIE_SIZE;
 use sealed_session::{Codec, Keyring};
 use serde::{Deserialize, Serialize};
 
@@ -50,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "cookie size: {} bytes of the {}-byte limit (name + value)\n",
         codec.cookie_name().len() + cookie.len(),
-        codec.max_cookie_size()
+        DEFAULT_MAX_COOKIE_SIZE
     );
 
     // 2. Open it on the next request.
@@ -60,15 +62,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         opened.value().user_id,
         opened.value().email
     );
-    println!("  session id:        {}", opened.id());
-    let created = opened.created_at();
+    let envelope = opened.envelope();
+    println!("  session id:        {}", envelope.id());
+    let created = envelope.created_at();
     let after_creation = |t: SystemTime| t.duration_since(created).unwrap_or_default().as_secs();
     println!("  created:           {} (Unix seconds)", unix_secs(created));
     println!(
         "  absolute deadline: created + {} s",
-        after_creation(opened.absolute_deadline())
+        after_creation(envelope.absolute_deadline())
     );
-    if let Some(idle) = opened.idle_deadline() {
+    if let Some(idle) = envelope.idle_deadline() {
         println!(
             "  idle deadline:     created + {} s\n",
             after_creation(idle)
@@ -76,9 +79,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 3. Rotate: a new secret goes in front, the old one stays to open.
+    //    (This codec reads a manual clock so that step 4 can move time
+    //    forward; without `.clock(..)` a codec reads the system clock.)
+    let clock = ManualClock::new(SystemTime::now());
     let new_secret = Keyring::generate_secret()?;
     let rotated = Codec::builder(Keyring::new([new_secret.as_str(), first_secret.as_str()])?)
         .idle_timeout(Duration::from_secs(30 * 60))
+        .clock(clock.clone())
         .build()?;
     let mut old = rotated.open::<Session>(&cookie)?;
     println!(
@@ -86,17 +93,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         old.sealed_with_old_secret()
     );
     old.value_mut().cart.pop();
-    let resealed = rotated.reseal(&old)?;
+    // Same session (id, creation time, deadline), sealed under the new secret.
+    let resealed = rotated.seal_with(old.value(), &old.seal_options())?;
     let again = rotated.open::<Session>(&resealed)?;
     println!(
         "re-sealed under the new secret: old secret? {}, same session id? {}\n",
         again.sealed_with_old_secret(),
-        again.id() == old.id()
+        again.envelope().id() == old.envelope().id()
     );
 
     // 4. Bad cookies are rejected with typed errors.
-    let eight_days_later = SystemTime::now() + Duration::from_secs(8 * 24 * 60 * 60);
-    match rotated.open_at::<Session>(&resealed, eight_days_later) {
+    clock.advance(Duration::from_secs(8 * 24 * 60 * 60));
+    match rotated.open::<Session>(&resealed) {
         Ok(_) => println!("unexpected: an expired cookie opened"),
         Err(e) => println!("expired cookie  -> {} ({e})", e.code()),
     }

@@ -289,7 +289,7 @@ impl Codec {
 
     /// The envelope as a seal at `now` writes it: same id, creation time and
     /// absolute deadline, last seal at `now`.
-    pub(crate) fn sealed_envelope(&self, envelope: &Envelope, now: SystemTime) -> Envelope {
+    pub(crate) fn after_seal(&self, envelope: &Envelope, now: SystemTime) -> Envelope {
         envelope.touched(unix_secs(now), &self.inner.rules)
     }
 

@@ -56,7 +56,8 @@ pub enum Renewal {
 }
 
 /// The cookie attributes and renewal policy around a [`Codec`]: everything
-/// needed to turn request headers into a [`Session`] and back.
+/// needed to turn request headers into a [`Session`](crate::Session) and
+/// back.
 ///
 /// Cheap to clone (one reference count); build one at start-up and share it.
 ///

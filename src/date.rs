@@ -4,7 +4,7 @@
 
 /// Appends `secs` (Unix seconds) as an HTTP date (RFC 9110 IMF-fixdate):
 /// `Thu, 01 Jan 1970 00:00:00 GMT`. Callers pass times up to
-/// [`MAX_TIME`](crate::MAX_TIME) (9999-12-31), so years have four digits.
+/// [`MAX_TIME`](crate::limits::MAX_TIME) (9999-12-31), so years have four digits.
 pub(crate) fn push_http_date(out: &mut String, secs: u64) {
     const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [

@@ -103,7 +103,7 @@ pub enum Error {
 }
 
 /// Which deadline a session passed; carried by
-/// [`Error::Expired`](crate::Error::Expired).
+/// [`Error::Expired`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Deadline {
     /// The absolute lifetime, counted from the session's creation.
@@ -135,7 +135,7 @@ pub enum Unserializable {
     /// back with exactly its own number of elements, so the value would be
     /// misread or fail to open.
     LengthMismatch,
-    /// The value nests deeper than [`MAX_NESTING`](crate::MAX_NESTING).
+    /// The value nests deeper than [`MAX_NESTING`](crate::limits::MAX_NESTING).
     TooDeep,
     /// The value holds more collection elements and map entries, counted at
     /// every level, than its payload has bytes (only collections of
@@ -231,7 +231,7 @@ pub enum ConfigError {
         minimum: usize,
     },
     /// The maximum cookie size is over
-    /// [`MAX_COOKIE_SIZE_CEILING`](crate::MAX_COOKIE_SIZE_CEILING). Browsers
+    /// [`MAX_COOKIE_SIZE_CEILING`](crate::limits::MAX_COOKIE_SIZE_CEILING). Browsers
     /// drop cookies over 4096 bytes anyway.
     CookieSizeTooLarge {
         /// The configured maximum cookie size.

@@ -1,7 +1,7 @@
 //! The axum adapter (feature `axum`): [`Session<T>`] as an extractor.
 //!
 //! The session comes from the request extensions, where
-//! [`SessionLayer`](crate::SessionLayer) put it; the layer also writes it
+//! [`SessionLayer`](crate::layer::SessionLayer) put it; the layer also writes it
 //! back into the response. Without the layer the extractor fails with
 //! [`MissingSessionLayer`], a 500: that is a mistake in the router, not in
 //! the request.
@@ -16,7 +16,7 @@ use http::request::Parts;
 use crate::session::Session;
 
 /// `Session<T>` as an axum extractor, taken from the request extensions
-/// filled by [`SessionLayer<T>`](crate::SessionLayer).
+/// filled by [`SessionLayer<T>`](crate::layer::SessionLayer).
 ///
 /// The extractor is a handle: changes made through it are written into the
 /// response by the layer once the handler returns. Extracting it more than
@@ -77,7 +77,7 @@ where
 }
 
 /// The rejection of the [`Session<T>`] extractor when the request has no
-/// session: [`SessionLayer<T>`](crate::SessionLayer) is not installed for
+/// session: [`SessionLayer<T>`](crate::layer::SessionLayer) is not installed for
 /// this route, or was installed for another `T`.
 ///
 /// As a response it is a `500 Internal Server Error` with a short

@@ -35,7 +35,7 @@ type Binder = Arc<dyn Fn(&Parts) -> Option<Binding> + Send + Sync>;
 /// back into the response.
 ///
 /// For each request, [`SessionService`] loads the session from the `Cookie`
-/// headers with [`SessionConfig::load`] (or [`SessionConfig::load_bound`]
+/// headers with [`SessionConfig::load`] (or [`SessionConfig::load_with`]
 /// with [`SessionLayer::bind_with`]) and inserts it into the request's
 /// [extensions](http::Request::extensions), where handlers find it
 /// (`request.extensions().get::<Session<T>>()`, or the axum extractor with

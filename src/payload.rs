@@ -66,7 +66,7 @@
 //! every level together, outnumber its payload bytes (a `Vec<()>` of 10
 //! elements is 1 byte; `vec![vec![()], vec![()]]` has 4 elements, the outer
 //! two and one in each inner one, in 3 bytes) is refused when sealing, with
-//! [`Unserializable::TooManyElements`](crate::Unserializable::TooManyElements).
+//! [`Unserializable::TooManyElements`](crate::error::Unserializable::TooManyElements).
 //! Session types do not hold collections of zero-sized values in practice;
 //! the alternative is a decode loop whose length an authenticated varint
 //! chooses (up to 2^64).
@@ -84,7 +84,7 @@ pub(crate) use ser::encoded_len;
 /// struct, the content of a newtype, tuple or struct enum variant, the
 /// value inside `Some`, and a newtype struct. (A `Box`, a transparent
 /// struct and a unit variant count nothing.) Sealing a value with more
-/// levels fails with [`Unserializable::TooDeep`](crate::Unserializable::TooDeep),
+/// levels fails with [`Unserializable::TooDeep`](crate::error::Unserializable::TooDeep),
 /// and a cookie holding one (which only a holder of the secret could make)
 /// fails to open with [`Error::Deserialize`](crate::Error::Deserialize).
 ///

@@ -721,7 +721,7 @@ fn renewal_due(config: &SessionConfig, envelope: &Envelope, now: SystemTime) -> 
         return false;
     };
     // Nothing to gain once the idle deadline has reached the absolute one.
-    if codec.sealed_envelope(envelope, now).expires_at() <= envelope.expires_at() {
+    if codec.after_seal(envelope, now).expires_at() <= envelope.expires_at() {
         return false;
     }
     let threshold = match renewal {

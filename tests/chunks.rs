@@ -465,7 +465,7 @@ fn respond(session: &Session<String>, now: SystemTime) -> (Written, HeaderMap) {
 /// `later(1)`, is no session to `config`: nothing loaded, nothing rejected,
 /// nothing written.
 fn assert_no_session(config: &SessionConfig, pairs: &[(String, String)]) {
-    let session = config.load_at::<String>(&request(pairs), None, later(1));
+    let session = load(&config, &request(pairs), later(1));
     assert!(session.is_empty());
     assert_eq!(session.rejection(), None);
     let (written, response) = respond(&session, later(1));
@@ -475,7 +475,7 @@ fn assert_no_session(config: &SessionConfig, pairs: &[(String, String)]) {
 
 /// A new session holding [`text`]`(n)`, written at `now`: the response.
 fn new_session(config: &SessionConfig, n: usize, now: SystemTime) -> (SessionId, HeaderMap) {
-    let session = config.load_at::<String>(&HeaderMap::new(), None, now);
+    let session = load(&config, &HeaderMap::new(), now);
     session.insert(text(n));
     let (written, response) = respond(&session, now);
     assert_eq!(written, Written::Set);
@@ -561,7 +561,7 @@ fn assert_predicted(actual: &Error, joined: &str, context: &str) {
 fn check_layout(config: &SessionConfig, wide: &Codec, n: usize, expected: &Plan) {
     let max = config.codec().max_cookie_size();
     let context = format!("max {max}, n {n}, value length {}", value_len(n));
-    let session = config.load_at::<String>(&HeaderMap::new(), None, t0());
+    let session = load(&config, &HeaderMap::new(), t0());
     session.insert(text(n));
     let mut response = HeaderMap::new();
     let written = session.write_at(&mut response, t0());
@@ -616,11 +616,12 @@ fn check_layout(config: &SessionConfig, wide: &Codec, n: usize, expected: &Plan)
     // Round trip: the browser sends the cookies back.
     let mut jar = Jar::default();
     jar.apply(&response);
-    let again = config.load_at::<String>(&jar.request(), None, later(1));
+    let again = load(&config, &jar.request(), later(1));
     assert_eq!(again.rejection(), None, "{context}");
     assert_eq!(again.get(), Some(text(n)), "{context}");
     assert_eq!(again.id(), session.id(), "{context}: id kept");
-    assert!(!again.needs_write_at(later(1)), "{context}");
+    set_now(later(1));
+    assert!(!again.needs_write(), "{context}");
 }
 
 /// For four cookie sizes and every payload length from empty to just past
@@ -807,7 +808,7 @@ fn step(
     now: SystemTime,
     handle: impl FnOnce(&Session<String>),
 ) -> (Session<String>, Written, HeaderMap) {
-    let session = config.load_at::<String>(&jar.request(), None, now);
+    let session = load(&config, &jar.request(), now);
     handle(&session);
     let (written, response) = respond(&session, now);
     jar.apply(&response);
@@ -993,7 +994,7 @@ fn a_second_write_in_the_same_request_cleans_up_after_the_first() {
     step(&config, &mut jar, t0(), |s| {
         s.insert(text(n_for(3)));
     });
-    let session = config.load_at::<String>(&jar.request(), None, later(1));
+    let session = load(&config, &jar.request(), later(1));
     session.insert(text(n_for(2)));
     let (written, first) = respond(&session, later(1));
     assert_eq!(written, Written::Set);
@@ -1015,12 +1016,12 @@ fn a_second_write_in_the_same_request_cleans_up_after_the_first() {
     jar.apply(&first);
     jar.apply(&second);
     assert_eq!(jar.session_names(), layout_names(0));
-    let again = config.load_at::<String>(&jar.request(), None, later(2));
+    let again = load(&config, &jar.request(), later(2));
     assert_eq!(again.get(), Some(text(10)));
     assert_eq!(again.id(), session.id());
 
     // And a destroy after a write removes what that write set.
-    let session = config.load_at::<String>(&jar.request(), None, later(3));
+    let session = load(&config, &jar.request(), later(3));
     session.insert(text(n_for(3)));
     let (_, set) = respond(&session, later(3));
     assert_eq!(removals(&set), names(&[NAME, "session.3"]));
@@ -1051,7 +1052,7 @@ fn assert_rejected(
 ) {
     let mut pairs = vec![("other".to_string(), "1".to_string())];
     pairs.extend_from_slice(cookies);
-    let session = config.load_at::<String>(&request(&pairs), None, later(1));
+    let session = load(&config, &request(&pairs), later(1));
     assert!(session.is_empty());
     assert!(!session.was_loaded());
     assert_eq!(session.rejection().as_ref(), Some(rejection));
@@ -1097,7 +1098,7 @@ fn chunk_sets_that_are_not_contiguous_from_zero_are_malformed() {
 
     // The exact set in any header order opens.
     for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
-        let session = config.load_at::<String>(&request(&pick(&order)), None, later(1));
+        let session = load(&config, &request(&pick(&order)), later(1));
         assert_eq!(session.get(), Some(text(n_for(3))), "{order:?}");
     }
     // Also spread over two `Cookie` headers (HTTP/2 clients split them).
@@ -1110,7 +1111,7 @@ fn chunk_sets_that_are_not_contiguous_from_zero_are_malformed() {
         ))
         .expect("valid header"),
     );
-    let session = config.load_at::<String>(&split, None, later(1));
+    let session = load(&config, &split, later(1));
     assert_eq!(session.get(), Some(text(n_for(3))));
 }
 
@@ -1134,7 +1135,7 @@ fn chunks_of_a_set_longer_than_max_chunks_are_not_read() {
     let two = sealed_chunks(&config(2), n_for(2), t0());
     let mut three = as_chunks(&two);
     three.push((chunk_name(2), "AAAA".to_string()));
-    let session = config(2).load_at::<String>(&request(&three), None, later(1));
+    let session = load(&config(2), &request(&three), later(1));
     assert_eq!(session.rejection(), None);
     assert_eq!(session.get(), Some(text(n_for(2))));
     let (written, response) = respond(&session, later(1));
@@ -1163,7 +1164,7 @@ fn the_budget_counts_the_chunks_as_sent() {
     // Three pieces: 9 bytes more than the greedy cut, within the budget.
     let three = cut(3);
     assert_eq!(three.len(), 3);
-    let session = config.load_at::<String>(&request(&as_chunks(&three)), None, later(1));
+    let session = load(&config, &request(&as_chunks(&three)), later(1));
     assert_eq!(session.get(), Some(text(n)));
     // Four pieces: 18 bytes more, over it.
     let four = cut(4);
@@ -1255,11 +1256,7 @@ fn oversized_chunks_and_sets_over_the_budget_are_too_large() {
         &removed([0, 1, 2]),
     );
     // With max_chunks 3 and the default budget, the limit is 3 * 300.
-    let opens = chunked(MAX, 3, DEFAULT_HEADER_BUDGET).load_at::<String>(
-        &request(&as_chunks(&values)),
-        None,
-        later(1),
-    );
+    let opens = load(&chunked(MAX, 3, DEFAULT_HEADER_BUDGET), &request(&as_chunks(&values)), later(1));
     assert_eq!(opens.get(), Some(text(n)));
 }
 
@@ -1296,9 +1293,10 @@ fn only_canonical_chunk_names_are_chunks() {
     let (_, set) = new_session(&config, 10, t0());
     let mut pairs = lookalikes.clone();
     pairs.extend(sets(&set));
-    let session = config.load_at::<String>(&request(&pairs), None, later(1));
+    let session = load(&config, &request(&pairs), later(1));
     assert_eq!(session.get(), Some(text(10)));
-    assert!(!session.needs_write_at(later(1)));
+    set_now(later(1));
+    assert!(!session.needs_write());
     session.destroy();
     let (_, response) = respond(&session, later(1));
     assert_eq!(removals(&response), names(&[NAME]));
@@ -1316,7 +1314,7 @@ fn stored(name: &str, value: &str, domain: &str) -> Stored {
 
 /// A valid plain cookie next to chunk cookies (left by a lost removal, or
 /// set by a concurrent response) loads, and the response only removes the
-/// chunks: `Written::Cleaned`, nothing sealed, the plain cookie untouched.
+/// chunks: `Written::LeftoversRemoved`, nothing sealed, the plain cookie untouched.
 /// Every chunk name below `max_chunks` the request carried goes; an index
 /// at or beyond `max_chunks` (`session.5`) and `session.64` are other
 /// cookies and stay. Valid chunks next to a plain cookie that does not
@@ -1357,7 +1355,7 @@ fn leftovers_of_the_other_layout_are_removed_without_a_seal() {
         ])
     );
 
-    let session = config.load_at::<String>(&jar.request(), None, later(2));
+    let session = load(&config, &jar.request(), later(2));
     assert_eq!(
         session.get(),
         Some(text(10)),
@@ -1366,9 +1364,10 @@ fn leftovers_of_the_other_layout_are_removed_without_a_seal() {
     assert_eq!(session.id(), first.id());
     assert_eq!(session.rejection(), None);
     assert!(session.was_loaded());
-    assert!(session.needs_write_at(later(2)));
+    set_now(later(2));
+    assert!(session.needs_write());
     let (written, response) = respond(&session, later(2));
-    assert_eq!(written, Written::Cleaned);
+    assert_eq!(written, Written::LeftoversRemoved);
     assert!(
         sets(&response).is_empty(),
         "the plain cookie is not rewritten"
@@ -1378,7 +1377,8 @@ fn leftovers_of_the_other_layout_are_removed_without_a_seal() {
         names(&["session.0", "session.1", "session.2"])
     );
     check_attributes(&response, "/", None, MAX);
-    assert!(!session.needs_write_at(later(2)));
+    set_now(later(2));
+    assert!(!session.needs_write());
     let (written, again) = respond(&session, later(2));
     assert_eq!(written, Written::Nothing);
     assert!(again.is_empty());
@@ -1409,13 +1409,14 @@ fn leftovers_of_the_other_layout_are_removed_without_a_seal() {
         names(&[NAME, "session.0", "session.1", "session.2"])
     );
 
-    let session = config.load_at::<String>(&jar.request(), None, later(1));
+    let session = load(&config, &jar.request(), later(1));
     assert_eq!(session.get(), Some(text(n_for(3))));
     assert_eq!(session.id(), Some(id));
     assert_eq!(session.rejection(), None);
-    assert!(session.needs_write_at(later(1)));
+    set_now(later(1));
+    assert!(session.needs_write());
     let (written, response) = respond(&session, later(1));
-    assert_eq!(written, Written::Cleaned);
+    assert_eq!(written, Written::LeftoversRemoved);
     assert!(sets(&response).is_empty(), "the chunks are not rewritten");
     assert_eq!(removals(&response), names(&[NAME]));
     check_attributes(&response, "/", None, MAX);
@@ -1427,9 +1428,10 @@ fn leftovers_of_the_other_layout_are_removed_without_a_seal() {
     for (k, value) in chunks.iter().enumerate() {
         assert_eq!(jar.value(&chunk_name(k)), Some(value.as_str()), "chunk {k}");
     }
-    let again = config.load_at::<String>(&jar.request(), None, later(2));
+    let again = load(&config, &jar.request(), later(2));
     assert_eq!(again.get(), Some(text(n_for(3))));
-    assert!(!again.needs_write_at(later(2)));
+    set_now(later(2));
+    assert!(!again.needs_write());
 }
 
 /// When the session is sealed anyway (changed, renewed on every response,
@@ -1448,7 +1450,7 @@ fn leftovers_go_with_the_seal_when_the_session_is_sealed_anyway() {
     };
 
     // Changed, still one cookie: it is set, the chunks removed.
-    let session = config.load_at::<String>(&headers, None, later(1));
+    let session = load(&config, &headers, later(1));
     session.insert(text(20));
     let (written, response) = respond(&session, later(1));
     assert_eq!(written, Written::Set);
@@ -1460,7 +1462,7 @@ fn leftovers_go_with_the_seal_when_the_session_is_sealed_anyway() {
 
     // Changed into two chunks: chunks 0 and 1 are replaced; the plain
     // cookie, chunk 2 and chunk 3 are removed.
-    let session = config.load_at::<String>(&headers, None, later(1));
+    let session = load(&config, &headers, later(1));
     session.insert(text(n_for(2)));
     let (written, response) = respond(&session, later(1));
     assert_eq!(written, Written::Set);
@@ -1477,7 +1479,7 @@ fn leftovers_go_with_the_seal_when_the_session_is_sealed_anyway() {
         .renewal(Renewal::Always)
         .build()
         .expect("valid settings");
-    let session = always.load_at::<String>(&headers, None, later(1));
+    let session = load(&always, &headers, later(1));
     assert_eq!(session.get(), Some(text(10)));
     let (written, response) = respond(&session, later(1));
     assert_eq!(written, Written::Set);
@@ -1498,7 +1500,7 @@ fn leftovers_go_with_the_seal_when_the_session_is_sealed_anyway() {
         .max_chunks(4)
         .build()
         .expect("valid settings");
-    let session = rotated.load_at::<String>(&headers, None, later(1));
+    let session = load(&rotated, &headers, later(1));
     assert_eq!(session.get(), Some(text(10)));
     let (written, response) = respond(&session, later(1));
     assert_eq!(written, Written::Set);
@@ -1515,7 +1517,7 @@ fn leftovers_go_with_the_seal_when_the_session_is_sealed_anyway() {
     // does not open are sealed again as chunks, the plain name removed.
     let mut pairs = vec![(NAME.to_string(), "forged".to_string())];
     pairs.extend(as_chunks(&sealed_chunks(&config, n_for(3), t0())));
-    let session = rotated.load_at::<String>(&request(&pairs), None, later(1));
+    let session = load(&rotated, &request(&pairs), later(1));
     assert_eq!(session.get(), Some(text(n_for(3))));
     let (written, response) = respond(&session, later(1));
     assert_eq!(written, Written::Set);
@@ -1530,7 +1532,7 @@ fn leftovers_go_with_the_seal_when_the_session_is_sealed_anyway() {
 /// parent domain, with its own secret, keeps a plain `session` cookie with
 /// `Domain=example.com` in the browser, which this configuration's
 /// host-only removals never match. Every response then removes it again (a
-/// small header, `Written::Cleaned`) and never seals the chunked session
+/// small header, `Written::LeftoversRemoved`) and never seals the chunked session
 /// again: the chunks the browser holds stay the ones first written. The
 /// same for a chunk cookie the server cannot remove next to a plain session.
 #[test]
@@ -1540,7 +1542,7 @@ fn an_unremovable_leftover_costs_one_removal_per_response_never_a_seal() {
     // cookie alone gets.
     let removal_header = {
         let session =
-            config.load_at::<String>(&request(&[(NAME.into(), "forged".into())]), None, t0());
+            load(&config, &request(&[(NAME.into(), "forged".into())]), t0());
         let (written, response) = respond(&session, t0());
         assert_eq!(written, Written::Removed);
         let all: Vec<HeaderValue> = response.get_all(SET_COOKIE).iter().cloned().collect();
@@ -1567,16 +1569,18 @@ fn an_unremovable_leftover_costs_one_removal_per_response_never_a_seal() {
     for request_number in 1..=3u64 {
         let context = format!("request {request_number}");
         let now = later(60 * request_number);
-        let session = config.load_at::<String>(&jar.request(), None, now);
+        let session = load(&config, &jar.request(), now);
         assert_eq!(session.get(), Some(text(n_for(3))), "{context}");
         assert_eq!(session.id(), Some(id), "{context}");
         assert_eq!(session.rejection(), None, "{context}");
-        assert!(session.needs_write_at(now), "{context}");
+        set_now(now);
+        assert!(session.needs_write(), "{context}");
         let (written, response) = respond(&session, now);
-        assert_eq!(written, Written::Cleaned, "{context}");
+        assert_eq!(written, Written::LeftoversRemoved, "{context}");
         let all: Vec<&HeaderValue> = response.get_all(SET_COOKIE).iter().collect();
         assert_eq!(all, [&removal_header], "{context}: one removal, no seal");
-        assert!(!session.needs_write_at(now), "{context}");
+        set_now(now);
+        assert!(!session.needs_write(), "{context}");
         let (written, again) = respond(&session, now);
         assert_eq!(written, Written::Nothing, "{context}");
         assert!(again.is_empty(), "{context}");
@@ -1606,7 +1610,7 @@ fn an_unremovable_leftover_costs_one_removal_per_response_never_a_seal() {
         names(&[NAME, "session.2", "session.3"])
     );
     assert_eq!(jar.value(NAME), Some(sibling_value.as_str()));
-    let session = config.load_at::<String>(&jar.request(), None, later(401));
+    let session = load(&config, &jar.request(), later(401));
     assert_eq!(session.get(), Some(text(n_for(2))));
     assert_eq!(session.id(), Some(id));
 
@@ -1623,7 +1627,7 @@ fn an_unremovable_leftover_costs_one_removal_per_response_never_a_seal() {
         let (session, written, response) = step(&config, &mut jar, now, |_| {});
         assert_eq!(session.get(), Some(text(10)), "{context}");
         assert_eq!(session.id(), Some(id), "{context}");
-        assert_eq!(written, Written::Cleaned, "{context}");
+        assert_eq!(written, Written::LeftoversRemoved, "{context}");
         assert_eq!(set_cookies(&response).len(), 1, "{context}");
         assert_eq!(removals(&response), names(&["session.0"]), "{context}");
         check_attributes(&response, "/", None, MAX);
@@ -1785,12 +1789,13 @@ fn chunk_indexes_from_max_chunks_up_are_ignored_and_never_removed() {
             cookies.insert(k * tossed.len() / count, chunk);
         }
 
-        let session = config.load_at::<String>(&request(&cookies), None, later(1));
+        let session = load(&config, &request(&cookies), later(1));
         assert_eq!(session.rejection(), None, "{context}");
         assert_eq!(session.get(), Some(text(n_for(count))), "{context}");
         assert_eq!(session.id(), Some(id), "{context}");
         assert!(session.was_loaded(), "{context}");
-        assert!(!session.needs_write_at(later(1)), "{context}");
+        set_now(later(1));
+        assert!(!session.needs_write(), "{context}");
         let (written, response) = respond(&session, later(1));
         assert_eq!(written, Written::Nothing, "{context}");
         assert!(response.is_empty(), "{context}");
@@ -1812,7 +1817,7 @@ fn chunk_indexes_from_max_chunks_up_are_ignored_and_never_removed() {
         );
 
         // A logout: the plain name and the chunks the request carried.
-        let session = config.load_at::<String>(&request(&cookies), None, later(1));
+        let session = load(&config, &request(&cookies), later(1));
         session.destroy();
         let (written, response) = respond(&session, later(1));
         assert_eq!(written, Written::Removed, "{context}");
@@ -1826,7 +1831,7 @@ fn chunk_indexes_from_max_chunks_up_are_ignored_and_never_removed() {
             .find(|(name, value)| *name == chunk_name(0) && *value == values[0])
             .expect("chunk 0");
         first.1 = flip(&first.1, first.1.len() / 2);
-        let session = config.load_at::<String>(&request(&broken), None, later(1));
+        let session = load(&config, &request(&broken), later(1));
         assert_eq!(
             session.rejection(),
             Some(Error::AuthenticationFailed),
@@ -2074,7 +2079,7 @@ fn repeated_indexes_below_max_chunks_are_still_malformed() {
     // The tossed ones alone repeat every index from 4 up: ignored.
     let mut cookies = as_chunks(&values);
     cookies.extend(tossed);
-    let session = config.load_at::<String>(&request(&cookies), None, later(1));
+    let session = load(&config, &request(&cookies), later(1));
     assert_eq!(session.get(), Some(text(n_for(3))));
 }
 
@@ -2115,7 +2120,7 @@ proptest! {
             .filter(|&index| index < max_chunks)
             .collect();
 
-        let session = config.load_at::<String>(&request(&cookies), None, later(1));
+        let session = load(&config, &request(&cookies), later(1));
         let (written, response) = respond(&session, later(1));
         let removed_now = removals(&response);
         prop_assert!(removed_now.is_subset(&allowed), "{:?}", removed_now);
@@ -2162,7 +2167,7 @@ fn concurrent_responses_the_last_one_wins() {
     let id = first.id();
     let carried = base.request();
     let respond_to = |change: &dyn Fn(&Session<String>)| -> (Written, HeaderMap) {
-        let session = config.load_at::<String>(&carried, None, later(1));
+        let session = load(&config, &carried, later(1));
         assert_eq!(session.get(), Some(text(n_for(2))));
         change(&session);
         respond(&session, later(1))
@@ -2239,7 +2244,7 @@ fn concurrent_responses_the_last_one_wins() {
                 }
                 (true, false) => {
                     assert_eq!(session.id(), id, "{context}");
-                    assert_eq!(written, Written::Cleaned, "{context}");
+                    assert_eq!(written, Written::LeftoversRemoved, "{context}");
                     assert!(sets(&response).is_empty(), "{context}");
                     assert_eq!(removals(&response), leftover, "{context}");
                 }
@@ -2315,7 +2320,7 @@ fn a_chunked_write_removes_every_index_the_configuration_can_use() {
     let smallest_four = (0..10_000)
         .find(|&n| value_len(n) > 3 * (MAX - "session.0".len()))
         .expect("reachable");
-    let session = tight.load_at::<String>(&HeaderMap::new(), None, t0());
+    let session = load(&tight, &HeaderMap::new(), t0());
     assert!(matches!(
         session.try_insert_at(text(smallest_four), t0()),
         Err(Error::TooLarge { limit: 909, .. })
@@ -2346,7 +2351,7 @@ fn a_session_over_the_budget_is_refused_and_left_unchanged() {
     let exact = chunked(MAX, 4, size);
     let tight = chunked(MAX, 4, size - 1);
 
-    let session = exact.load_at::<String>(&HeaderMap::new(), None, t0());
+    let session = load(&exact, &HeaderMap::new(), t0());
     assert_eq!(session.try_insert_at(text(n), t0()), Ok(None));
     let (written, response) = respond(&session, t0());
     assert_eq!(written, Written::Set);
@@ -2355,7 +2360,7 @@ fn a_session_over_the_budget_is_refused_and_left_unchanged() {
     // Loaded under the tight budget, the same cookies are too large...
     let mut jar = Jar::default();
     jar.apply(&response);
-    let refused = tight.load_at::<String>(&jar.request(), None, later(1));
+    let refused = load(&tight, &jar.request(), later(1));
     assert_eq!(
         refused.rejection(),
         Some(Error::TooLarge {
@@ -2368,7 +2373,7 @@ fn a_session_over_the_budget_is_refused_and_left_unchanged() {
     let (_, small) = new_session(&tight, 10, t0());
     let mut jar = Jar::default();
     jar.apply(&small);
-    let session = tight.load_at::<String>(&jar.request(), None, later(1));
+    let session = load(&tight, &jar.request(), later(1));
     let id = session.id();
     assert_eq!(
         session.try_insert_at(text(n), later(1)),
@@ -2379,7 +2384,8 @@ fn a_session_over_the_budget_is_refused_and_left_unchanged() {
     );
     assert_eq!(session.get(), Some(text(10)), "the value is unchanged");
     assert_eq!(session.id(), id);
-    assert!(!session.needs_write_at(later(1)), "nothing to write");
+    set_now(later(1));
+    assert!(!session.needs_write(), "nothing to write");
     assert_eq!(
         session.try_update_at(|value| *value = text(n), later(1)),
         Err(Error::TooLarge {
@@ -2388,7 +2394,8 @@ fn a_session_over_the_budget_is_refused_and_left_unchanged() {
         })
     );
     assert_eq!(session.get(), Some(text(10)));
-    assert!(!session.needs_write_at(later(1)));
+    set_now(later(1));
+    assert!(!session.needs_write());
 
     // An unchecked insert fails at write time and appends nothing: the
     // browser keeps its cookie.
@@ -2417,7 +2424,7 @@ fn max_chunks_full_cookies_bound_the_size_below_the_budget() {
         s.insert(text(n_for(2)));
     });
     assert_eq!(jar.session_names(), layout_names(2));
-    let session = config.load_at::<String>(&jar.request(), None, later(1));
+    let session = load(&config, &jar.request(), later(1));
     assert_eq!(
         session.try_insert_at(text(n), later(1)),
         Err(Error::TooLarge {
@@ -2501,7 +2508,7 @@ fn the_smallest_accepted_budget_holds_the_smallest_chunked_session() {
     let mut n = 0;
     // The shortest payload whose cookie no longer fits in one.
     loop {
-        let session = config.load_at::<String>(&HeaderMap::new(), None, t0());
+        let session = load(&config, &HeaderMap::new(), t0());
         session.insert(text(n));
         let (written, response) = respond(&session, t0());
         assert_eq!(written, Written::Set);
@@ -2533,9 +2540,10 @@ fn without_chunking_chunk_cookies_are_ignored() {
     let (_, plain) = new_session(&one, 10, t0());
     let mut pairs = chunks.clone();
     pairs.extend(sets(&plain));
-    let session = one.load_at::<String>(&request(&pairs), None, later(1));
+    let session = load(&one, &request(&pairs), later(1));
     assert_eq!(session.get(), Some(text(10)));
-    assert!(!session.needs_write_at(later(1)));
+    set_now(later(1));
+    assert!(!session.needs_write());
     session.insert(text(20));
     let (_, response) = respond(&session, later(1));
     assert!(removals(&response).is_empty());
@@ -2554,7 +2562,7 @@ fn without_chunking_chunk_cookies_are_ignored() {
     // removed.
     let mut pairs = chunks;
     pairs.push((NAME.to_string(), "forged".to_string()));
-    let session = one.load_at::<String>(&request(&pairs), None, later(1));
+    let session = load(&one, &request(&pairs), later(1));
     assert_eq!(
         session.rejection(),
         Some(Error::Malformed(Malformed::Encoding))
@@ -2597,8 +2605,7 @@ fn tampering_with_any_chunk_fails_and_is_removed() {
     });
     let newer = chunk_values(&rewritten);
     assert_eq!(
-        config
-            .load_at::<String>(&request(&as_chunks(&newer)), None, later(6))
+        load(&config, &request(&as_chunks(&newer)), later(6))
             .id(),
         Some(id)
     );
@@ -2646,7 +2653,7 @@ fn tampering_with_any_chunk_fails_and_is_removed() {
 
         for (what, cookies) in cases {
             let context = format!("chunk {k}: {what}");
-            let session = config.load_at::<String>(&request(&cookies), None, later(6));
+            let session = load(&config, &request(&cookies), later(6));
             assert!(session.is_empty(), "{context}");
             let error = session
                 .rejection()
@@ -2763,7 +2770,7 @@ proptest! {
         // The exact set in a random header order opens.
         let exact: Vec<(String, String)> =
             order.iter().map(|&i| (chunk_name(i), values[i].clone())).collect();
-        let session = config.load_at::<String>(&request(&exact), None, later(1));
+        let session = load(&config, &request(&exact), later(1));
         prop_assert_eq!(session.get(), Some(text(n)));
         prop_assert_eq!(session.id(), Some(id));
 
@@ -2774,7 +2781,7 @@ proptest! {
         let mut sorted = pairs.clone();
         sorted.sort_unstable_by_key(|&(_, index)| index);
         let is_exact = sorted == (0..k).map(|i| (i, i)).collect::<Vec<_>>();
-        let session = config.load_at::<String>(&request(&cookies), None, later(1));
+        let session = load(&config, &request(&cookies), later(1));
         if is_exact {
             prop_assert_eq!(session.get(), Some(text(n)));
         } else {
@@ -2823,14 +2830,15 @@ proptest! {
         }
         prop_assert!(recut.len() <= 14);
         prop_assert_eq!(recut.concat(), joined.clone());
-        let session = config.load_at::<String>(&request(&as_chunks(&recut)), None, later(1));
+        let session = load(&config, &request(&as_chunks(&recut)), later(1));
         prop_assert_eq!(session.rejection(), None);
         prop_assert_eq!(session.get(), Some(text(n)));
         prop_assert_eq!(session.id(), Some(id));
         // A re-cut set was not written by this configuration's greedy
         // split, but it is a valid session: only the layout is refreshed
         // when the session is written for another reason.
-        prop_assert!(!session.needs_write_at(later(1)));
+        set_now(later(1));
+        prop_assert!(!session.needs_write());
     }
 }
 
@@ -2847,7 +2855,7 @@ fn an_empty_chunk_is_refused() {
     for empty_at in [0, 1, 2] {
         let mut with_empty = values.clone();
         with_empty.insert(empty_at, String::new());
-        let session = config.load_at::<String>(&request(&as_chunks(&with_empty)), None, later(1));
+        let session = load(&config, &request(&as_chunks(&with_empty)), later(1));
         assert!(session.is_empty(), "empty chunk at {empty_at}");
         assert_eq!(
             session.rejection(),
@@ -2867,7 +2875,7 @@ fn an_empty_chunk_is_refused() {
 fn a_bound_chunked_session_opens_only_with_its_binding() {
     let config = config(4);
     let binding = Binding::new(b"203.0.113.7");
-    let session = config.load_at::<String>(&HeaderMap::new(), Some(binding), t0());
+    let session = load_bound(&config, &HeaderMap::new(), binding, t0());
     session.insert(text(n_for(3)));
     let (written, response) = respond(&session, t0());
     assert_eq!(written, Written::Set);
@@ -2875,7 +2883,7 @@ fn a_bound_chunked_session_opens_only_with_its_binding() {
     assert_eq!(values.len(), 3);
     let headers = request(&as_chunks(&values));
 
-    let same = config.load_at::<String>(&headers, Some(Binding::new(b"203.0.113.7")), later(1));
+    let same = load_bound(&config, &headers, Binding::new(b"203.0.113.7"), later(1));
     assert_eq!(same.get(), Some(text(n_for(3))));
     assert_eq!(same.id(), session.id());
 
@@ -2884,7 +2892,7 @@ fn a_bound_chunked_session_opens_only_with_its_binding() {
         ("the empty binding", Some(Binding::new(b""))),
         ("unbound", None),
     ] {
-        let loaded = config.load_at::<String>(&headers, other, later(1));
+        let loaded = load_opt(&config, &headers, other, later(1));
         assert!(loaded.is_empty(), "{what}");
         assert_eq!(
             loaded.rejection(),
@@ -3022,7 +3030,7 @@ mod work {
             let headers = request(&cookies);
             let mut session = None;
             let lines = captured(|| {
-                session = Some(config.load_at::<String>(&headers, None, later(1)));
+                session = Some(load(&config, &headers, later(1)));
             });
             let session = session.expect("loaded");
             let tried = plain_count.min(MAX_SESSION_COOKIES_TRIED);
@@ -3074,7 +3082,7 @@ mod work {
         let headers = request(&cookies);
         let mut session = None;
         let lines = captured(|| {
-            session = Some(config.load_at::<String>(&headers, None, later(1)));
+            session = Some(load(&config, &headers, later(1)));
         });
         let event = the_event(&lines);
         assert!(event.contains("WARN"), "{event}");
@@ -3112,7 +3120,7 @@ mod work {
             let headers = request(cookies);
             let mut session = None;
             let lines = captured(|| {
-                session = Some(config.load_at::<String>(&headers, None, later(1)));
+                session = Some(load(&config, &headers, later(1)));
             });
             (session.expect("loaded"), lines)
         };
@@ -3146,7 +3154,7 @@ mod work {
             let headers = request(&valid);
             let mut session = None;
             let lines = captured(|| {
-                session = Some(config.load_at::<String>(&headers, None, later(LIFETIME.as_secs())));
+                session = Some(load(&config, &headers, later(LIFETIME.as_secs())));
             });
             (session.expect("loaded"), lines)
         };

@@ -25,12 +25,16 @@ use cookie::Cookie;
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::cookie::{CookieStore as _, Jar};
-use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderMap, LOCATION};
 use reqwest::redirect::Policy;
-use sealed_session::{Codec, KeyId, Keyring, Opened};
+use sealed_session::{Codec, Keyring, Unsealed};
 
 #[path = "support/app.rs"]
 mod app;
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/reference.rs"]
+mod reference;
 use app::{App, AppSession, StartError, Stderr};
 
 /// The secret of a first deployment.
@@ -208,11 +212,7 @@ fn send(request: RequestBuilder) -> Reply {
 impl Reply {
     /// Every `Set-Cookie` header, parsed.
     fn set_cookies(&self) -> Vec<Cookie<'static>> {
-        self.headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .map(|h| Cookie::parse(h.to_str().unwrap().to_owned()).unwrap())
-            .collect()
+        common::set_cookies(&self.headers)
     }
 
     /// The one `Set-Cookie` for `name`, if any (panics on several).
@@ -293,13 +293,14 @@ fn max_age(cookie: &Cookie<'_>) -> u64 {
 }
 
 /// Opens a cookie value with a codec on `secrets`, as the app would.
-fn open(secrets: &[&str], value: &str) -> Result<Opened<AppSession>, sealed_session::Error> {
+fn open(secrets: &[&str], value: &str) -> Result<Unsealed<AppSession>, sealed_session::Error> {
     app::codec(secrets).open(value)
 }
 
-/// The key id of a secret.
-fn key_id(secret: &str) -> KeyId {
-    app::codec(&[secret]).key_ids().next().unwrap()
+/// The key id of a secret (no app label), derived by the reference
+/// implementation of the format.
+fn key_id(secret: &str) -> [u8; 4] {
+    reference::derive(secret, "").id
 }
 
 /// Bytes 2..6 of the token: the key id, read straight off the wire format.
@@ -433,7 +434,7 @@ fn chunked_writes(chunks: usize) -> Vec<(String, bool)> {
 /// chunks join to one token sealed under the plain name `session`; a codec
 /// with a large cookie limit opens it in one piece, as the app's
 /// configuration does after its own checks on each chunk.
-fn open_chunks(secrets: &[&str], chunks: &[String]) -> Opened<AppSession> {
+fn open_chunks(secrets: &[&str], chunks: &[String]) -> Unsealed<AppSession> {
     app::codec_builder(secrets)
         .max_cookie_size(65_536)
         .build()
@@ -494,7 +495,7 @@ fn login_shows_the_user_and_gives_a_fresh_session_id() {
     assert_eq!(after.value().user.as_deref(), Some("alice"));
     assert_eq!(after.value().visits, 2);
     // Session fixation: the id before login is not the id after it.
-    assert_ne!(after.id(), before.id());
+    assert_ne!(after.envelope().id(), before.envelope().id());
 }
 
 #[test]
@@ -624,8 +625,8 @@ fn tampered_cookie_gives_a_fresh_session_and_is_removed() {
     assert_eq!(opened.value().user, None);
     assert!(opened.value().cart.is_empty());
     assert_ne!(
-        opened.id(),
-        open(&[SECRET_A], &original).unwrap().id(),
+        opened.envelope().id(),
+        open(&[SECRET_A], &original).unwrap().envelope().id(),
         "the forged cookie's session id is not carried over"
     );
 
@@ -648,10 +649,10 @@ fn secret_rotation_across_restarts() {
         let server = Server::with_secrets(SECRET_A);
         browser.login(&server, "dave");
         let value = browser.session_cookie(&server).unwrap();
-        assert_eq!(wire_key_id(&value), key_id(SECRET_A).to_bytes());
+        assert_eq!(wire_key_id(&value), key_id(SECRET_A));
         value
     };
-    let session_id = open(&[SECRET_A], &sealed_under_a).unwrap().id();
+    let session_id = open(&[SECRET_A], &sealed_under_a).unwrap().envelope().id();
 
     // Deployment 2: SESSION_SECRETS=B,A. The old cookie still opens, and
     // even a read-only request re-issues it under B.
@@ -663,12 +664,16 @@ fn secret_rotation_across_restarts() {
             .session_set_cookie()
             .expect("a cookie sealed under an old secret is re-sealed");
         assert!(!is_removal(&reissued));
-        assert_eq!(wire_key_id(reissued.value()), key_id(SECRET_B).to_bytes());
+        assert_eq!(wire_key_id(reissued.value()), key_id(SECRET_B));
         assert_ne!(key_id(SECRET_A), key_id(SECRET_B));
         let opened = open(&[SECRET_B], reissued.value()).expect("opens under B alone");
-        assert_eq!(opened.key_id(), key_id(SECRET_B));
+        assert_eq!(opened.key_id().to_bytes(), key_id(SECRET_B));
         assert_eq!(opened.value().user.as_deref(), Some("dave"));
-        assert_eq!(opened.id(), session_id, "re-sealing keeps the session");
+        assert_eq!(
+            opened.envelope().id(),
+            session_id,
+            "re-sealing keeps the session"
+        );
         assert_eq!(
             browser.session_cookie(&server).as_deref(),
             Some(reissued.value())
@@ -767,7 +772,10 @@ fn remember_me_lasts_30_days_instead_of_7() {
     assert!((7 * DAY - 120..=7 * DAY).contains(&max_age(&set)), "{set}");
     let opened = open(&[SECRET_A], set.value()).unwrap();
     assert_eq!(
-        secs_between(opened.created_at(), opened.absolute_deadline()),
+        secs_between(
+            opened.envelope().created_at(),
+            opened.envelope().absolute_deadline()
+        ),
         7 * DAY
     );
 
@@ -781,11 +789,17 @@ fn remember_me_lasts_30_days_instead_of_7() {
     assert!((expires - now).abs_diff(7 * 86_400) <= 120, "{set}");
     let opened = open(&[SECRET_A], set.value()).unwrap();
     assert_eq!(
-        secs_between(opened.created_at(), opened.absolute_deadline()),
+        secs_between(
+            opened.envelope().created_at(),
+            opened.envelope().absolute_deadline()
+        ),
         30 * DAY
     );
     assert_eq!(
-        secs_between(opened.created_at(), opened.idle_deadline().unwrap()),
+        secs_between(
+            opened.envelope().created_at(),
+            opened.envelope().idle_deadline().unwrap()
+        ),
         7 * DAY
     );
     // Without a maximum lifetime that allows it, the 30 days are capped at
@@ -797,7 +811,10 @@ fn remember_me_lasts_30_days_instead_of_7() {
         .open::<AppSession>(set.value())
         .unwrap();
     assert_eq!(
-        secs_between(strict.created_at(), strict.absolute_deadline()),
+        secs_between(
+            strict.envelope().created_at(),
+            strict.envelope().absolute_deadline()
+        ),
         7 * DAY
     );
 
@@ -807,7 +824,10 @@ fn remember_me_lasts_30_days_instead_of_7() {
     let set = home.session_set_cookie().unwrap();
     let opened = open(&[SECRET_A], set.value()).unwrap();
     assert_eq!(
-        secs_between(opened.created_at(), opened.absolute_deadline()),
+        secs_between(
+            opened.envelope().created_at(),
+            opened.envelope().absolute_deadline()
+        ),
         30 * DAY
     );
 }
@@ -831,10 +851,14 @@ fn idle_timeout_comes_from_the_environment() {
         .open::<AppSession>(set.value())
         .unwrap();
     let idle = opened
+        .envelope()
         .idle_deadline()
         .expect("an idle timeout is configured");
     assert_eq!(secs_between(opened.envelope().renewed_at(), idle), 600);
-    assert_eq!(opened.envelope().renewed_at(), opened.created_at());
+    assert_eq!(
+        opened.envelope().renewed_at(),
+        opened.envelope().created_at()
+    );
     drop(server);
     // `0` turns the idle timeout off: the cookie lives as long as the
     // session (7 days).
@@ -1033,7 +1057,11 @@ fn a_large_session_spreads_over_chunks_and_back_to_one_cookie() {
     assert_eq!(opened.value().user.as_deref(), Some("hana"));
     assert_eq!(opened.value().visits, 1);
     assert_eq!(opened.value().blob, "x".repeat(4500));
-    assert_eq!(opened.id(), plain.id(), "the same session, now chunked");
+    assert_eq!(
+        opened.envelope().id(),
+        plain.envelope().id(),
+        "the same session, now chunked"
+    );
     // No chunk is a session by itself.
     for chunk in &chunks {
         assert!(open(&[SECRET_A], chunk).is_err());
@@ -1106,7 +1134,7 @@ fn a_large_session_spreads_over_chunks_and_back_to_one_cookie() {
     assert_eq!(opened.value().user.as_deref(), Some("hana"));
     assert_eq!(opened.value().visits, 3);
     assert!(opened.value().blob.is_empty());
-    assert_eq!(opened.id(), plain.id());
+    assert_eq!(opened.envelope().id(), plain.envelope().id());
     seen_values.push(value);
 
     // From now on one cookie, as without chunking.
@@ -1144,7 +1172,7 @@ fn chunks_grow_shrink_and_are_removed_on_logout() {
     assert_eq!(chunks.len(), 3);
     let total: usize = chunks.iter().map(|c| "session.0".len() + c.len()).sum();
     assert!(total > 8000 && total <= 12000, "{total}");
-    let id = open_chunks(&[SECRET_A], &chunks).id();
+    let id = open_chunks(&[SECRET_A], &chunks).envelope().id();
 
     // Two chunks: `session.2` goes.
     let two = browser.get(&server, "/big?bytes=4500");
@@ -1162,7 +1190,7 @@ fn chunks_grow_shrink_and_are_removed_on_logout() {
     assert_eq!(chunks.len(), 2);
     let opened = open_chunks(&[SECRET_A], &chunks);
     assert_eq!(opened.value().blob.len(), 4500);
-    assert_eq!(opened.id(), id);
+    assert_eq!(opened.envelope().id(), id);
 
     // Three again, then over the raised budget.
     let three = browser.get(&server, "/big?bytes=7000");
@@ -1327,7 +1355,10 @@ fn tampered_missing_or_foreign_chunks_give_a_fresh_session() {
         rewritten.value().blob.is_empty(),
         "the plain cookie's state"
     );
-    assert_eq!(rewritten.id(), open(&[SECRET_A], &plain).unwrap().id());
+    assert_eq!(
+        rewritten.envelope().id(),
+        open(&[SECRET_A], &plain).unwrap().envelope().id()
+    );
 
     // Valid chunks next to a plain cookie the app cannot open (another
     // deployment's secret) and cannot remove (say it is set for a parent
@@ -1399,7 +1430,11 @@ fn tampered_missing_or_foreign_chunks_give_a_fresh_session() {
         expected.extend(carried.iter().map(|name| (*name, true)));
         assert_eq!(home.session_writes(), writes(&expected), "{case}");
         let fresh = open(&[SECRET_A], home.session_set_cookie().unwrap().value()).unwrap();
-        assert_ne!(fresh.id(), open_chunks(&[SECRET_A], &chunks).id(), "{case}");
+        assert_ne!(
+            fresh.envelope().id(),
+            open_chunks(&[SECRET_A], &chunks).envelope().id(),
+            "{case}"
+        );
     }
 
     // A name with an index at or past max_chunks (4) is another cookie: it

@@ -439,7 +439,10 @@ async fn example_app_under_load_loses_nothing_and_stays_flat() {
             opened.value()
         );
         assert_eq!(opened.value().user, user.name);
-        assert!(ids.insert(opened.id()), "two users share a session id");
+        assert!(
+            ids.insert(opened.envelope().id()),
+            "two users share a session id"
+        );
     }
 
     // The app saw exactly these requests, each with the expected outcome,

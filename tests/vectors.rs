@@ -11,7 +11,7 @@
 //! * cookies freshly sealed by the crate, under every combination of the
 //!   settings that reach the format, open with the reference to the
 //!   payload and envelope the crate sealed;
-//! * the same for chunked cookies, through `SessionConfig::load_at` with
+//! * the same for chunked cookies, through `SessionConfig::load_with` with
 //!   chunking on.
 //!
 //! (`src/codec/vector_tests.rs` pins the crate's seal path to the vectors
@@ -26,7 +26,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
-use sealed_session::{Algorithm, Binding, Codec, Keyring, MAX_TIME, Opened, SessionConfig};
+use sealed_session::clock::ManualClock;
+use sealed_session::limits::MAX_TIME;
+use sealed_session::{
+    Algorithm, Binding, Codec, ConfigError, Keyring, OpenOptions, SealOptions, SessionConfig,
+    Unsealed,
+};
 use vectors::{Valid, context_bytes};
 
 fn at(secs: u64) -> SystemTime {
@@ -37,9 +42,15 @@ fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
 }
 
-/// A codec with the settings of a reference opener: the crate's equivalent
-/// of opening with those settings.
+/// A codec with the settings of a reference opener, its clock at the
+/// opener's `now`: the crate's equivalent of opening with those settings.
 fn codec(o: &reference::Opener) -> Codec {
+    codec_and_clock(o).0
+}
+
+/// [`codec`] and a clone of its clock, to move it.
+fn codec_and_clock(o: &reference::Opener) -> (Codec, ManualClock) {
+    let clock = ManualClock::new(at(o.now));
     // Without a maximum lifetime, the format caps nothing: the crate's
     // largest one does the same.
     let max_lifetime = Duration::from_secs(o.max_lifetime.unwrap_or(MAX_TIME));
@@ -57,11 +68,20 @@ fn codec(o: &reference::Opener) -> Codec {
         .max_lifetime(max_lifetime)
         .idle_timeout(o.idle_timeout.map(Duration::from_secs))
         .algorithm(algorithms[0])
-        .open_algorithms(algorithms);
+        .open_algorithms(algorithms)
+        .clock(clock.clone());
     if let Some(cut) = o.reject_created_before {
         builder = builder.reject_created_before(at(cut));
     }
-    builder.build().expect("valid settings")
+    (builder.build().expect("valid settings"), clock)
+}
+
+/// Opening options with the binding, if there is one.
+fn open_options(binding: Option<Binding>) -> OpenOptions {
+    match binding {
+        Some(binding) => OpenOptions::new().binding(binding),
+        None => OpenOptions::new(),
+    }
 }
 
 /// What opening a valid vector tells, whatever the payload's type.
@@ -104,15 +124,15 @@ impl Fields {
     }
 
     /// The fields the crate reports, with the payload as given.
-    fn opened<T>(opened: &Opened<T>, payload: Vec<u8>) -> Self {
+    fn opened<T>(opened: &Unsealed<T>, payload: Vec<u8>) -> Self {
         let envelope = opened.envelope();
         Self {
             payload,
-            session_id: opened.id().to_bytes(),
-            created_at: opened.created_at(),
+            session_id: envelope.id().to_bytes(),
+            created_at: envelope.created_at(),
             renewed_at: envelope.renewed_at(),
-            absolute_deadline: opened.absolute_deadline(),
-            idle_deadline: opened.idle_deadline(),
+            absolute_deadline: envelope.absolute_deadline(),
+            idle_deadline: envelope.idle_deadline(),
             old_secret: opened.sealed_with_old_secret(),
             algorithm: opened.algorithm().name().to_string(),
             key_id: opened.key_id().to_bytes(),
@@ -120,7 +140,8 @@ impl Fields {
     }
 }
 
-/// Opens a valid vector with the crate. Unbound values are opened as raw
+/// Opens a valid vector with the crate, at the vector's `now` (the codec's
+/// clock). Unbound values are opened as raw
 /// payload bytes; the crate opens bound values only as a serde type, so
 /// every bound vector carries the postcard encoding of a string, which is
 /// decoded and encoded again to compare the exact bytes.
@@ -128,12 +149,14 @@ fn crate_fields(v: &Valid) -> Result<Fields, sealed_session::Error> {
     let codec = codec(&v.opener());
     match context_bytes(v.context.as_ref()) {
         None => {
-            let opened = codec.open_bytes_at(&v.value, at(v.now))?;
+            let opened = codec.open_bytes(&v.value, &OpenOptions::new())?;
             Ok(Fields::opened(&opened, opened.value().to_vec()))
         }
         Some(context) => {
-            let opened =
-                codec.open_bound_at::<String>(&v.value, &Binding::new(&context), at(v.now))?;
+            let opened = codec.open_with::<String>(
+                &v.value,
+                &OpenOptions::new().binding(Binding::new(&context)),
+            )?;
             let payload = postcard::to_allocvec(opened.value()).expect("serializes");
             Ok(Fields::opened(&opened, payload))
         }
@@ -169,12 +192,11 @@ fn bound_vectors_open_only_with_their_context() {
             };
             let reference = opener.open(&v.value).map(|_| ());
             let ours = match context {
-                Some(c) => codec.open_bound_at::<serde::de::IgnoredAny>(
+                Some(c) => codec.open_with::<serde::de::IgnoredAny>(
                     &v.value,
-                    &Binding::new(c),
-                    at(v.now),
+                    &OpenOptions::new().binding(Binding::new(c)),
                 ),
-                None => codec.open_at::<serde::de::IgnoredAny>(&v.value, at(v.now)),
+                None => codec.open::<serde::de::IgnoredAny>(&v.value),
             };
             (reference, ours.map(|_| ()).map_err(|e| e.code()))
         };
@@ -201,7 +223,7 @@ fn the_realistic_payload_opens_as_its_type() {
         .find(|v| hex::decode(&v.payload).expect("hex") == encoded)
         .expect("a valid vector carries the Account payload");
     let opened = codec(&v.opener())
-        .open_at::<vectors::Account>(&v.value, at(v.now))
+        .open::<vectors::Account>(&v.value)
         .expect("opens as Account");
     assert_eq!(opened.value(), &expected);
 }
@@ -213,8 +235,10 @@ fn crate_rejects_every_invalid_vector_with_its_code() {
         let codec = codec(&v.opener());
         // The vectors open as the unit type, whose encoding is empty.
         let result = match context_bytes(v.context.as_ref()) {
-            Some(context) => codec.open_bound_at::<()>(&v.value, &Binding::new(context), at(v.now)),
-            None => codec.open_at::<()>(&v.value, at(v.now)),
+            Some(context) => {
+                codec.open_with::<()>(&v.value, &OpenOptions::new().binding(Binding::new(context)))
+            }
+            None => codec.open::<()>(&v.value),
         };
         let err = result.map(|_| ()).expect_err(&v.description);
         assert_eq!(err.code(), v.error, "{}: {err}", v.description);
@@ -253,9 +277,14 @@ fn reference_opens_what_the_crate_seals() {
                 opener.schema = schema.into();
                 opener.idle_timeout = idle_timeout;
                 opener.algorithms = vec![algorithm.wire_id()];
-                let codec = codec(&opener);
+                let (codec, clock) = codec_and_clock(&opener);
                 let current_id = reference::derive(&secrets[0], app_label).id;
-                let envelope = codec.new_envelope_at(at(now)).expect("random id");
+                // A new session created at `now` (the clock's time): what a
+                // fresh seal makes, read back.
+                let envelope = *codec
+                    .open::<()>(&codec.seal(&()).expect("seals"))
+                    .expect("opens")
+                    .envelope();
                 let context =
                     format!("{algorithm}, idle {idle_timeout:?}, labels {app_label:?}/{schema:?}");
                 // What the reference must find in a cookie the crate sealed
@@ -287,8 +316,9 @@ fn reference_opens_what_the_crate_seals() {
                 for payload in &payloads {
                     // A fresh seal, and a later re-seal into the same session.
                     for seal_time in [now, now + 100] {
+                        clock.set(at(seal_time));
                         let value = codec
-                            .seal_bytes_with_at(payload, &envelope, at(seal_time))
+                            .seal_bytes(payload, &SealOptions::new().envelope(envelope))
                             .expect("seals");
                         let opener = reference::Opener {
                             now: seal_time,
@@ -334,8 +364,12 @@ fn reference_opens_what_the_crate_seals() {
                     let binding = Binding::new(bound_to);
                     let expected = postcard::to_allocvec(&vectors::account()).expect("serializes");
                     for seal_time in [now, now + 100] {
+                        clock.set(at(seal_time));
                         let value = codec
-                            .seal_bound_at(&vectors::account(), &envelope, &binding, at(seal_time))
+                            .seal_with(
+                                &vectors::account(),
+                                &SealOptions::new().envelope(envelope).binding(binding),
+                            )
                             .expect("seals");
                         let context = format!("{context}, bound to {} bytes", bound_to.len());
                         let opener = reference::Opener {
@@ -374,7 +408,7 @@ fn chunk_config(
     opener: &reference::Opener,
     max_chunks: usize,
     header_budget: usize,
-) -> Result<SessionConfig, sealed_session::Error> {
+) -> Result<SessionConfig, ConfigError> {
     SessionConfig::builder(codec(opener))
         .max_chunks(max_chunks)
         .header_budget(header_budget)
@@ -416,7 +450,8 @@ fn crate_opens_every_chunked_vector() {
         let mut reversed = c.pairs();
         reversed.reverse();
         for cookies in [c.pairs(), reversed] {
-            let session = config.load_at::<String>(&cookie_header(&cookies), binding, at(c.now));
+            let session =
+                config.load_with::<String>(&cookie_header(&cookies), &open_options(binding));
             assert_eq!(session.rejection(), None, "{d}");
             let value = session.get().unwrap_or_else(|| panic!("{d}: no session"));
             let envelope = session.envelope().expect("an envelope");
@@ -438,7 +473,8 @@ fn crate_opens_every_chunked_vector() {
         for k in [n, n + 1, 63, 64, 1000] {
             with_others.push((format!("{}.{k}", c.cookie_name), "AAAA".into()));
         }
-        let session = config.load_at::<String>(&cookie_header(&with_others), binding, at(c.now));
+        let session =
+            config.load_with::<String>(&cookie_header(&with_others), &open_options(binding));
         assert_eq!(
             session.rejection(),
             None,
@@ -448,7 +484,7 @@ fn crate_opens_every_chunked_vector() {
 
         let headers = cookie_header(&c.pairs());
         let tight = chunk_config(&opener, n, total - 1).expect("valid settings");
-        let session = tight.load_at::<String>(&headers, binding, at(c.now));
+        let session = tight.load_with::<String>(&headers, &open_options(binding));
         assert_eq!(
             session.rejection(),
             Some(sealed_session::Error::TooLarge {
@@ -460,11 +496,9 @@ fn crate_opens_every_chunked_vector() {
 
         // The joined text is the single-cookie value of the same session.
         let wide = codec(&valid.opener());
-        let opened = match &binding {
-            Some(binding) => wide.open_bound_at::<String>(&c.value, binding, at(c.now)),
-            None => wide.open_at::<String>(&c.value, at(c.now)),
-        }
-        .unwrap_or_else(|e| panic!("{d}: {e}"));
+        let opened = wide
+            .open_with::<String>(&c.value, &open_options(binding))
+            .unwrap_or_else(|e| panic!("{d}: {e}"));
         let payload = postcard::to_allocvec(opened.value()).expect("serializes");
         assert_eq!(Fields::opened(&opened, payload), expected, "{d}");
     }
@@ -479,7 +513,8 @@ fn crate_rejects_every_invalid_chunk_set_with_its_code() {
         let config = chunk_config(&v.opener(), v.max_chunks, v.header_budget)
             .unwrap_or_else(|e| panic!("{d}: {e}"));
         let binding = context_bytes(v.context.as_ref()).map(Binding::new);
-        let session = config.load_at::<String>(&cookie_header(&v.pairs()), binding, at(v.now));
+        let session =
+            config.load_with::<String>(&cookie_header(&v.pairs()), &open_options(binding));
         assert!(session.is_empty(), "{d}");
         assert_eq!(
             session.rejection().map(|e| e.code()),

@@ -159,7 +159,8 @@ impl fmt::Debug for Migration {
     }
 }
 
-/// Settings for a [`Codec`]; start with [`Codec::builder`].
+/// Settings for a [`Codec`](crate::Codec); start with
+/// [`Codec::builder`](crate::Codec::builder).
 ///
 /// | Setting | Default | Why |
 /// |---|---|---|
