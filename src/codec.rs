@@ -17,13 +17,13 @@ use crate::envelope::{Envelope, ID_LEN, MAX_ENVELOPE_LEN, SchemaId, SessionId, u
 use crate::error::{ConfigError, Error, Unserializable};
 use crate::keyring::{Keyring, Keys};
 use crate::payload;
-use crate::wire::{self, Binding, Header, MAX_AD_LEN, OVERHEAD};
+use crate::wire::{self, Header, MAX_AD_LEN, OVERHEAD};
 
 pub use options::{OpenOptions, SealOptions, Unsealed};
 pub(crate) use settings::Settings;
 pub use settings::{
-    CodecBuilder, DEFAULT_COOKIE_NAME, DEFAULT_IDLE_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_LIFETIME,
-    DEFAULT_MAX_COOKIE_SIZE, MAX_COOKIE_SIZE_CEILING,
+    CodecBuilder, DEFAULT_IDLE_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE,
+    MAX_COOKIE_SIZE_CEILING,
 };
 
 /// Seals serde values into cookie values and opens them again.
@@ -98,7 +98,7 @@ impl Codec {
     /// The cookie name, bound into every seal.
     #[must_use]
     pub fn cookie_name(&self) -> &str {
-        &self.inner.cookie_name
+        self.inner.cookie_name.as_str()
     }
 
     /// The largest payload (postcard bytes of the value) that always fits in
@@ -123,7 +123,7 @@ impl Codec {
         let value_chars = self
             .inner
             .max_cookie_size
-            .saturating_sub(self.inner.cookie_name.len());
+            .saturating_sub(self.inner.cookie_name.as_str().len());
         wire::max_decoded_len(value_chars).saturating_sub(OVERHEAD + MAX_ENVELOPE_LEN)
     }
 
@@ -334,7 +334,7 @@ impl Codec {
     /// the maximum cookie size.
     pub(crate) fn fits_one(&self, value_len: usize) -> Result<(), Error> {
         let s = &*self.inner;
-        let size = s.cookie_name.len().saturating_add(value_len);
+        let size = s.cookie_name.as_str().len().saturating_add(value_len);
         if size > s.max_cookie_size {
             return Err(Error::TooLarge {
                 size,
@@ -425,30 +425,33 @@ impl Codec {
             None => envelope,
         };
 
-        // One allocation for the token; it holds plaintext until encrypted in
-        // place, and is wiped if dropped before (`Plaintext`). `layout`
-        // and `write` cannot fail here: `token_len` was computed from the
-        // lengths they write, so a failure would mean a broken invariant, and
-        // is reported rather than ignored.
-        let mut token = Plaintext(vec![0u8; token_len]);
-        let parts = wire::layout(&mut token.0, header, &nonce)
-            .ok_or(Error::Serialize(Unserializable::Failed))?;
-        let payload = envelope
-            .write(s.schema, parts.body)
-            .ok_or(Error::Serialize(Unserializable::Failed))?;
-        write_payload(payload)?;
+        // One allocation for the token, of exactly its final length; it
+        // holds plaintext until encrypted in place, and is wiped if dropped
+        // before (`Plaintext`).
+        let mut token = Plaintext(Vec::with_capacity(token_len));
+        wire::start_token(&mut token.0, header, &nonce);
+        envelope.push(s.schema, &mut token.0);
+        let payload_start = token.0.len();
+        token.0.resize(payload_start + payload_len, 0);
+        write_payload(token.0.split_at_mut(payload_start).1)?;
 
         let mut ad = [0u8; MAX_AD_LEN];
-        let ad = associated_data(&mut ad, header, &s.cookie_name, options.binding.as_ref())?;
+        let ad = wire::associated_data(&mut ad, header, &s.cookie_name, options.binding.as_ref());
         // The AEADs refuse only plaintexts over their length limits
         // (gigabytes); a cookie-sized buffer never reaches them.
-        *parts.tag = key
+        let tag = key
             .keys
-            .encrypt(s.algorithm, &nonce, ad, parts.body)
+            .encrypt(
+                s.algorithm,
+                &nonce,
+                ad,
+                token.0.split_at_mut(wire::BODY_START).1,
+            )
             .map_err(|_| Error::TooLarge {
                 size: value_len,
                 limit: s.max_cookie_size,
             })?;
+        token.0.extend_from_slice(&tag);
         // Encrypted: the buffer now holds only what the cookie shows anyway,
         // so it is encoded and freed without the wipe.
         Ok((wire::encode(&token.encrypted()), envelope))
@@ -477,7 +480,7 @@ impl Codec {
             .find(header.key_id)
             .ok_or(Error::UnknownKey(header.key_id))?;
         let mut ad = [0u8; MAX_AD_LEN];
-        let ad = associated_data(&mut ad, header, &s.cookie_name, binding)?;
+        let ad = wire::associated_data(&mut ad, header, &s.cookie_name, binding);
         key.keys
             .decrypt(header.algorithm, &parts.nonce, ad, parts.body, &parts.tag)
             .map_err(|_| Error::AuthenticationFailed)?;
@@ -524,21 +527,19 @@ type Drawn = ([u8; NONCE_LEN], Option<SessionId>);
 /// `new_id` a new session id, in one call.
 fn draw_random(new_id: bool) -> Result<Drawn, Error> {
     let mut random = [0u8; NONCE_LEN + ID_LEN];
-    let filled = if new_id {
-        getrandom::fill(&mut random)
+    let drawn = if new_id {
+        random.as_mut_slice()
     } else {
-        getrandom::fill(random.split_at_mut(NONCE_LEN).0)
+        random.split_at_mut(NONCE_LEN).0
     };
-    filled.map_err(|_| Error::Random)?;
-    let (nonce, id) = random.split_at(NONCE_LEN);
-    match (
-        <[u8; NONCE_LEN]>::try_from(nonce),
-        <[u8; ID_LEN]>::try_from(id),
-    ) {
-        (Ok(nonce), Ok(id)) => Ok((nonce, new_id.then(|| SessionId::from_random_bytes(id)))),
-        // The lengths add up by construction.
-        _ => Err(Error::Random),
+    getrandom::fill(drawn).map_err(|_| Error::Random)?;
+    let mut nonce = [0u8; NONCE_LEN];
+    let mut id = [0u8; ID_LEN];
+    let slots = nonce.iter_mut().chain(id.iter_mut());
+    for (slot, byte) in slots.zip(random) {
+        *slot = byte;
     }
+    Ok((nonce, new_id.then(|| SessionId::from_random_bytes(id))))
 }
 
 impl fmt::Debug for Codec {
@@ -551,7 +552,7 @@ impl fmt::Debug for Codec {
             }
         }
         f.debug_struct("Codec")
-            .field("cookie_name", &s.cookie_name)
+            .field("cookie_name", &s.cookie_name.as_str())
             .field("algorithm", &s.algorithm)
             .field("open_algorithms", &s.opens)
             .field("lifetime_secs", &s.lifetime)
@@ -566,22 +567,6 @@ impl fmt::Debug for Codec {
             .field("key_ids", &Ids(&s.keys))
             .finish()
     }
-}
-
-/// The associated data for a header under this codec's cookie name. Names
-/// are checked at build time, so the error is unreachable through the
-/// builder; it exists so that an invariant break is an error, not a panic.
-fn associated_data<'b>(
-    buf: &'b mut [u8; MAX_AD_LEN],
-    header: Header,
-    cookie_name: &str,
-    binding: Option<&Binding>,
-) -> Result<&'b [u8], Error> {
-    wire::associated_data(buf, header, cookie_name, binding).ok_or(Error::Config(
-        ConfigError::InvalidCookieName {
-            reason: "it is longer than 256 bytes",
-        },
-    ))
 }
 
 /// The published vectors, reproduced through the private nonce seam.

@@ -337,7 +337,11 @@ impl SessionConfig {
         let codec = self.codec().settings();
         self.inner
             .chunking
-            .layout(codec.cookie_name.len(), value_len, codec.max_cookie_size)
+            .layout(
+                codec.cookie_name.as_str().len(),
+                value_len,
+                codec.max_cookie_size,
+            )
             .map(|_| ())
     }
 

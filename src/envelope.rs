@@ -286,19 +286,15 @@ impl Envelope {
         (lifetime, renewed)
     }
 
-    /// Writes the envelope with `schema` at the start of `out` and returns
-    /// the rest, or `None` if `out` is shorter than
-    /// [`Envelope::encoded_len`].
-    pub(crate) fn write<'a>(&self, schema: SchemaId, out: &'a mut [u8]) -> Option<&'a mut [u8]> {
+    /// Appends the envelope's bytes (the times, the schema id and the
+    /// session id), [`encoded_len`](Self::encoded_len) of them.
+    pub(crate) fn push(&self, schema: SchemaId, out: &mut Vec<u8>) {
         let (lifetime, renewed) = self.deltas();
-        let out = write_varint(out, self.created_at)?;
-        let out = write_varint(out, lifetime)?;
-        let out = write_varint(out, renewed)?;
-        let (schema_slot, out) = out.split_at_mut_checked(SCHEMA_ID_LEN)?;
-        schema_slot.copy_from_slice(&schema.0);
-        let (id, rest) = out.split_at_mut_checked(ID_LEN)?;
-        id.copy_from_slice(&self.id.0);
-        Some(rest)
+        push_varint(out, self.created_at);
+        push_varint(out, lifetime);
+        push_varint(out, renewed);
+        out.extend_from_slice(&schema.0);
+        out.extend_from_slice(&self.id.0);
     }
 
     /// Reads an envelope from the start of a plaintext and returns it as
@@ -411,21 +407,16 @@ const fn varint_len(mut v: u64) -> usize {
     len
 }
 
-fn write_varint(out: &mut [u8], mut v: u64) -> Option<&mut [u8]> {
-    let (dst, rest) = out.split_at_mut_checked(varint_len(v))?;
-    let mut bytes = dst.iter_mut().peekable();
-    while let Some(b) = bytes.next() {
+/// Appends `v` as an unsigned LEB128 varint, as postcard writes a `u64`.
+fn push_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
         // Truncation is the point: the low 7 bits of `v`.
         #[allow(clippy::cast_possible_truncation)]
-        let low = (v & 0x7f) as u8;
+        out.push((v & 0x7f) as u8 | 0x80);
         v >>= 7;
-        *b = if bytes.peek().is_some() {
-            low | 0x80
-        } else {
-            low
-        };
     }
-    Some(rest)
+    #[allow(clippy::cast_possible_truncation)]
+    out.push(v as u8);
 }
 
 /// Reads one minimal varint; `None` if it is cut off, longer than 10 bytes,

@@ -18,7 +18,7 @@ use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, NONCE_LEN, TAG_LEN};
-use crate::error::{Error, Malformed};
+use crate::error::{ConfigError, Error, Malformed};
 use crate::key_id::KeyId;
 
 /// The format version this module reads and writes.
@@ -105,39 +105,76 @@ impl fmt::Debug for Binding {
     }
 }
 
+/// Default cookie name. The `__Host-` prefix makes browsers refuse the
+/// cookie unless it is `Secure`, has `Path=/` and no `Domain` (the defaults
+/// of [`SessionConfig`](crate::SessionConfig)), so a sibling subdomain or a
+/// plain-HTTP page cannot set or shadow it.
+pub const DEFAULT_COOKIE_NAME: &str = "__Host-session";
 /// Room for the longest associated data: the header, the longest cookie
 /// name, a zero byte and a binding digest.
 pub(crate) const MAX_AD_LEN: usize = HEADER_LEN + MAX_NAME_LEN + 1 + BINDING_LEN;
 
+/// A cookie name that is an RFC 6265 token (visible ASCII except
+/// separators) of 1 to [`MAX_NAME_LEN`] bytes, bound into every seal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CookieName(String);
+
+impl CookieName {
+    /// Checks `name`.
+    pub(crate) fn new(name: String) -> Result<Self, ConfigError> {
+        let reason = if name.is_empty() {
+            Some("it is empty")
+        } else if name.len() > MAX_NAME_LEN {
+            Some("it is longer than 256 bytes")
+        } else if !name.bytes().all(is_token_byte) {
+            Some("it may only hold visible ASCII other than ()<>@,;:\\\"/[]?={}")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(ConfigError::InvalidCookieName { reason }),
+            None => Ok(Self(name)),
+        }
+    }
+
+    /// The default name, `__Host-session`.
+    pub(crate) fn default_name() -> Self {
+        Self(DEFAULT_COOKIE_NAME.into())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
+}
+
 /// Writes the associated data (the header, the cookie name and, for a bound
 /// session, a zero byte and the binding digest) into `buf`, on the
-/// caller's stack, and returns the part written. `None` if the name is
-/// longer than [`MAX_NAME_LEN`]; the codec rejects such names at
-/// construction, so this never happens after it.
+/// caller's stack, and returns the part written. The buffer holds the
+/// longest name, so nothing is ever cut.
 pub(crate) fn associated_data<'b>(
     buf: &'b mut [u8; MAX_AD_LEN],
     header: Header,
-    cookie_name: &str,
+    cookie_name: &CookieName,
     binding: Option<&Binding>,
-) -> Option<&'b [u8]> {
-    let name = cookie_name.as_bytes();
-    if name.len() > MAX_NAME_LEN {
-        return None;
+) -> &'b [u8] {
+    let name = cookie_name.as_str().as_bytes();
+    let separator_and_digest = binding.map(|Binding(digest)| core::iter::once(&0).chain(digest));
+    let bytes = header
+        .to_bytes()
+        .into_iter()
+        .chain(name.iter().copied())
+        .chain(separator_and_digest.into_iter().flatten().copied());
+    let mut len = 0;
+    for (slot, byte) in buf.iter_mut().zip(bytes) {
+        *slot = byte;
+        len += 1;
     }
-    let (head, rest) = buf.split_at_mut(HEADER_LEN);
-    head.copy_from_slice(&header.to_bytes());
-    let (name_slot, rest) = rest.split_at_mut(name.len());
-    name_slot.copy_from_slice(name);
-    let mut len = HEADER_LEN + name.len();
-    if let Some(Binding(digest)) = binding {
-        // `rest` is at least 1 + BINDING_LEN long, since the name is at
-        // most MAX_NAME_LEN.
-        let (separator, rest) = rest.split_first_mut()?;
-        *separator = 0;
-        rest.get_mut(..BINDING_LEN)?.copy_from_slice(digest);
-        len += 1 + BINDING_LEN;
-    }
-    buf.get(..len)
+    // `len` counts slots of `buf`, so it is at most its length.
+    buf.split_at(len).0
 }
 
 /// Length of the base64url (unpadded) text of `n` bytes, or `None` on
@@ -222,29 +259,15 @@ pub(crate) fn parse(token: &mut [u8]) -> Result<Parts<'_>, Error> {
     })
 }
 
-/// Lays out a token being sealed in a zeroed buffer of exactly its final
-/// length: writes the header and nonce, and hands back the plaintext region
-/// (encrypted in place) and the tag slot. `None` if the buffer is shorter
-/// than [`OVERHEAD`].
-pub(crate) fn layout<'a>(
-    token: &'a mut [u8],
-    header: Header,
-    nonce: &[u8; NONCE_LEN],
-) -> Option<TokenMut<'a>> {
-    let (front, tag) = token.split_last_chunk_mut::<TAG_LEN>()?;
-    let (head, rest) = front.split_first_chunk_mut::<HEADER_LEN>()?;
-    let (nonce_slot, body) = rest.split_first_chunk_mut::<NONCE_LEN>()?;
-    *head = header.to_bytes();
-    *nonce_slot = *nonce;
-    Some(TokenMut { body, tag })
-}
+/// Where the body (envelope and payload, then ciphertext) starts in a
+/// token: after the header and the nonce.
+pub(crate) const BODY_START: usize = HEADER_LEN + NONCE_LEN;
 
-/// The writable parts of a token being sealed.
-pub(crate) struct TokenMut<'a> {
-    /// Plaintext region, encrypted in place.
-    pub(crate) body: &'a mut [u8],
-    /// Where the tag goes.
-    pub(crate) tag: &'a mut [u8; TAG_LEN],
+/// Starts a token being sealed: appends the header and the nonce. The body
+/// and then the tag follow.
+pub(crate) fn start_token(token: &mut Vec<u8>, header: Header, nonce: &[u8; NONCE_LEN]) {
+    token.extend_from_slice(&header.to_bytes());
+    token.extend_from_slice(nonce);
 }
 
 #[cfg(test)]

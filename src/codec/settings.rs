@@ -17,13 +17,8 @@ use crate::envelope::{
 use crate::error::{ConfigError, Error};
 use crate::keyring::{Keyring, Keys};
 use crate::payload;
-use crate::wire::{self, MAX_NAME_LEN, OVERHEAD};
+use crate::wire::{self, CookieName, DEFAULT_COOKIE_NAME, OVERHEAD};
 
-/// Default cookie name. The `__Host-` prefix makes browsers refuse the
-/// cookie unless it is `Secure`, has `Path=/` and no `Domain` (the defaults
-/// of [`SessionConfig`](crate::SessionConfig)), so a sibling subdomain or a
-/// plain-HTTP page cannot set or shadow it.
-pub const DEFAULT_COOKIE_NAME: &str = "__Host-session";
 /// Default absolute lifetime of a new session: 12 hours.
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
 /// Default idle timeout: 30 minutes.
@@ -42,7 +37,7 @@ const MAX_LABEL_LEN: usize = 64;
 /// A codec's checked settings and derived keys.
 pub(crate) struct Settings {
     pub(crate) keys: Keys,
-    pub(crate) cookie_name: String,
+    pub(crate) cookie_name: CookieName,
     pub(crate) algorithm: Algorithm,
     pub(crate) opens: AlgorithmSet,
     pub(crate) lifetime: u64,
@@ -60,7 +55,7 @@ impl Settings {
     pub(crate) fn defaults(keyring: Keyring) -> Self {
         Self {
             keys: keyring.unlabelled().clone(),
-            cookie_name: DEFAULT_COOKIE_NAME.into(),
+            cookie_name: CookieName::default_name(),
             algorithm: Algorithm::default(),
             opens: AlgorithmSet::ALL,
             lifetime: DEFAULT_LIFETIME.as_secs(),
@@ -408,7 +403,7 @@ impl CodecBuilder {
 
     /// Checks the settings: the work of [`build`](Self::build).
     pub(crate) fn settings(self) -> Result<Settings, ConfigError> {
-        check_cookie_name(&self.cookie_name)?;
+        let cookie_name = CookieName::new(self.cookie_name)?;
         let lifetime = at_least_one_second(self.lifetime, "lifetime")?;
         let max_lifetime = match self.max_lifetime {
             Some(max) => at_least_one_second(max, "max_lifetime")?,
@@ -421,8 +416,8 @@ impl CodecBuilder {
             Some(idle) => Some(at_least_one_second(idle, "idle_timeout")?),
             None => None,
         };
-        let minimum = self
-            .cookie_name
+        let minimum = cookie_name
+            .as_str()
             .len()
             .saturating_add(wire::encoded_len(OVERHEAD + MAX_ENVELOPE_LEN).unwrap_or(usize::MAX));
         if self.max_cookie_size < minimum {
@@ -467,7 +462,7 @@ impl CodecBuilder {
         let keys = self.keyring.keys(&self.app_label)?;
         Ok(Settings {
             keys,
-            cookie_name: self.cookie_name,
+            cookie_name,
             algorithm: self.algorithm,
             opens: self.opens,
             lifetime,
@@ -514,27 +509,6 @@ fn at_least_one_second(duration: Duration, setting: &'static str) -> Result<u64,
         0 => Err(ConfigError::DurationTooShort { setting }),
         secs => Ok(secs.min(MAX_TIME)),
     }
-}
-
-/// RFC 6265 `cookie-name = token`: visible ASCII except separators.
-pub(crate) fn check_cookie_name(name: &str) -> Result<(), ConfigError> {
-    let reason = if name.is_empty() {
-        Some("it is empty")
-    } else if name.len() > MAX_NAME_LEN {
-        Some("it is longer than 256 bytes")
-    } else if !name.bytes().all(is_token_byte) {
-        Some("it may only hold visible ASCII other than ()<>@,;:\\\"/[]?={}")
-    } else {
-        None
-    };
-    match reason {
-        Some(reason) => Err(ConfigError::InvalidCookieName { reason }),
-        None => Ok(()),
-    }
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
 }
 
 /// An application or schema label: 0 to 64 bytes of visible ASCII.

@@ -16,6 +16,7 @@ use crate::algorithm::Algorithm;
 use crate::chunks::Chunking;
 use crate::clock::ManualClock;
 use crate::envelope::MAX_TIME;
+use crate::wire::Binding;
 
 #[path = "../../tests/support/reference.rs"]
 mod reference;

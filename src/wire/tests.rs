@@ -9,21 +9,31 @@ fn associated_data_layout() {
     // A buffer full of junk: what is returned is exactly what was
     // written.
     let mut buf = [0xEEu8; MAX_AD_LEN];
-    let plain = associated_data(&mut buf, header, "sid", None).unwrap();
+    let sid = CookieName::new("sid".into()).unwrap();
+    let plain = associated_data(&mut buf, header, &sid, None);
     assert_eq!(plain, b"\x01\x01\x01\x02\x03\x04sid");
 
     let binding = Binding::new(b"ctx");
-    let bound = associated_data(&mut buf, header, "sid", Some(&binding)).unwrap();
+    let bound = associated_data(&mut buf, header, &sid, Some(&binding));
     let digest: [u8; 32] = Sha256::digest(b"ctx").into();
     let mut expected = b"\x01\x01\x01\x02\x03\x04sid\x00".to_vec();
     expected.extend_from_slice(&digest);
     assert_eq!(bound, expected.as_slice());
 
-    let longest = "n".repeat(MAX_NAME_LEN);
-    let ad = associated_data(&mut buf, header, &longest, Some(&binding)).unwrap();
+    let longest = CookieName::new("n".repeat(MAX_NAME_LEN)).unwrap();
+    let ad = associated_data(&mut buf, header, &longest, Some(&binding));
     assert_eq!(ad.len(), HEADER_LEN + MAX_NAME_LEN + 1 + 32);
-    let too_long = "n".repeat(MAX_NAME_LEN + 1);
-    assert!(associated_data(&mut buf, header, &too_long, None).is_none());
+    assert_eq!(
+        ad.len(),
+        MAX_AD_LEN,
+        "the longest name with a binding fills the buffer"
+    );
+    assert_eq!(
+        CookieName::new("n".repeat(MAX_NAME_LEN + 1)),
+        Err(ConfigError::InvalidCookieName {
+            reason: "it is longer than 256 bytes"
+        })
+    );
     assert_eq!(format!("{binding:?}"), "Binding(..)");
 }
 
