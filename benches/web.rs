@@ -1,13 +1,13 @@
 //! What the http helper adds to the codec for one request: `load` of a
 //! `Cookie` header (the session cookie between two others) and `write`
-//! into a response, against the codec's own `open` (and `open` + `reseal`)
-//! of the same cookie.
+//! into a response, against the codec's own `open` (and `open` + re-seal
+//! with `seal_with` and `Unsealed::seal_options`) of the same cookie.
 //!
 //! * **read**: `load`, read the value, `write` (nothing to write), against
 //!   `Codec::open`;
 //! * **change**: `load`, change the value, `write` (re-seal and one
 //!   `Set-Cookie` with `Max-Age` and `Expires`), against `Codec::open` +
-//!   `Codec::reseal`.
+//!   `Codec::seal_with(opened.value(), &opened.seal_options())`.
 //!
 //! Run with `cargo bench --bench web`. After criterion's measurements, an
 //! interleaved pass (short batches of each contender in turn, many rounds;

@@ -565,6 +565,7 @@ impl fmt::Debug for Codec {
             .field("schema", &s.schema_label)
             .field("migrations", &s.migrations)
             .field("key_ids", &Ids(&s.keys))
+            .field("clock", &s.clock)
             .finish()
     }
 }

@@ -16,13 +16,15 @@
 //! new envelope (issue 11); only the byte counts grew, by the envelope's
 //! two more bytes.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use allocation_counter::{AllocationInfo, measure};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sealed_session::{Algorithm, Codec, Error, Keyring};
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/sample.rs"]
 mod sample;
 use sample::{Session, session};
@@ -246,11 +248,6 @@ fn seal_and_open_do_not_derive_keys() {
     );
 }
 
-/// A fixed instant (2027-01-15), so that the envelope's length is known.
-fn t0() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
-}
-
 /// Sealing runs a size pass over the value before anything else: postcard's
 /// size flavor under the seal-time checks of the payload (nesting depth,
 /// element budget, skipped fields, lengths known up front). That pass
@@ -271,14 +268,18 @@ fn the_size_pass_and_its_checks_allocate_nothing() {
             let s = session(cart);
             let payload = postcard::to_allocvec(&s).expect("serializes").len();
 
+            // A clock fixed at `t0` (2027-01-15), so that the envelope's
+            // length is known; reading it allocates nothing either.
+            let clock = common::clock();
             let small = Codec::builder(Keyring::new(&SECRETS[..1]).expect("valid"))
                 .algorithm(algorithm)
                 .max_cookie_size(200)
+                .clock(clock.clone())
                 .build()
                 .expect("valid settings");
-            small.seal_at(&s, t0()).expect_err("warm-up: too large");
+            small.seal(&s).expect_err("warm-up: too large");
             let mut result = None;
-            let info = measure(|| result = Some(small.seal_at(&s, t0())));
+            let info = measure(|| result = Some(small.seal(&s)));
             assert!(
                 matches!(result, Some(Err(Error::TooLarge { limit: 200, .. }))),
                 "{context}: {result:?}"
@@ -289,11 +290,17 @@ fn the_size_pass_and_its_checks_allocate_nothing() {
                 "{context}: {info:?}"
             );
 
-            let codec = codec(Keyring::new(&SECRETS[..1]).expect("valid"), algorithm);
-            codec.seal_at(&s, t0()).expect("warm-up seal");
+            let codec = Codec::builder(Keyring::new(&SECRETS[..1]).expect("valid"))
+                .algorithm(algorithm)
+                .clock(clock.clone())
+                .build()
+                .expect("valid settings");
+            codec.seal(&s).expect("warm-up seal");
             let mut value = None;
-            let info = measure(|| value = Some(codec.seal_at(&s, t0())));
+            let info = measure(|| value = Some(codec.seal(&s)));
             let value = value.expect("ran").expect("seals");
+            let opened = codec.open::<Session>(&value).expect("opens");
+            assert_eq!(opened.envelope().created_at(), common::t0(), "{context}");
             let token = URL_SAFE_NO_PAD.decode(&value).expect("base64url").len();
             // 46 bytes of header, nonce and tag; the envelope of a session
             // sealed at its creation in 2027 (a 5-byte creation time, the

@@ -352,7 +352,7 @@ fn chunked_session_in_headless_chromium() {
         "the browser took both"
     );
     // A read-only page: the chunks open, the response removes the plain
-    // cookie alone (`Cleaned`), and the chunks are not sealed again. Twice,
+    // cookie alone (`LeftoversRemoved`), and the chunks are not sealed again. Twice,
     // as if the plain cookie came back in between.
     for round in 0..2 {
         if round == 1 {

@@ -2,8 +2,9 @@
 //! truncation, clock rules, size limits, strict decoding, configuration
 //! errors, (de)serialization failures and error codes.
 //!
-//! Every test runs at fixed instants (`t0` and offsets from it) through the
-//! `*_at` methods, so nothing depends on the wall clock.
+//! Every codec reads a `ManualClock` given to its builder, set to fixed
+//! instants (`t0` and offsets from it), so nothing depends on the wall clock
+//! (except where a test says it uses the system clock on purpose).
 
 use std::cell::Cell;
 use std::collections::BTreeSet;
@@ -12,13 +13,21 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize, Serializer};
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/reference.rs"]
 mod reference;
 
+use common::{secs, t0};
+use sealed_session::clock::ManualClock;
+use sealed_session::error::{Deadline, Malformed, Unserializable};
+use sealed_session::limits::{
+    DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE,
+    MAX_COOKIE_SIZE_CEILING, MAX_NESTING, MAX_TIME,
+};
 use sealed_session::{
-    Algorithm, Codec, ConfigError, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LIFETIME,
-    DEFAULT_MAX_COOKIE_SIZE, Deadline, Error, KeyId, Keyring, MAX_COOKIE_SIZE_CEILING, MAX_TIME,
-    Malformed, Opened, Unserializable,
+    Algorithm, Codec, CodecBuilder, ConfigError, Envelope, Error, KeyId, Keyring, OpenOptions,
+    SealOptions, Unsealed,
 };
 
 const SECRET_A: &str = "codec test secret A, which is longer than 32 bytes";
@@ -28,34 +37,50 @@ const MIN: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(60 * 60);
 
 /// Smallest token: header (6), nonce (24) and tag (16).
-const OVERHEAD: usize = 46;
-
-fn t0() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_750_000_000)
-}
-
-fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
+const OVERHEAD: usize = reference::MIN_TOKEN_LEN;
 
 fn keyring(secrets: &[&str]) -> Keyring {
     Keyring::new(secrets).expect("valid secrets")
 }
 
-fn codec_with(alg: Algorithm) -> Codec {
-    Codec::builder(keyring(&[SECRET_A]))
+/// A builder for `SECRET_A` whose codec reads `clock`.
+fn builder(clock: &ManualClock) -> CodecBuilder {
+    Codec::builder(keyring(&[SECRET_A])).clock(clock.clone())
+}
+
+/// The default settings for `SECRET_A`, on `clock`.
+fn default_codec(clock: &ManualClock) -> Codec {
+    builder(clock).build().expect("valid settings")
+}
+
+fn codec_with(clock: &ManualClock, alg: Algorithm) -> Codec {
+    builder(clock)
         .algorithm(alg)
         .build()
         .expect("valid settings")
 }
 
-/// The key id the keyring's first secret seals under, with no application
-/// label.
-fn first_id(keyring: &Keyring) -> KeyId {
-    Codec::new(keyring.clone())
-        .key_ids()
-        .next()
-        .expect("a keyring has a key")
+/// Unix seconds of an instant.
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+/// The key id a secret seals under with no application label, from the
+/// documented key schedule.
+fn key_id_of(secret: &str) -> [u8; 4] {
+    reference::derive(secret, "").id
+}
+
+/// The envelope of a new session created now on the codec's clock: what a
+/// seal without an envelope makes, read back by opening it.
+fn new_envelope(codec: &Codec) -> Envelope {
+    let value = codec
+        .seal_bytes(b"", &SealOptions::new())
+        .expect("seals a new session");
+    *codec
+        .open_bytes(&value, &OpenOptions::new())
+        .expect("opens")
+        .envelope()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,16 +127,17 @@ fn decode(value: &str) -> Vec<u8> {
 
 use reference::encode;
 
-/// `Err(e)` or a panic that shows what opened.
-fn open_err(codec: &Codec, value: &str, now: SystemTime) -> Error {
-    match codec.open_at::<UserSession>(value, now) {
+/// `Err(e)` of an open at the codec's clock, or a panic that shows what
+/// opened.
+fn open_err(codec: &Codec, value: &str) -> Error {
+    match codec.open::<UserSession>(value) {
         Err(e) => e,
         Ok(opened) => panic!("expected an error, opened {:?}", opened.value()),
     }
 }
 
-fn open_bytes_err(codec: &Codec, value: &str, now: SystemTime) -> Error {
-    match codec.open_bytes_at(value, now) {
+fn open_bytes_err(codec: &Codec, value: &str) -> Error {
+    match codec.open_bytes(value, &OpenOptions::new()) {
         Err(e) => e,
         Ok(opened) => panic!("expected an error, opened {} bytes", opened.value().len()),
     }
@@ -123,35 +149,40 @@ fn open_bytes_err(codec: &Codec, value: &str, now: SystemTime) -> Error {
 
 #[test]
 fn round_trips_under_both_algorithms_and_each_codec_opens_both() {
+    let clock = common::clock();
     let value = sample();
-    let xaes = codec_with(Algorithm::XAes256Gcm);
-    let xchacha = codec_with(Algorithm::XChaCha20Poly1305);
-    assert_eq!(xaes.algorithm(), Algorithm::XAes256Gcm);
-    assert_eq!(xchacha.algorithm(), Algorithm::XChaCha20Poly1305);
+    let xaes = codec_with(&clock, Algorithm::XAes256Gcm);
+    let xchacha = codec_with(&clock, Algorithm::XChaCha20Poly1305);
+    // The sealing algorithm (no getter): in `Debug`, and in every token below.
+    assert_eq!(common::setting(&xaes, "algorithm"), "XAes256Gcm");
+    assert_eq!(common::setting(&xchacha, "algorithm"), "XChaCha20Poly1305");
+    let key_a = key_id_of(SECRET_A);
 
     for (sealer, alg) in [
         (&xaes, Algorithm::XAes256Gcm),
         (&xchacha, Algorithm::XChaCha20Poly1305),
     ] {
-        let cookie = sealer.seal_at(&value, t0()).expect("seals");
+        clock.set(t0());
+        let cookie = sealer.seal(&value).expect("seals");
         let token = decode(&cookie);
         assert_eq!(token[0], 0x01, "format version");
         assert_eq!(token[1], alg.wire_id(), "algorithm byte");
-        assert_eq!(&token[2..6], &first_id(sealer.keyring()).to_bytes());
+        assert_eq!(&token[2..6], &key_a);
         // The plaintext does not show through.
         let email = value.email.as_bytes();
         assert!(!token.windows(email.len()).any(|w| w == email));
 
+        clock.set(t0() + MIN);
         for (opener, opener_alg) in [
             (&xaes, Algorithm::XAes256Gcm),
             (&xchacha, Algorithm::XChaCha20Poly1305),
         ] {
-            let opened: Opened<UserSession> = opener
-                .open_at(&cookie, t0() + MIN)
+            let opened: Unsealed<UserSession> = opener
+                .open(&cookie)
                 .unwrap_or_else(|e| panic!("{alg} cookie under {opener_alg} codec: {e}"));
             assert_eq!(opened.value(), &value);
             assert_eq!(opened.algorithm(), alg);
-            assert_eq!(opened.key_id(), first_id(opener.keyring()));
+            assert_eq!(opened.key_id().to_bytes(), key_a);
             assert!(!opened.sealed_with_old_secret());
             assert_eq!(
                 opened.needs_reseal(),
@@ -164,154 +195,198 @@ fn round_trips_under_both_algorithms_and_each_codec_opens_both() {
 
 #[test]
 fn resealing_with_the_configured_algorithm_clears_needs_reseal() {
-    let xaes = codec_with(Algorithm::XAes256Gcm);
-    let xchacha = codec_with(Algorithm::XChaCha20Poly1305);
-    let cookie = xaes.seal_at(&sample(), t0()).expect("seals");
-    let opened = xchacha
-        .open_at::<UserSession>(&cookie, t0())
-        .expect("opens");
+    let clock = common::clock();
+    let xaes = codec_with(&clock, Algorithm::XAes256Gcm);
+    let xchacha = codec_with(&clock, Algorithm::XChaCha20Poly1305);
+    let cookie = xaes.seal(&sample()).expect("seals");
+    let opened = xchacha.open::<UserSession>(&cookie).expect("opens");
     assert!(opened.needs_reseal());
-    let resealed = xchacha.reseal_at(&opened, t0() + MIN).expect("reseals");
+    clock.set(t0() + MIN);
+    let resealed = xchacha
+        .seal_with(opened.value(), &opened.seal_options())
+        .expect("reseals");
     assert_eq!(decode(&resealed)[1], Algorithm::XChaCha20Poly1305.wire_id());
-    let again = xchacha
-        .open_at::<UserSession>(&resealed, t0() + MIN)
-        .expect("opens");
+    let again = xchacha.open::<UserSession>(&resealed).expect("opens");
     assert_eq!(again.algorithm(), Algorithm::XChaCha20Poly1305);
     assert!(!again.needs_reseal());
-    assert_eq!(again.id(), opened.id());
+    assert_eq!(again.envelope().id(), opened.envelope().id());
     assert_eq!(again.value(), &sample());
 }
 
 #[test]
 fn opened_getters_report_the_envelope() {
+    let clock = common::clock();
     let lifetime = 8 * HOUR;
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+    let codec = builder(&clock)
         .lifetime(lifetime)
         .idle_timeout(None)
         .build()
         .expect("valid");
-    assert_eq!(codec.lifetime(), lifetime);
-    assert_eq!(codec.max_lifetime(), lifetime, "defaults to the lifetime");
-    assert_eq!(codec.idle_timeout(), None);
+    // No getters: the settings show in `Debug`, and their effect below.
+    assert_eq!(common::setting(&codec, "lifetime_secs"), "28800");
+    assert_eq!(
+        common::setting(&codec, "max_lifetime_secs"),
+        "28800",
+        "defaults to the lifetime"
+    );
+    assert_eq!(common::setting(&codec, "idle_timeout_secs"), "None");
 
-    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
-    let opened = codec
-        .open_at::<UserSession>(&cookie, t0() + secs(5))
-        .expect("opens");
-    assert_eq!(opened.created_at(), t0());
-    assert_eq!(opened.envelope().renewed_at(), t0());
-    assert_eq!(opened.absolute_deadline(), t0() + lifetime);
-    assert_eq!(opened.idle_deadline(), None);
-    assert_eq!(opened.envelope().expires_at(), t0() + lifetime);
+    let cookie = codec.seal(&sample()).expect("seals");
+    clock.set(t0() + secs(5));
+    let opened = codec.open::<UserSession>(&cookie).expect("opens");
     assert_eq!(opened.envelope().created_at(), t0());
-    assert_eq!(opened.envelope().id(), opened.id());
-    assert_eq!(opened.id().to_string().len(), 32);
-    assert_eq!(opened.id().to_bytes().len(), 16);
+    assert_eq!(opened.envelope().renewed_at(), t0());
+    assert_eq!(opened.envelope().absolute_deadline(), t0() + lifetime);
+    assert_eq!(opened.envelope().idle_deadline(), None);
+    assert_eq!(opened.envelope().expires_at(), t0() + lifetime);
+    assert_eq!(opened.envelope().id().to_string().len(), 32);
+    assert_eq!(opened.envelope().id().to_bytes().len(), 16);
+    assert_eq!(
+        opened.envelope().id().to_string(),
+        hex::encode(opened.envelope().id().to_bytes())
+    );
+    // The maximum lifetime defaults to the lifetime: a longer per-session
+    // lifetime is capped at it.
+    clock.set(t0());
+    let longer = codec
+        .seal_with(&sample(), &SealOptions::new().lifetime(2 * lifetime))
+        .expect("seals");
+    assert_eq!(
+        codec
+            .open::<UserSession>(&longer)
+            .expect("opens")
+            .envelope()
+            .absolute_deadline(),
+        t0() + lifetime
+    );
 
-    let idle = Codec::builder(keyring(&[SECRET_A]))
+    clock.set(t0());
+    let idle = builder(&clock)
         .lifetime(lifetime)
         .idle_timeout(30 * MIN)
         .build()
         .expect("valid");
-    assert_eq!(idle.idle_timeout(), Some(30 * MIN));
-    let cookie = idle.seal_at(&sample(), t0()).expect("seals");
-    let opened = idle
-        .open_at::<UserSession>(&cookie, t0() + secs(5))
-        .expect("opens");
-    assert_eq!(opened.idle_deadline(), Some(t0() + 30 * MIN));
-    assert_eq!(opened.absolute_deadline(), t0() + lifetime);
+    assert_eq!(common::setting(&idle, "idle_timeout_secs"), "Some(1800)");
+    let cookie = idle.seal(&sample()).expect("seals");
+    clock.set(t0() + secs(5));
+    let opened = idle.open::<UserSession>(&cookie).expect("opens");
+    assert_eq!(opened.envelope().idle_deadline(), Some(t0() + 30 * MIN));
+    assert_eq!(opened.envelope().absolute_deadline(), t0() + lifetime);
     assert_eq!(opened.envelope().expires_at(), t0() + 30 * MIN);
     // Resealed later: the last seal moves, and the idle deadline with it.
-    let later = idle.reseal_at(&opened, t0() + 10 * MIN).expect("reseals");
+    clock.set(t0() + 10 * MIN);
     let later = idle
-        .open_at::<UserSession>(&later, t0() + 11 * MIN)
-        .expect("opens");
+        .seal_with(opened.value(), &opened.seal_options())
+        .expect("reseals");
+    clock.set(t0() + 11 * MIN);
+    let later = idle.open::<UserSession>(&later).expect("opens");
     assert_eq!(later.envelope().renewed_at(), t0() + 10 * MIN);
-    assert_eq!(later.idle_deadline(), Some(t0() + 40 * MIN));
-    assert_eq!(later.created_at(), t0());
+    assert_eq!(later.envelope().idle_deadline(), Some(t0() + 40 * MIN));
+    assert_eq!(later.envelope().created_at(), t0());
 
     // into_parts / into_value hand back what was sealed.
     let (value, envelope) = opened.clone().into_parts();
     assert_eq!(value, sample());
     assert_eq!(&envelope, opened.envelope());
+    assert_eq!(envelope.id(), opened.envelope().id());
     assert_eq!(opened.into_value(), sample());
 }
 
 #[test]
 fn session_ids_are_stable_across_reseals_and_fresh_for_new_sessions() {
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+    let clock = common::clock();
+    let codec = builder(&clock)
         .idle_timeout(30 * MIN)
         .build()
         .expect("valid");
-    let first = codec.seal_at(&sample(), t0()).expect("seals");
-    let mut opened = codec
-        .open_at::<UserSession>(&first, t0() + MIN)
-        .expect("opens");
-    let id = opened.id();
+    let first = codec.seal(&sample()).expect("seals");
+    clock.set(t0() + MIN);
+    let mut opened = codec.open::<UserSession>(&first).expect("opens");
+    let id = opened.envelope().id();
 
     // Change the value and reseal later: same id and creation time.
     opened.value_mut().cart.push(CartItem {
         sku: "NEW".into(),
         qty: 3,
     });
-    let resealed = codec.reseal_at(&opened, t0() + 10 * MIN).expect("reseals");
+    clock.set(t0() + 10 * MIN);
+    let resealed = codec
+        .seal_with(opened.value(), &opened.seal_options())
+        .expect("reseals");
     assert_ne!(resealed, first);
-    let reopened = codec
-        .open_at::<UserSession>(&resealed, t0() + 11 * MIN)
-        .expect("opens");
-    assert_eq!(reopened.id(), id);
-    assert_eq!(reopened.created_at(), t0());
+    clock.set(t0() + 11 * MIN);
+    let reopened = codec.open::<UserSession>(&resealed).expect("opens");
+    assert_eq!(reopened.envelope().id(), id);
+    assert_eq!(reopened.envelope().created_at(), t0());
     assert_eq!(reopened.value().cart.len(), 4);
 
-    // seal_with_at into the opened envelope keeps the id too.
+    // Sealing another value into the opened envelope keeps the id too.
+    clock.set(t0() + 12 * MIN);
     let with = codec
-        .seal_with_at(&sample(), reopened.envelope(), t0() + 12 * MIN)
+        .seal_with(
+            &sample(),
+            &SealOptions::new().envelope(*reopened.envelope()),
+        )
         .expect("seals");
-    let with = codec
-        .open_at::<UserSession>(&with, t0() + 12 * MIN)
-        .expect("opens");
-    assert_eq!(with.id(), id);
+    let with = codec.open::<UserSession>(&with).expect("opens");
+    assert_eq!(with.envelope().id(), id);
 
     // A fresh seal of the same value at the same instant is a new session,
     // and never the same cookie (random nonce).
-    let second = codec.seal_at(&sample(), t0()).expect("seals");
+    clock.set(t0());
+    let second = codec.seal(&sample()).expect("seals");
     assert_ne!(second, first);
-    let second = codec
-        .open_at::<UserSession>(&second, t0() + MIN)
-        .expect("opens");
-    assert_ne!(second.id(), id);
+    clock.set(t0() + MIN);
+    let second = codec.open::<UserSession>(&second).expect("opens");
+    assert_ne!(second.envelope().id(), id);
 
-    // new_envelope_at draws a new id each time, with the codec's deadlines.
-    let e1 = codec.new_envelope_at(t0()).expect("random");
-    let e2 = codec.new_envelope_at(t0()).expect("random");
+    // Every new session draws a new id, with the codec's deadlines.
+    clock.set(t0());
+    let e1 = new_envelope(&codec);
+    let e2 = new_envelope(&codec);
     assert_ne!(e1.id(), e2.id());
     assert_eq!(e1.created_at(), t0());
     assert_eq!(e1.absolute_deadline(), t0() + DEFAULT_LIFETIME);
     assert_eq!(e1.idle_deadline(), Some(t0() + 30 * MIN));
-    let sealed = codec.seal_with_at(&7u8, &e1, t0()).expect("seals");
-    let opened = codec.open_at::<u8>(&sealed, t0()).expect("opens");
-    assert_eq!(opened.id(), e1.id());
-    assert_ne!(opened.id(), id);
+    let sealed = codec
+        .seal_with(&7u8, &SealOptions::new().envelope(e1))
+        .expect("seals");
+    let opened = codec.open::<u8>(&sealed).expect("opens");
+    assert_eq!(opened.envelope().id(), e1.id());
+    assert_ne!(opened.envelope().id(), id);
 }
 
 #[test]
-fn per_session_lifetime_from_with_lifetime() {
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+fn per_session_lifetime_from_seal_options() {
+    let clock = common::clock();
+    let codec = builder(&clock)
         .idle_timeout(None)
         .max_lifetime(30 * 24 * HOUR)
         .build()
         .expect("valid");
-    assert_eq!(codec.lifetime(), DEFAULT_LIFETIME);
-    let remember_me = codec
-        .new_envelope_at(t0())
-        .expect("random")
-        .with_lifetime(30 * 24 * HOUR);
-    let cookie = codec.seal_with_at(&1u8, &remember_me, t0()).expect("seals");
-    let late = t0() + 30 * 24 * HOUR - secs(1);
-    let opened = codec.open_at::<u8>(&cookie, late).expect("opens on day 30");
-    assert_eq!(opened.absolute_deadline(), t0() + 30 * 24 * HOUR);
+    // The configured lifetime stays the default; only the maximum is longer.
     assert_eq!(
-        codec.open_at::<u8>(&cookie, late + secs(1)).unwrap_err(),
+        common::setting(&codec, "lifetime_secs"),
+        DEFAULT_LIFETIME.as_secs().to_string()
+    );
+    let plain = codec.seal(&1u8).expect("seals");
+    assert_eq!(
+        codec
+            .open::<u8>(&plain)
+            .expect("opens")
+            .envelope()
+            .absolute_deadline(),
+        t0() + DEFAULT_LIFETIME
+    );
+    let remember_me = SealOptions::new().lifetime(30 * 24 * HOUR);
+    let cookie = codec.seal_with(&1u8, &remember_me).expect("seals");
+    let late = t0() + 30 * 24 * HOUR - secs(1);
+    clock.set(late);
+    let opened = codec.open::<u8>(&cookie).expect("opens on day 30");
+    assert_eq!(opened.envelope().absolute_deadline(), t0() + 30 * 24 * HOUR);
+    clock.set(late + secs(1));
+    assert_eq!(
+        codec.open::<u8>(&cookie).unwrap_err(),
         Error::Expired {
             deadline: Deadline::Absolute
         }
@@ -319,58 +394,74 @@ fn per_session_lifetime_from_with_lifetime() {
 
     // Without a maximum lifetime that allows it, a per-session lifetime is
     // capped at the codec's lifetime when sealed.
-    let capped = Codec::builder(keyring(&[SECRET_A]))
-        .idle_timeout(None)
-        .build()
-        .expect("valid");
-    let cookie = capped
-        .seal_with_at(&1u8, &remember_me, t0())
-        .expect("seals");
-    let opened = capped.open_at::<u8>(&cookie, t0()).expect("opens");
-    assert_eq!(opened.absolute_deadline(), t0() + DEFAULT_LIFETIME);
+    clock.set(t0());
+    let capped = builder(&clock).idle_timeout(None).build().expect("valid");
+    let cookie = capped.seal_with(&1u8, &remember_me).expect("seals");
+    let opened = capped.open::<u8>(&cookie).expect("opens");
+    assert_eq!(
+        opened.envelope().absolute_deadline(),
+        t0() + DEFAULT_LIFETIME
+    );
     // And a cookie sealed under the long maximum is capped where it is
     // opened under the short one: outstanding sessions shrink at once.
-    let long = codec.seal_with_at(&1u8, &remember_me, t0()).expect("seals");
+    let long = codec.seal_with(&1u8, &remember_me).expect("seals");
+    clock.set(t0() + DEFAULT_LIFETIME);
     assert_eq!(
-        capped
-            .open_at::<u8>(&long, t0() + DEFAULT_LIFETIME)
-            .unwrap_err(),
+        capped.open::<u8>(&long).unwrap_err(),
         Error::Expired {
             deadline: Deadline::Absolute
         }
     );
+    clock.set(t0() + DEFAULT_LIFETIME - secs(1));
     assert_eq!(
         capped
-            .open_at::<u8>(&long, t0() + DEFAULT_LIFETIME - secs(1))
+            .open::<u8>(&long)
             .expect("opens within the cap")
+            .envelope()
             .absolute_deadline(),
         t0() + DEFAULT_LIFETIME
     );
 
     // A zero lifetime is an already expired session, which sealing refuses.
-    let dead = codec
-        .new_envelope_at(t0())
-        .expect("random")
-        .with_lifetime(Duration::ZERO);
-    assert_eq!(
-        codec.seal_with_at(&1u8, &dead, t0()).unwrap_err(),
-        Error::Expired {
-            deadline: Deadline::Absolute
-        }
-    );
-    // So does sealing into an envelope at or past its deadline.
-    let envelope = codec.new_envelope_at(t0()).expect("random");
+    clock.set(t0());
     assert_eq!(
         codec
-            .seal_with_at(&1u8, &envelope, t0() + DEFAULT_LIFETIME)
+            .seal_with(&1u8, &SealOptions::new().lifetime(Duration::ZERO))
             .unwrap_err(),
         Error::Expired {
             deadline: Deadline::Absolute
         }
     );
+    // So does sealing into an envelope at or past its deadline.
+    let envelope = new_envelope(&codec);
+    clock.set(t0() + DEFAULT_LIFETIME);
+    assert_eq!(
+        codec
+            .seal_with(&1u8, &SealOptions::new().envelope(envelope))
+            .unwrap_err(),
+        Error::Expired {
+            deadline: Deadline::Absolute
+        }
+    );
+    clock.set(t0() + DEFAULT_LIFETIME - secs(1));
     codec
-        .seal_with_at(&1u8, &envelope, t0() + DEFAULT_LIFETIME - secs(1))
+        .seal_with(&1u8, &SealOptions::new().envelope(envelope))
         .expect("one second before the deadline still seals");
+    // With an envelope, a lifetime changes that session's deadline: the
+    // same session, now living 30 days from its creation.
+    let extended = codec
+        .seal_with(
+            &1u8,
+            &SealOptions::new()
+                .envelope(envelope)
+                .lifetime(30 * 24 * HOUR),
+        )
+        .expect("seals");
+    clock.set(late);
+    let opened = codec.open::<u8>(&extended).expect("opens on day 30");
+    assert_eq!(opened.envelope().id(), envelope.id());
+    assert_eq!(opened.envelope().created_at(), t0());
+    assert_eq!(opened.envelope().absolute_deadline(), t0() + 30 * 24 * HOUR);
 }
 
 // ---------------------------------------------------------------------------
@@ -379,9 +470,11 @@ fn per_session_lifetime_from_with_lifetime() {
 
 #[test]
 fn rotation_opens_old_cookies_reseals_under_the_new_secret_and_retires_the_old() {
+    let clock = common::clock();
     let lifetime = 24 * HOUR;
     let build = |secrets: &[&str]| {
         Codec::builder(keyring(secrets))
+            .clock(clock.clone())
             .lifetime(lifetime)
             .idle_timeout(2 * HOUR)
             .build()
@@ -390,47 +483,58 @@ fn rotation_opens_old_cookies_reseals_under_the_new_secret_and_retires_the_old()
     let only_a = build(&[SECRET_A]);
     let b_then_a = build(&[SECRET_B, SECRET_A]);
     let only_b = build(&[SECRET_B]);
-    let id_a = first_id(&Keyring::new([SECRET_A]).expect("valid"));
-    let id_b = first_id(&Keyring::new([SECRET_B]).expect("valid"));
-    assert_ne!(id_a, id_b);
+    assert_ne!(key_id_of(SECRET_A), key_id_of(SECRET_B));
+    assert_eq!(
+        common::key_ids(&b_then_a),
+        [key_id_of(SECRET_B), key_id_of(SECRET_A)]
+    );
 
-    let original = only_a.seal_at(&sample(), t0()).expect("seals");
+    let original = only_a.seal(&sample()).expect("seals");
+    let id_a = only_a
+        .open::<UserSession>(&original)
+        .expect("opens")
+        .key_id();
+    assert_eq!(id_a.to_bytes(), key_id_of(SECRET_A));
+    clock.set(t0() + HOUR);
     let opened = b_then_a
-        .open_at::<UserSession>(&original, t0() + HOUR)
+        .open::<UserSession>(&original)
         .expect("the old secret still opens");
     assert!(opened.sealed_with_old_secret());
     assert!(opened.needs_reseal());
     assert_eq!(opened.key_id(), id_a);
     assert_eq!(opened.value(), &sample());
 
-    let resealed = b_then_a.reseal_at(&opened, t0() + HOUR).expect("reseals");
-    assert_eq!(&decode(&resealed)[2..6], &id_b.to_bytes());
+    let resealed = b_then_a
+        .seal_with(opened.value(), &opened.seal_options())
+        .expect("reseals");
+    assert_eq!(&decode(&resealed)[2..6], &key_id_of(SECRET_B));
+    clock.set(t0() + HOUR + MIN);
     let reopened = only_b
-        .open_at::<UserSession>(&resealed, t0() + HOUR + MIN)
+        .open::<UserSession>(&resealed)
         .expect("the new secret alone opens the resealed cookie");
+    let id_b = reopened.key_id();
+    assert_ne!(id_a, id_b);
     assert!(!reopened.sealed_with_old_secret());
     assert!(!reopened.needs_reseal());
-    assert_eq!(reopened.key_id(), id_b);
-    assert_eq!(reopened.created_at(), t0());
-    assert_eq!(reopened.absolute_deadline(), t0() + lifetime);
-    assert_eq!(reopened.idle_deadline(), Some(t0() + 3 * HOUR));
-    assert_eq!(reopened.id(), opened.id());
+    assert_eq!(id_b.to_bytes(), key_id_of(SECRET_B));
+    assert_eq!(reopened.envelope().created_at(), t0());
+    assert_eq!(reopened.envelope().absolute_deadline(), t0() + lifetime);
+    assert_eq!(reopened.envelope().idle_deadline(), Some(t0() + 3 * HOUR));
+    assert_eq!(reopened.envelope().id(), opened.envelope().id());
     assert_eq!(reopened.value(), &sample());
 
     // Under [b, a] the resealed cookie is current.
-    let current = b_then_a
-        .open_at::<UserSession>(&resealed, t0() + HOUR + MIN)
-        .expect("opens");
+    let current = b_then_a.open::<UserSession>(&resealed).expect("opens");
     assert!(!current.sealed_with_old_secret());
+    assert_eq!(current.key_id(), id_b);
 
     // Once `a` is retired the original cookie names an unknown key.
-    let err = open_err(&only_b, &original, t0() + HOUR);
+    clock.set(t0() + HOUR);
+    let err = open_err(&only_b, &original);
     assert_eq!(err, Error::UnknownKey(id_a));
     match err {
-        Error::UnknownKey(id) => {
-            assert_eq!(id, first_id(&Keyring::new([SECRET_A]).expect("valid")))
-        }
-        other => panic!("{other:?}"),
+        Error::UnknownKey(id) => assert_eq!(id.to_bytes(), key_id_of(SECRET_A)),
+        ref other => panic!("{other:?}"),
     }
     assert!(!err.is_possible_tampering());
     assert!(err.to_string().contains(&id_a.to_string()), "{err}");
@@ -462,12 +566,14 @@ fn expected_after_flip(original: &[u8], index: usize, flipped: u8) -> Error {
 
 /// A `KeyId` with the given bytes, recovered through the public API: open a
 /// token whose key-id field holds these bytes under a keyring without them.
+/// (The key is looked up before any clock rule, so the system clock will
+/// do.)
 fn key_id_from_bytes(bytes: [u8; 4]) -> KeyId {
     let mut token = vec![0u8; 80];
     token[0] = 0x01;
     token[1] = 0x01;
     token[2..6].copy_from_slice(&bytes);
-    match Codec::new(keyring(&[SECRET_B])).open_bytes_at(&encode(&token), t0()) {
+    match Codec::new(keyring(&[SECRET_B])).open_bytes(&encode(&token), &OpenOptions::new()) {
         Err(Error::UnknownKey(id)) => {
             assert_eq!(id.to_bytes(), bytes);
             id
@@ -478,9 +584,10 @@ fn key_id_from_bytes(bytes: [u8; 4]) -> KeyId {
 
 #[test]
 fn every_single_bit_flip_of_the_token_is_rejected_with_the_right_error() {
+    let clock = common::clock();
     for alg in Algorithm::ALL {
-        let codec = codec_with(alg);
-        let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+        let codec = codec_with(&clock, alg);
+        let cookie = codec.seal(&sample()).expect("seals");
         let token = decode(&cookie);
         assert!(token.len() > 150, "a realistic session");
         let mut seen = BTreeSet::new();
@@ -488,7 +595,7 @@ fn every_single_bit_flip_of_the_token_is_rejected_with_the_right_error() {
             for bit in 0..8 {
                 let mut flipped = token.clone();
                 flipped[index] ^= 1 << bit;
-                let err = open_err(&codec, &encode(&flipped), t0());
+                let err = open_err(&codec, &encode(&flipped));
                 let expected = expected_after_flip(&token, index, flipped[index]);
                 assert_eq!(err, expected, "{alg}: byte {index}, bit {bit}");
                 assert_eq!(
@@ -512,20 +619,21 @@ fn every_single_bit_flip_of_the_token_is_rejected_with_the_right_error() {
 
 #[test]
 fn swapping_the_algorithm_byte_fails_authentication() {
+    let clock = common::clock();
     for alg in Algorithm::ALL {
-        let codec = codec_with(alg);
-        let mut token = decode(&codec.seal_at(&sample(), t0()).expect("seals"));
+        let codec = codec_with(&clock, alg);
+        let mut token = decode(&codec.seal(&sample()).expect("seals"));
         token[1] = match alg {
             Algorithm::XAes256Gcm => Algorithm::XChaCha20Poly1305.wire_id(),
             _ => Algorithm::XAes256Gcm.wire_id(),
         };
-        let err = open_err(&codec, &encode(&token), t0());
+        let err = open_err(&codec, &encode(&token));
         assert_eq!(err, Error::AuthenticationFailed, "{alg}");
         assert!(err.is_possible_tampering());
         for unknown in [0x00, 0x03, 0x7f, 0xff] {
             token[1] = unknown;
             assert_eq!(
-                open_err(&codec, &encode(&token), t0()),
+                open_err(&codec, &encode(&token)),
                 Error::UnknownAlgorithm(unknown)
             );
         }
@@ -535,9 +643,10 @@ fn swapping_the_algorithm_byte_fails_authentication() {
 #[test]
 fn every_character_substitution_in_the_value_is_rejected() {
     const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let clock = common::clock();
     for alg in Algorithm::ALL {
-        let codec = codec_with(alg);
-        let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+        let codec = codec_with(&clock, alg);
+        let cookie = codec.seal(&sample()).expect("seals");
         let chars: Vec<char> = cookie.chars().collect();
         for (i, &original) in chars.iter().enumerate() {
             // A few alphabet characters, chosen per position so that every
@@ -548,7 +657,7 @@ fn every_character_substitution_in_the_value_is_rejected() {
                 let mut tampered = chars.clone();
                 tampered[i] = replacement;
                 let tampered: String = tampered.into_iter().collect();
-                let err = open_err(&codec, &tampered, t0());
+                let err = open_err(&codec, &tampered);
                 assert!(
                     matches!(
                         err,
@@ -571,7 +680,7 @@ fn every_character_substitution_in_the_value_is_rejected() {
                 tampered[i] = outsider;
                 let tampered: String = tampered.into_iter().collect();
                 assert_eq!(
-                    open_err(&codec, &tampered, t0()),
+                    open_err(&codec, &tampered),
                     Error::Malformed(Malformed::Encoding),
                     "{alg}: position {i} -> {outsider:?}"
                 );
@@ -582,12 +691,13 @@ fn every_character_substitution_in_the_value_is_rejected() {
 
 #[test]
 fn every_truncation_of_the_value_is_rejected() {
+    let clock = common::clock();
     for alg in Algorithm::ALL {
-        let codec = codec_with(alg);
-        let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+        let codec = codec_with(&clock, alg);
+        let cookie = codec.seal(&sample()).expect("seals");
         for len in 0..cookie.len() {
             let prefix = &cookie[..len];
-            let err = open_err(&codec, prefix, t0());
+            let err = open_err(&codec, prefix);
             match reference::decode(prefix) {
                 None => assert_eq!(
                     err,
@@ -605,20 +715,18 @@ fn every_truncation_of_the_value_is_rejected() {
                 assert_eq!(err, Error::Malformed(Malformed::Encoding), "{len} chars");
             }
         }
-        assert_eq!(
-            open_err(&codec, "", t0()),
-            Error::Malformed(Malformed::Truncated)
-        );
+        assert_eq!(open_err(&codec, ""), Error::Malformed(Malformed::Truncated));
     }
 }
 
 #[test]
 fn every_truncation_of_the_token_is_rejected() {
+    let clock = common::clock();
     for alg in Algorithm::ALL {
-        let codec = codec_with(alg);
-        let token = decode(&codec.seal_at(&sample(), t0()).expect("seals"));
+        let codec = codec_with(&clock, alg);
+        let token = decode(&codec.seal(&sample()).expect("seals"));
         for len in 0..token.len() {
-            let err = open_err(&codec, &encode(&token[..len]), t0());
+            let err = open_err(&codec, &encode(&token[..len]));
             let expected = if len < OVERHEAD {
                 Error::Malformed(Malformed::Truncated)
             } else {
@@ -628,7 +736,7 @@ fn every_truncation_of_the_token_is_rejected() {
         }
         // Cutting from the front is just as fatal.
         for cut in 1..token.len() {
-            let err = open_err(&codec, &encode(&token[cut..]), t0());
+            let err = open_err(&codec, &encode(&token[cut..]));
             assert!(
                 err != Error::Malformed(Malformed::Encoding),
                 "{alg}: re-encoded bytes always decode"
@@ -638,7 +746,7 @@ fn every_truncation_of_the_token_is_rejected() {
         let mut longer = token.clone();
         longer.push(0);
         assert_eq!(
-            open_err(&codec, &encode(&longer), t0()),
+            open_err(&codec, &encode(&longer)),
             Error::AuthenticationFailed
         );
     }
@@ -646,24 +754,19 @@ fn every_truncation_of_the_token_is_rejected() {
 
 #[test]
 fn a_value_sealed_under_one_cookie_name_never_opens_under_another() {
-    let ring = keyring(&[SECRET_A]);
-    let named = |name: &str| {
-        Codec::builder(ring.clone())
-            .cookie_name(name)
-            .build()
-            .expect("valid")
-    };
+    let clock = common::clock();
+    let named = |name: &str| builder(&clock).cookie_name(name).build().expect("valid");
     let a = named("session_a");
     let b = named("session_b");
     assert_eq!(a.cookie_name(), "session_a");
     for alg in Algorithm::ALL {
-        let sealer = Codec::builder(ring.clone())
+        let sealer = builder(&clock)
             .cookie_name("session_a")
             .algorithm(alg)
             .build()
             .expect("valid");
-        let cookie = sealer.seal_at(&sample(), t0()).expect("seals");
-        a.open_at::<UserSession>(&cookie, t0())
+        let cookie = sealer.seal(&sample()).expect("seals");
+        a.open::<UserSession>(&cookie)
             .expect("opens under its own name");
         for other in [
             &b,
@@ -671,7 +774,7 @@ fn a_value_sealed_under_one_cookie_name_never_opens_under_another() {
             &named("session_a2"),
             &named("Session_a"),
         ] {
-            let err = open_err(other, &cookie, t0());
+            let err = open_err(other, &cookie);
             assert_eq!(
                 err,
                 Error::AuthenticationFailed,
@@ -689,19 +792,23 @@ fn a_value_sealed_under_one_cookie_name_never_opens_under_another() {
 
 #[test]
 fn the_absolute_deadline_is_exclusive() {
+    let clock = common::clock();
     for lifetime in [secs(1), HOUR, DEFAULT_LIFETIME, 7 * 24 * HOUR] {
-        let codec = Codec::builder(keyring(&[SECRET_A]))
+        let codec = builder(&clock)
             .lifetime(lifetime)
             .idle_timeout(None)
             .build()
             .expect("valid");
-        let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+        clock.set(t0());
+        let cookie = codec.seal(&sample()).expect("seals");
+        clock.set(t0() + lifetime - secs(1));
         let opened = codec
-            .open_at::<UserSession>(&cookie, t0() + lifetime - secs(1))
+            .open::<UserSession>(&cookie)
             .expect("opens one second before the deadline");
-        assert_eq!(opened.absolute_deadline(), t0() + lifetime);
+        assert_eq!(opened.envelope().absolute_deadline(), t0() + lifetime);
         for late in [lifetime, lifetime + secs(1), lifetime + 365 * 24 * HOUR] {
-            let err = open_err(&codec, &cookie, t0() + late);
+            clock.set(t0() + late);
+            let err = open_err(&codec, &cookie);
             assert_eq!(
                 err,
                 Error::Expired {
@@ -714,19 +821,18 @@ fn the_absolute_deadline_is_exclusive() {
     }
     // Sub-second parts of `now` are ignored: the deadline second is expired
     // from its first nanosecond.
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+    clock.set(t0());
+    let codec = builder(&clock)
         .lifetime(HOUR)
         .idle_timeout(None)
         .build()
         .expect("valid");
-    let cookie = codec.seal_at(&1u8, t0()).expect("seals");
-    codec
-        .open_at::<u8>(&cookie, t0() + HOUR - Duration::from_millis(1))
-        .expect("still in the last second");
+    let cookie = codec.seal(&1u8).expect("seals");
+    clock.set(t0() + HOUR - Duration::from_millis(1));
+    codec.open::<u8>(&cookie).expect("still in the last second");
+    clock.set(t0() + HOUR + Duration::from_millis(999));
     assert_eq!(
-        codec
-            .open_at::<u8>(&cookie, t0() + HOUR + Duration::from_millis(999))
-            .unwrap_err(),
+        codec.open::<u8>(&cookie).unwrap_err(),
         Error::Expired {
             deadline: Deadline::Absolute
         }
@@ -735,17 +841,20 @@ fn the_absolute_deadline_is_exclusive() {
 
 #[test]
 fn the_idle_timeout_expires_sessions_and_reseals_move_it_up_to_the_absolute_deadline() {
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+    let clock = common::clock();
+    let codec = builder(&clock)
         .lifetime(HOUR)
         .idle_timeout(30 * MIN)
         .build()
         .expect("valid");
-    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    let cookie = codec.seal(&sample()).expect("seals");
+    clock.set(t0() + 30 * MIN - secs(1));
     let opened = codec
-        .open_at::<UserSession>(&cookie, t0() + 30 * MIN - secs(1))
+        .open::<UserSession>(&cookie)
         .expect("opens one second before the idle deadline");
-    assert_eq!(opened.idle_deadline(), Some(t0() + 30 * MIN));
-    let err = open_err(&codec, &cookie, t0() + 30 * MIN);
+    assert_eq!(opened.envelope().idle_deadline(), Some(t0() + 30 * MIN));
+    clock.set(t0() + 30 * MIN);
+    let err = open_err(&codec, &cookie);
     assert_eq!(
         err,
         Error::Expired {
@@ -755,18 +864,21 @@ fn the_idle_timeout_expires_sessions_and_reseals_move_it_up_to_the_absolute_dead
     assert_eq!(err.code(), "expired-idle");
 
     // Activity at +20 min moves the idle deadline to +50 min.
-    let at20 = codec
-        .open_at::<UserSession>(&cookie, t0() + 20 * MIN)
-        .expect("opens");
-    let resealed = codec.reseal_at(&at20, t0() + 20 * MIN).expect("reseals");
+    clock.set(t0() + 20 * MIN);
+    let at20 = codec.open::<UserSession>(&cookie).expect("opens");
+    let resealed = codec
+        .seal_with(at20.value(), &at20.seal_options())
+        .expect("reseals");
+    clock.set(t0() + 50 * MIN - secs(1));
     let after = codec
-        .open_at::<UserSession>(&resealed, t0() + 50 * MIN - secs(1))
+        .open::<UserSession>(&resealed)
         .expect("the reseal extended the idle deadline");
-    assert_eq!(after.idle_deadline(), Some(t0() + 50 * MIN));
-    assert_eq!(after.absolute_deadline(), t0() + HOUR);
-    assert_eq!(after.created_at(), t0());
+    assert_eq!(after.envelope().idle_deadline(), Some(t0() + 50 * MIN));
+    assert_eq!(after.envelope().absolute_deadline(), t0() + HOUR);
+    assert_eq!(after.envelope().created_at(), t0());
+    clock.set(t0() + 50 * MIN);
     assert_eq!(
-        open_err(&codec, &resealed, t0() + 50 * MIN),
+        open_err(&codec, &resealed),
         Error::Expired {
             deadline: Deadline::Idle
         }
@@ -774,41 +886,47 @@ fn the_idle_timeout_expires_sessions_and_reseals_move_it_up_to_the_absolute_dead
 
     // Activity at +45 min would move it to +75 min, past the absolute
     // deadline: it stops at +60 min.
-    let at45 = codec
-        .open_at::<UserSession>(&resealed, t0() + 45 * MIN)
-        .expect("opens");
-    let last = codec.reseal_at(&at45, t0() + 45 * MIN).expect("reseals");
+    clock.set(t0() + 45 * MIN);
+    let at45 = codec.open::<UserSession>(&resealed).expect("opens");
+    let last = codec
+        .seal_with(at45.value(), &at45.seal_options())
+        .expect("reseals");
+    clock.set(t0() + HOUR - secs(1));
     let opened = codec
-        .open_at::<UserSession>(&last, t0() + HOUR - secs(1))
+        .open::<UserSession>(&last)
         .expect("opens until the absolute deadline");
-    assert_eq!(opened.idle_deadline(), Some(t0() + HOUR));
-    assert_eq!(opened.absolute_deadline(), t0() + HOUR);
-    assert_eq!(opened.created_at(), t0());
+    assert_eq!(opened.envelope().idle_deadline(), Some(t0() + HOUR));
+    assert_eq!(opened.envelope().absolute_deadline(), t0() + HOUR);
+    assert_eq!(opened.envelope().created_at(), t0());
     assert_eq!(opened.envelope().expires_at(), t0() + HOUR);
     // The absolute deadline is checked first.
+    clock.set(t0() + HOUR);
     assert_eq!(
-        open_err(&codec, &last, t0() + HOUR),
+        open_err(&codec, &last),
         Error::Expired {
             deadline: Deadline::Absolute
         }
     );
 
     // Resealing ever more often never gets past the absolute deadline.
-    let mut cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    clock.set(t0());
+    let mut cookie = codec.seal(&sample()).expect("seals");
     let mut now = t0();
     for _ in 0..4 {
         now += 15 * MIN - secs(1);
+        clock.set(now);
         let opened = codec
-            .open_at::<UserSession>(&cookie, now)
+            .open::<UserSession>(&cookie)
             .expect("active session opens");
-        assert_eq!(opened.absolute_deadline(), t0() + HOUR);
-        assert!(opened.idle_deadline().expect("idle deadline") <= t0() + HOUR);
-        cookie = codec.reseal_at(&opened, now).expect("reseals");
+        assert_eq!(opened.envelope().absolute_deadline(), t0() + HOUR);
+        assert!(opened.envelope().idle_deadline().expect("idle deadline") <= t0() + HOUR);
+        cookie = codec
+            .seal_with(opened.value(), &opened.seal_options())
+            .expect("reseals");
     }
     assert!(now < t0() + HOUR);
-    let err = codec
-        .open_at::<UserSession>(&cookie, t0() + HOUR)
-        .unwrap_err();
+    clock.set(t0() + HOUR);
+    let err = codec.open::<UserSession>(&cookie).unwrap_err();
     assert_eq!(
         err,
         Error::Expired {
@@ -820,107 +938,108 @@ fn the_idle_timeout_expires_sessions_and_reseals_move_it_up_to_the_absolute_dead
 #[test]
 fn creation_times_in_the_future_get_the_leeway_and_no_more() {
     assert_eq!(DEFAULT_LEEWAY, secs(60));
-    let codec = Codec::new(keyring(&[SECRET_A]));
-    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    let clock = common::clock();
+    let codec = default_codec(&clock);
+    let cookie = codec.seal(&sample()).expect("seals");
+    clock.set(t0() - secs(60));
     codec
-        .open_at::<UserSession>(&cookie, t0() - secs(60))
+        .open::<UserSession>(&cookie)
         .expect("60 s of skew is forgiven by default");
-    let err = open_err(&codec, &cookie, t0() - secs(61));
+    clock.set(t0() - secs(61));
+    let err = open_err(&codec, &cookie);
     assert_eq!(err, Error::NotYetValid);
     assert_eq!(err.code(), "not-yet-valid");
 
-    let strict = Codec::builder(keyring(&[SECRET_A]))
+    let strict = builder(&clock)
         .leeway(Duration::ZERO)
         .build()
         .expect("valid");
+    clock.set(t0());
     strict
-        .open_at::<UserSession>(&cookie, t0())
+        .open::<UserSession>(&cookie)
         .expect("created now is fine");
-    assert_eq!(
-        open_err(&strict, &cookie, t0() - secs(1)),
-        Error::NotYetValid
-    );
+    clock.set(t0() - secs(1));
+    assert_eq!(open_err(&strict, &cookie), Error::NotYetValid);
 
-    let lenient = Codec::builder(keyring(&[SECRET_A]))
-        .leeway(5 * MIN)
-        .build()
-        .expect("valid");
+    let lenient = builder(&clock).leeway(5 * MIN).build().expect("valid");
+    clock.set(t0() - 5 * MIN);
     lenient
-        .open_at::<UserSession>(&cookie, t0() - 5 * MIN)
+        .open::<UserSession>(&cookie)
         .expect("within the custom leeway");
-    assert_eq!(
-        open_err(&lenient, &cookie, t0() - 5 * MIN - secs(1)),
-        Error::NotYetValid
-    );
+    clock.set(t0() - 5 * MIN - secs(1));
+    assert_eq!(open_err(&lenient, &cookie), Error::NotYetValid);
 }
 
 #[test]
 fn sessions_created_before_the_cut_off_are_revoked() {
+    let clock = common::clock();
     let cut = t0() + HOUR;
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+    let now = cut + MIN;
+    // Built when the cut-off has passed (`build` refuses one later than its
+    // clock's now plus the leeway).
+    clock.set(now);
+    let codec = builder(&clock)
         .reject_created_before(cut)
         .build()
         .expect("valid");
     // Sessions from before the cut-off were issued by the deployment that
     // did not have it yet (same secret); the codec with the cut-off refuses
     // to issue one itself.
-    let earlier_deployment = Codec::new(keyring(&[SECRET_A]));
-    let before = earlier_deployment
-        .seal_at(&sample(), cut - secs(1))
-        .expect("seals");
+    let earlier_deployment = default_codec(&clock);
+    clock.set(cut - secs(1));
+    let before = earlier_deployment.seal(&sample()).expect("seals");
     // A codec never issues a cookie it would reject: a new session made
     // just before the cut-off (within the leeway) is created at the
     // cut-off, and opens.
-    let early = codec.seal_at(&sample(), cut - secs(1)).expect("seals");
-    let opened = codec
-        .open_at::<UserSession>(&early, cut - secs(1))
-        .expect("opens at once");
-    assert_eq!(opened.created_at(), cut);
-    // Further ahead than the leeway it cannot be, and says so.
+    let early = codec.seal(&sample()).expect("seals");
+    let opened = codec.open::<UserSession>(&early).expect("opens at once");
+    assert_eq!(opened.envelope().created_at(), cut);
+    // Further ahead than the leeway it cannot be, and says so, whichever
+    // way a new session is sealed.
+    clock.set(cut - DEFAULT_LEEWAY - secs(1));
     assert_eq!(
-        codec
-            .seal_at(&sample(), cut - DEFAULT_LEEWAY - secs(1))
-            .unwrap_err(),
+        codec.seal(&sample()).unwrap_err(),
         Error::Config(ConfigError::CutOffInFuture)
     );
     assert_eq!(
-        codec
-            .new_envelope_at(cut - DEFAULT_LEEWAY - secs(1))
-            .unwrap_err(),
+        codec.seal_bytes(b"", &SealOptions::new()).unwrap_err(),
         Error::Config(ConfigError::CutOffInFuture)
     );
-    let at = codec.seal_at(&sample(), cut).expect("seals");
-    let after = codec.seal_at(&sample(), cut + secs(1)).expect("seals");
-    let now = cut + MIN;
-    let err = open_err(&codec, &before, now);
+    clock.set(cut);
+    let at = codec.seal(&sample()).expect("seals");
+    clock.set(cut + secs(1));
+    let after = codec.seal(&sample()).expect("seals");
+    clock.set(now);
+    let err = open_err(&codec, &before);
     assert_eq!(err, Error::Revoked);
     assert_eq!(err.code(), "revoked");
     codec
-        .open_at::<UserSession>(&at, now)
+        .open::<UserSession>(&at)
         .expect("created at the cut-off opens");
     codec
-        .open_at::<UserSession>(&after, now)
+        .open::<UserSession>(&after)
         .expect("created after the cut-off opens");
 
     // Resealing does not launder a revoked session: the creation time stays.
-    let plain = Codec::new(keyring(&[SECRET_A]));
-    let opened = plain
-        .open_at::<UserSession>(&before, now)
-        .expect("no cut-off here");
-    let resealed = plain.reseal_at(&opened, now).expect("reseals");
-    assert_eq!(open_err(&codec, &resealed, now), Error::Revoked);
+    let plain = default_codec(&clock);
+    let opened = plain.open::<UserSession>(&before).expect("no cut-off here");
+    let resealed = plain
+        .seal_with(opened.value(), &opened.seal_options())
+        .expect("reseals");
+    assert_eq!(open_err(&codec, &resealed), Error::Revoked);
 }
 
 #[test]
 fn a_sub_second_cut_off_revokes_every_session_created_before_it() {
     // Creation times are whole seconds; the cut-off rounds up, so a session
     // created 300 ms before it cannot slip through.
+    let clock = common::clock();
     let cut = t0() + Duration::from_millis(500);
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+    let codec = builder(&clock)
         .reject_created_before(cut)
         .build()
         .expect("valid");
-    let earlier_deployment = Codec::new(keyring(&[SECRET_A]));
+    let earlier_deployment = default_codec(&clock);
     let now = t0() + MIN;
     for (offset_ms, revoked) in [
         (0, true),
@@ -929,18 +1048,21 @@ fn a_sub_second_cut_off_revokes_every_session_created_before_it() {
         (700, true),
         (1000, false),
     ] {
-        let created = t0() + Duration::from_millis(offset_ms);
-        let cookie = earlier_deployment
-            .seal_at(&sample(), created)
-            .expect("seals");
+        clock.set(t0() + Duration::from_millis(offset_ms));
+        let cookie = earlier_deployment.seal(&sample()).expect("seals");
         // The codec with the cut-off makes new sessions created at the
         // cut-off (rounded up), which it opens.
-        let own = codec.seal_at(&sample(), created).expect("seals");
+        let own = codec.seal(&sample()).expect("seals");
+        clock.set(now);
         let opened = codec
-            .open_at::<UserSession>(&own, now)
+            .open::<UserSession>(&own)
             .unwrap_or_else(|e| panic!("{offset_ms} ms: {e}"));
-        assert_eq!(opened.created_at(), t0() + secs(1), "{offset_ms} ms");
-        let result = codec.open_at::<UserSession>(&cookie, now);
+        assert_eq!(
+            opened.envelope().created_at(),
+            t0() + secs(1),
+            "{offset_ms} ms"
+        );
+        let result = codec.open::<UserSession>(&cookie);
         if revoked {
             assert_eq!(result.unwrap_err(), Error::Revoked, "{offset_ms} ms");
         } else {
@@ -948,13 +1070,15 @@ fn a_sub_second_cut_off_revokes_every_session_created_before_it() {
         }
     }
     // A cut-off on a whole second is not moved.
-    let whole = Codec::builder(keyring(&[SECRET_A]))
+    clock.set(t0());
+    let whole = builder(&clock)
         .reject_created_before(t0())
         .build()
         .expect("valid");
-    let cookie = whole.seal_at(&sample(), t0()).expect("seals");
+    let cookie = whole.seal(&sample()).expect("seals");
+    clock.set(now);
     whole
-        .open_at::<UserSession>(&cookie, now)
+        .open::<UserSession>(&cookie)
         .expect("created at a whole-second cut-off opens");
 }
 
@@ -969,10 +1093,10 @@ fn postcard_len(n: usize) -> usize {
         .len()
 }
 
-/// The largest `n` for which `codec` seals `vec![0xA5; n]` at `t0`, by
-/// binary search over `0..=hi`.
+/// The largest `n` for which `codec` seals `vec![0xA5; n]` now (on its
+/// clock), by binary search over `0..=hi`.
 fn largest_sealable(codec: &Codec, hi: usize) -> usize {
-    let fits = |n: usize| codec.seal_at(&vec![0xA5u8; n], t0()).is_ok();
+    let fits = |n: usize| codec.seal(&vec![0xA5u8; n]).is_ok();
     assert!(fits(0));
     assert!(!fits(hi));
     let (mut lo, mut hi) = (0, hi);
@@ -985,44 +1109,48 @@ fn largest_sealable(codec: &Codec, hi: usize) -> usize {
 
 #[test]
 fn the_largest_payload_fills_the_cookie_to_within_base64_granularity() {
+    let clock = common::clock();
     for name in [
         DEFAULT_COOKIE_NAME,
         "x",
         "a_much_longer_cookie_name_for_this_test",
     ] {
         for alg in Algorithm::ALL {
-            let codec = Codec::builder(keyring(&[SECRET_A]))
+            let codec = builder(&clock)
                 .cookie_name(name)
                 .algorithm(alg)
                 .build()
                 .expect("valid");
-            assert_eq!(codec.max_cookie_size(), DEFAULT_MAX_COOKIE_SIZE);
+            assert_eq!(
+                common::setting(&codec, "max_cookie_size"),
+                DEFAULT_MAX_COOKIE_SIZE.to_string()
+            );
             let n = largest_sealable(&codec, 5000);
             // Linear confirmation around the search result.
             for m in n.saturating_sub(5)..=n {
-                codec.seal_at(&vec![0xA5u8; m], t0()).expect("fits");
+                codec.seal(&vec![0xA5u8; m]).expect("fits");
             }
-            let value = codec.seal_at(&vec![0xA5u8; n], t0()).expect("fits");
+            let value = codec.seal(&vec![0xA5u8; n]).expect("fits");
             let size = name.len() + value.len();
             assert!(size <= 4096, "{name}/{alg}: {size}");
             assert!(size >= 4096 - 3, "{name}/{alg}: only {size} of 4096 used");
             codec
-                .open_at::<Vec<u8>>(&value, t0())
+                .open::<Vec<u8>>(&value)
                 .expect("the largest cookie opens");
 
-            match codec.seal_at(&vec![0xA5u8; n + 1], t0()) {
+            match codec.seal(&vec![0xA5u8; n + 1]) {
                 Err(Error::TooLarge { size, limit }) => {
                     assert_eq!(limit, 4096);
                     assert!(size > limit, "{size}");
                     assert!(size <= limit + 3, "{size}");
                     // `size` is the size the cookie would have had.
-                    let roomy = Codec::builder(keyring(&[SECRET_A]))
+                    let roomy = builder(&clock)
                         .cookie_name(name)
                         .algorithm(alg)
                         .max_cookie_size(8192)
                         .build()
                         .expect("valid");
-                    let bigger = roomy.seal_at(&vec![0xA5u8; n + 1], t0()).expect("fits");
+                    let bigger = roomy.seal(&vec![0xA5u8; n + 1]).expect("fits");
                     assert_eq!(size, name.len() + bigger.len());
                 }
                 other => panic!(
@@ -1043,8 +1171,9 @@ fn the_largest_payload_fills_the_cookie_to_within_base64_granularity() {
 
 #[test]
 fn a_cookie_of_exactly_the_limit_seals_and_opens_and_one_byte_more_does_not() {
+    let clock = common::clock();
     let roomy = |name: &str| {
-        Codec::builder(keyring(&[SECRET_A]))
+        builder(&clock)
             .cookie_name(name)
             .max_cookie_size(MAX_COOKIE_SIZE_CEILING)
             .build()
@@ -1055,7 +1184,7 @@ fn a_cookie_of_exactly_the_limit_seals_and_opens_and_one_byte_more_does_not() {
     for n in 2960..2990 {
         let payload = vec![0x3Cu8; n];
         let value_len = roomy("m")
-            .seal_at(&payload, t0())
+            .seal(&payload)
             .expect("fits the roomy codec")
             .len();
         let Some(name_len) = 4096usize.checked_sub(value_len) else {
@@ -1066,21 +1195,21 @@ fn a_cookie_of_exactly_the_limit_seals_and_opens_and_one_byte_more_does_not() {
         }
         landed += 1;
         let name = "c".repeat(name_len);
-        let codec = Codec::builder(keyring(&[SECRET_A]))
+        let codec = builder(&clock)
             .cookie_name(name.clone())
             .build()
             .expect("valid");
         let value = codec
-            .seal_at(&payload, t0())
+            .seal(&payload)
             .expect("name + value == limit exactly fits");
         assert_eq!(name.len() + value.len(), 4096, "n = {n}");
         let opened = codec
-            .open_at::<Vec<u8>>(&value, t0())
+            .open::<Vec<u8>>(&value)
             .expect("a cookie of exactly the limit opens");
         assert_eq!(opened.value(), &payload);
 
         // One byte more of payload: over the limit.
-        match codec.seal_at(&vec![0x3Cu8; n + 1], t0()) {
+        match codec.seal(&vec![0x3Cu8; n + 1]) {
             Err(Error::TooLarge { size, limit }) => {
                 assert_eq!(limit, 4096);
                 assert!(size > 4096, "n = {n}: {size}");
@@ -1088,12 +1217,12 @@ fn a_cookie_of_exactly_the_limit_seals_and_opens_and_one_byte_more_does_not() {
             other => panic!("n = {n}: expected TooLarge, got {:?}", other.map(|_| ())),
         }
         // One byte more of name: exactly one over.
-        let longer = Codec::builder(keyring(&[SECRET_A]))
+        let longer = builder(&clock)
             .cookie_name(format!("{name}c"))
             .build()
             .expect("valid");
         assert_eq!(
-            longer.seal_at(&payload, t0()).unwrap_err(),
+            longer.seal(&payload).unwrap_err(),
             Error::TooLarge {
                 size: 4097,
                 limit: 4096
@@ -1102,7 +1231,7 @@ fn a_cookie_of_exactly_the_limit_seals_and_opens_and_one_byte_more_does_not() {
         // The same value offered under the longer name is refused before
         // decoding.
         assert_eq!(
-            open_bytes_err(&longer, &value, t0()),
+            open_bytes_err(&longer, &value),
             Error::TooLarge {
                 size: 4097,
                 limit: 4096
@@ -1119,6 +1248,7 @@ fn max_payload_len_always_fits_at_any_date_and_is_tight() {
         2977,
         "the documented default"
     );
+    let clock = common::clock();
     let long_name = "n".repeat(256);
     // The worst case: every time of the envelope a 6-byte varint (at least
     // 2^35). A session created in 3058 that lives until 9999, sealed again
@@ -1136,7 +1266,7 @@ fn max_payload_len_always_fits_at_any_date_and_is_tight() {
             MAX_COOKIE_SIZE_CEILING,
         ] {
             for alg in Algorithm::ALL {
-                let codec = Codec::builder(keyring(&[SECRET_A]))
+                let codec = builder(&clock)
                     .cookie_name(name)
                     .max_cookie_size(limit)
                     .algorithm(alg)
@@ -1146,13 +1276,16 @@ fn max_payload_len_always_fits_at_any_date_and_is_tight() {
                     .expect("valid");
                 let max = codec.max_payload_len();
                 let payload = vec![0x99u8; max];
+                // A new session created at each of these instants.
                 for now in [UNIX_EPOCH + secs(1), t0(), worst] {
-                    let envelope = codec.new_envelope_at(now).expect("random");
+                    clock.set(now);
                     let value = codec
-                        .seal_bytes_with_at(&payload, &envelope, now)
+                        .seal_bytes(&payload, &SealOptions::new())
                         .unwrap_or_else(|e| panic!("{name:.8}/{limit}/{alg} at {now:?}: {e}"));
                     assert!(name.len() + value.len() <= limit);
-                    let opened = codec.open_bytes_at(&value, now).expect("opens");
+                    let opened = codec
+                        .open_bytes(&value, &OpenOptions::new())
+                        .expect("opens");
                     assert_eq!(opened.value().as_slice(), payload.as_slice());
                 }
                 // Through serde as well: a Vec<u8> whose postcard form is
@@ -1163,19 +1296,24 @@ fn max_payload_len_always_fits_at_any_date_and_is_tight() {
                         .find(|&n| postcard_len(n) == max)
                         .or_else(|| (0..=max).rev().find(|&n| postcard_len(n) <= max))
                         .expect("some length fits");
-                    let envelope = codec.new_envelope_at(created_late).expect("random");
+                    clock.set(created_late);
+                    let envelope = new_envelope(&codec);
+                    clock.set(worst);
                     codec
-                        .seal_with_at(&vec![1u8; n], &envelope, worst)
+                        .seal_with(&vec![1u8; n], &SealOptions::new().envelope(envelope))
                         .expect("serde payload of max_payload_len fits");
                 }
                 // In the worst case (every time a 6-byte varint) the bound
                 // is tight: max_payload_len fits and one byte more does not.
-                let envelope = codec.new_envelope_at(created_late).expect("random");
+                clock.set(created_late);
+                let envelope = new_envelope(&codec);
+                clock.set(worst);
                 let value = codec
-                    .seal_bytes_with_at(&payload, &envelope, worst)
+                    .seal_bytes(&payload, &SealOptions::new().envelope(envelope))
                     .expect("fits in the worst case");
                 assert!(name.len() + value.len() <= limit);
-                match codec.seal_bytes_with_at(&vec![0u8; max + 1], &envelope, worst) {
+                match codec.seal_bytes(&vec![0u8; max + 1], &SealOptions::new().envelope(envelope))
+                {
                     Err(Error::TooLarge { size, limit: l }) => {
                         assert_eq!(l, limit);
                         assert!(size > limit);
@@ -1192,11 +1330,12 @@ fn max_payload_len_always_fits_at_any_date_and_is_tight() {
 
 #[test]
 fn oversized_values_are_refused_before_any_decoding() {
-    let codec = Codec::new(keyring(&[SECRET_A]));
+    let clock = common::clock();
+    let codec = default_codec(&clock);
     let name = DEFAULT_COOKIE_NAME.len();
     let junk = "!".repeat(5000);
     assert_eq!(
-        open_err(&codec, &junk, t0()),
+        open_err(&codec, &junk),
         Error::TooLarge {
             size: name + 5000,
             limit: 4096
@@ -1205,7 +1344,7 @@ fn oversized_values_are_refused_before_any_decoding() {
     // One over the limit, even of otherwise valid characters.
     let just_over = "A".repeat(4096 - name + 1);
     assert_eq!(
-        open_err(&codec, &just_over, t0()),
+        open_err(&codec, &just_over),
         Error::TooLarge {
             size: 4097,
             limit: 4096
@@ -1214,19 +1353,19 @@ fn oversized_values_are_refused_before_any_decoding() {
     // At the limit the same junk is decoded and found malformed.
     let at_limit = "!".repeat(4096 - name);
     assert_eq!(
-        open_err(&codec, &at_limit, t0()),
+        open_err(&codec, &at_limit),
         Error::Malformed(Malformed::Encoding)
     );
     // Multi-byte characters count as bytes.
     let wide = "é".repeat(2045);
     assert_eq!(
-        open_err(&codec, &wide, t0()),
+        open_err(&codec, &wide),
         Error::TooLarge {
             size: name + 4090,
             limit: 4096
         }
     );
-    let err = open_err(&codec, &junk, t0());
+    let err = open_err(&codec, &junk);
     assert!(!err.is_possible_tampering());
     let msg = err.to_string();
     assert!(msg.contains("5014") && msg.contains("4096"), "{msg}");
@@ -1234,20 +1373,21 @@ fn oversized_values_are_refused_before_any_decoding() {
 
 #[test]
 fn a_custom_max_cookie_size_is_enforced_both_ways() {
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+    let clock = common::clock();
+    let codec = builder(&clock)
         .cookie_name("sid")
         .max_cookie_size(1024)
         .build()
         .expect("valid");
-    assert_eq!(codec.max_cookie_size(), 1024);
+    assert_eq!(common::setting(&codec, "max_cookie_size"), "1024");
     let max = codec.max_payload_len();
     // 1021 characters hold 255 groups of 3 bytes; the 1 left over holds none.
     assert_eq!(max, (1021 / 4) * 3 - 84, "max_decoded_len(1021) - 84");
     let fits = codec
-        .seal_at(&vec![7u8; max - 2], t0())
+        .seal(&vec![7u8; max - 2])
         .expect("max_payload_len fits");
     assert!(3 + fits.len() <= 1024);
-    match codec.seal_at(&vec![7u8; 2000], t0()) {
+    match codec.seal(&vec![7u8; 2000]) {
         Err(Error::TooLarge { size, limit }) => {
             assert_eq!(limit, 1024);
             assert!(size > 2000, "{size}");
@@ -1256,20 +1396,17 @@ fn a_custom_max_cookie_size_is_enforced_both_ways() {
     }
     // A cookie sealed under the default limit is too large for this codec
     // before anything else is looked at.
-    let default = Codec::builder(keyring(&[SECRET_A]))
-        .cookie_name("sid")
-        .build()
-        .expect("valid");
-    let big = default.seal_at(&vec![7u8; 1500], t0()).expect("fits 4096");
+    let default = builder(&clock).cookie_name("sid").build().expect("valid");
+    let big = default.seal(&vec![7u8; 1500]).expect("fits 4096");
     assert_eq!(
-        open_err(&codec, &big, t0()),
+        open_err(&codec, &big),
         Error::TooLarge {
             size: 3 + big.len(),
             limit: 1024
         }
     );
     assert_eq!(
-        open_err(&codec, &"A".repeat(1022), t0()),
+        open_err(&codec, &"A".repeat(1022)),
         Error::TooLarge {
             size: 1025,
             limit: 1024
@@ -1279,8 +1416,9 @@ fn a_custom_max_cookie_size_is_enforced_both_ways() {
 
 #[test]
 fn max_cookie_size_bounds_are_checked_at_build() {
+    let clock = common::clock();
     let build = |name: &str, limit: usize| {
-        Codec::builder(keyring(&[SECRET_A]))
+        builder(&clock)
             .cookie_name(name)
             .max_cookie_size(limit)
             .build()
@@ -1292,18 +1430,20 @@ fn max_cookie_size_bounds_are_checked_at_build() {
         let err = build(name, minimum - 1).expect_err("too small");
         assert_eq!(
             err,
-            Error::Config(ConfigError::CookieSizeTooSmall {
+            ConfigError::CookieSizeTooSmall {
                 limit: minimum - 1,
                 minimum
-            })
+            }
         );
         let msg = err.to_string();
         assert!(msg.contains(&minimum.to_string()), "{msg}");
         let codec = build(name, minimum).expect("the minimum is enough");
         assert_eq!(codec.max_payload_len(), 0);
         let worst = UNIX_EPOCH + Duration::from_secs(MAX_TIME - 100);
-        let value = codec.seal_at(&(), worst).expect("an empty session fits");
-        codec.open_at::<()>(&value, worst).expect("opens");
+        clock.set(worst);
+        let value = codec.seal(&()).expect("an empty session fits");
+        codec.open::<()>(&value).expect("opens");
+        clock.set(t0());
     }
     assert!(build("session", 0).is_err());
     build("session", MAX_COOKIE_SIZE_CEILING).expect("the ceiling itself is allowed");
@@ -1311,23 +1451,33 @@ fn max_cookie_size_bounds_are_checked_at_build() {
 
 #[test]
 fn a_max_cookie_size_over_the_ceiling_is_reported_as_such() {
-    let err = Codec::builder(keyring(&[SECRET_A]))
+    let config = Codec::builder(keyring(&[SECRET_A]))
         .max_cookie_size(MAX_COOKIE_SIZE_CEILING + 1)
         .build()
         .expect_err("over the ceiling");
+    assert_eq!(
+        config,
+        ConfigError::CookieSizeTooLarge {
+            limit: MAX_COOKIE_SIZE_CEILING + 1,
+            ceiling: MAX_COOKIE_SIZE_CEILING
+        }
+    );
+    // As an `Error` (what `?` makes of it in a function returning one).
+    let err = Error::from(config.clone());
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert_eq!(err.code(), "config");
     // The message must tell the user what is wrong: the value is too large,
     // and what the ceiling is.
-    let msg = err.to_string();
-    assert!(
-        !msg.contains("too small"),
-        "a size over the ceiling is reported as too small: {msg}"
-    );
-    assert!(
-        msg.contains(&MAX_COOKIE_SIZE_CEILING.to_string()),
-        "the message does not name the ceiling: {msg}"
-    );
+    for msg in [err.to_string(), config.to_string()] {
+        assert!(
+            !msg.contains("too small"),
+            "a size over the ceiling is reported as too small: {msg}"
+        );
+        assert!(
+            msg.contains(&MAX_COOKIE_SIZE_CEILING.to_string()),
+            "the message does not name the ceiling: {msg}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1336,14 +1486,15 @@ fn a_max_cookie_size_over_the_ceiling_is_reported_as_such() {
 
 #[test]
 fn only_strict_unpadded_base64url_is_accepted() {
-    let codec = Codec::new(keyring(&[SECRET_A]));
+    let clock = common::clock();
+    let codec = default_codec(&clock);
     let encoding = Error::Malformed(Malformed::Encoding);
 
     // Values of every length remainder (0, 2 and 3 mod 4).
     let mut remainders = BTreeSet::new();
     for n in 0..6usize {
-        let cookie = codec.seal_at(&vec![0u8; n], t0()).expect("seals");
-        codec.open_at::<Vec<u8>>(&cookie, t0()).expect("opens");
+        let cookie = codec.seal(&vec![0u8; n]).expect("seals");
+        codec.open::<Vec<u8>>(&cookie).expect("opens");
         remainders.insert(cookie.len() % 4);
 
         for padded in [
@@ -1351,7 +1502,7 @@ fn only_strict_unpadded_base64url_is_accepted() {
             format!("{cookie}=="),
             format!("{cookie}==="),
         ] {
-            assert_eq!(open_bytes_err(&codec, &padded, t0()), encoding, "{padded}");
+            assert_eq!(open_bytes_err(&codec, &padded), encoding, "{padded}");
         }
         for (i, c) in cookie.char_indices() {
             let swap = match c {
@@ -1361,17 +1512,13 @@ fn only_strict_unpadded_base64url_is_accepted() {
             };
             let mut bad = cookie.clone();
             bad.replace_range(i..=i, &swap.to_string());
-            assert_eq!(open_bytes_err(&codec, &bad, t0()), encoding, "{bad}");
+            assert_eq!(open_bytes_err(&codec, &bad), encoding, "{bad}");
         }
         for i in [0, 1, 5, cookie.len() / 2, cookie.len() - 1, cookie.len()] {
             for ws in [" ", "\n", "\r\n", "\t"] {
                 let mut bad = cookie.clone();
                 bad.insert_str(i, ws);
-                assert_eq!(
-                    open_bytes_err(&codec, &bad, t0()),
-                    encoding,
-                    "{ws:?} at {i}"
-                );
+                assert_eq!(open_bytes_err(&codec, &bad), encoding, "{ws:?} at {i}");
             }
         }
         for quoted in [
@@ -1379,7 +1526,7 @@ fn only_strict_unpadded_base64url_is_accepted() {
             format!(" {cookie}"),
             format!("{cookie} "),
         ] {
-            assert_eq!(open_bytes_err(&codec, &quoted, t0()), encoding);
+            assert_eq!(open_bytes_err(&codec, &quoted), encoding);
         }
     }
     assert_eq!(
@@ -1389,12 +1536,12 @@ fn only_strict_unpadded_base64url_is_accepted() {
     );
 
     // '+' and '/' anywhere, even where the value has no '-' or '_'.
-    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    let cookie = codec.seal(&sample()).expect("seals");
     for i in [0, 10, 100, cookie.len() - 1] {
         for swap in ["+", "/"] {
             let mut bad = cookie.clone();
             bad.replace_range(i..=i, swap);
-            assert_eq!(open_bytes_err(&codec, &bad, t0()), encoding);
+            assert_eq!(open_bytes_err(&codec, &bad), encoding);
         }
     }
 
@@ -1403,7 +1550,7 @@ fn only_strict_unpadded_base64url_is_accepted() {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut checked = 0;
     for n in 0..6usize {
-        let cookie = codec.seal_at(&vec![0u8; n], t0()).expect("seals");
+        let cookie = codec.seal(&vec![0u8; n]).expect("seals");
         let unused_bits = match cookie.len() % 4 {
             2 => 4,
             3 => 2,
@@ -1417,7 +1564,7 @@ fn only_strict_unpadded_base64url_is_accepted() {
             bad.pop();
             bad.push(ALPHABET[index | (1 << bit)] as char);
             // The decoded bytes would be identical: only strictness rejects it.
-            assert_eq!(open_bytes_err(&codec, &bad, t0()), encoding, "{bad}");
+            assert_eq!(open_bytes_err(&codec, &bad), encoding, "{bad}");
             checked += 1;
         }
     }
@@ -1428,13 +1575,13 @@ fn only_strict_unpadded_base64url_is_accepted() {
     while one_over.len() % 4 != 1 {
         one_over.push('A');
     }
-    assert_eq!(open_bytes_err(&codec, &one_over, t0()), encoding);
+    assert_eq!(open_bytes_err(&codec, &one_over), encoding);
 
     // Standard base64 of a real token, with padding, is refused.
     let token = decode(&cookie);
     let standard = base64::engine::general_purpose::STANDARD.encode(&token);
     if standard != cookie {
-        assert_eq!(open_bytes_err(&codec, &standard, t0()), encoding);
+        assert_eq!(open_bytes_err(&codec, &standard), encoding);
     }
 }
 
@@ -1444,11 +1591,8 @@ fn only_strict_unpadded_base64url_is_accepted() {
 
 #[test]
 fn invalid_cookie_names_are_rejected() {
-    let build = |name: String| {
-        Codec::builder(keyring(&[SECRET_A]))
-            .cookie_name(name)
-            .build()
-    };
+    let clock = common::clock();
+    let build = |name: String| builder(&clock).cookie_name(name).build();
     let bad = [
         String::new(),
         "my session".into(),
@@ -1468,10 +1612,11 @@ fn invalid_cookie_names_are_rejected() {
     ];
     for name in bad {
         match build(name.clone()) {
-            Err(Error::Config(ConfigError::InvalidCookieName { reason })) => {
+            Err(ConfigError::InvalidCookieName { reason }) => {
                 assert!(!reason.is_empty());
                 let err = build(name.clone()).expect_err("invalid");
                 assert!(err.to_string().contains(reason), "{err}");
+                assert!(Error::from(err).to_string().contains(reason));
             }
             other => panic!("{name:?}: expected InvalidCookieName, got {other:?}"),
         }
@@ -1483,26 +1628,27 @@ fn invalid_cookie_names_are_rejected() {
         "a.b-c_d!#$%&'*+^`|~".into(),
     ] {
         let codec = build(good.clone()).unwrap_or_else(|e| panic!("{good:?}: {e}"));
-        let cookie = codec.seal_at(&1u32, t0()).expect("seals");
-        codec.open_at::<u32>(&cookie, t0()).expect("opens");
+        let cookie = codec.seal(&1u32).expect("seals");
+        codec.open::<u32>(&cookie).expect("opens");
     }
 }
 
 #[test]
 fn zero_durations_are_rejected() {
-    let builder = || Codec::builder(keyring(&[SECRET_A]));
+    let clock = common::clock();
+    let builder = || builder(&clock);
     for short in [Duration::ZERO, Duration::from_millis(999)] {
         assert_eq!(
             builder().lifetime(short).build().unwrap_err(),
-            Error::Config(ConfigError::DurationTooShort {
+            ConfigError::DurationTooShort {
                 setting: "lifetime"
-            })
+            }
         );
         assert_eq!(
             builder().idle_timeout(short).build().unwrap_err(),
-            Error::Config(ConfigError::DurationTooShort {
+            ConfigError::DurationTooShort {
                 setting: "idle_timeout"
-            })
+            }
         );
     }
     let msg = builder()
@@ -1516,10 +1662,11 @@ fn zero_durations_are_rejected() {
         .idle_timeout(secs(1))
         .build()
         .expect("one second is enough");
-    let cookie = codec.seal_at(&1u8, t0()).expect("seals");
-    codec.open_at::<u8>(&cookie, t0()).expect("opens");
+    let cookie = codec.seal(&1u8).expect("seals");
+    codec.open::<u8>(&cookie).expect("opens");
+    clock.set(t0() + secs(1));
     assert_eq!(
-        codec.open_at::<u8>(&cookie, t0() + secs(1)).unwrap_err(),
+        codec.open::<u8>(&cookie).unwrap_err(),
         Error::Expired {
             deadline: Deadline::Absolute
         }
@@ -1540,53 +1687,49 @@ struct Different {
 
 #[test]
 fn authentic_payloads_of_the_wrong_shape_fail_to_deserialize() {
-    let codec = Codec::new(keyring(&[SECRET_A]));
-    let cookie = codec
-        .seal_at(&(7u32, String::from("hello")), t0())
-        .expect("seals");
+    let clock = common::clock();
+    let codec = default_codec(&clock);
+    let cookie = codec.seal(&(7u32, String::from("hello"))).expect("seals");
     codec
-        .open_at::<(u32, String)>(&cookie, t0())
+        .open::<(u32, String)>(&cookie)
         .expect("opens as itself");
-    match codec.open_at::<Different>(&cookie, t0()) {
+    match codec.open::<Different>(&cookie) {
         Err(e) => assert_eq!(e, Error::Deserialize),
         Ok(o) => panic!("opened as {:?}", o.value()),
     }
-    match codec.open_at::<UserSession>(&cookie, t0()) {
+    match codec.open::<UserSession>(&cookie) {
         Err(e) => assert_eq!(e, Error::Deserialize),
         Ok(o) => panic!("opened as {:?}", o.value()),
     }
 
     // Leftover bytes are an error, not silently ignored.
-    let pair = codec.seal_at(&(1u8, 2u8), t0()).expect("seals");
-    assert_eq!(
-        codec.open_at::<u8>(&pair, t0()).unwrap_err(),
-        Error::Deserialize
-    );
-    let opened = codec.open_at::<(u8, u8)>(&pair, t0()).expect("opens");
+    let pair = codec.seal(&(1u8, 2u8)).expect("seals");
+    assert_eq!(codec.open::<u8>(&pair).unwrap_err(), Error::Deserialize);
+    let opened = codec.open::<(u8, u8)>(&pair).expect("opens");
     assert_eq!(opened.value(), &(1, 2));
 
     // Clock rules come before deserialization.
+    clock.set(t0() + DEFAULT_LIFETIME);
     assert_eq!(
-        codec
-            .open_at::<u8>(&pair, t0() + DEFAULT_LIFETIME)
-            .unwrap_err(),
+        codec.open::<u8>(&pair).unwrap_err(),
         Error::Expired {
             deadline: Deadline::Absolute
         }
     );
+    clock.set(t0());
 
-    // Raw bytes round-trip without postcard.
-    let envelope = codec.new_envelope_at(t0()).expect("random");
+    // Raw bytes round-trip without postcard, into an existing session too.
+    let envelope = new_envelope(&codec);
     let raw = codec
-        .seal_bytes_with_at(b"\xff\xfe not postcard", &envelope, t0())
+        .seal_bytes(
+            b"\xff\xfe not postcard",
+            &SealOptions::new().envelope(envelope),
+        )
         .expect("seals");
-    let opened = codec.open_bytes_at(&raw, t0()).expect("opens");
+    let opened = codec.open_bytes(&raw, &OpenOptions::new()).expect("opens");
     assert_eq!(opened.value().as_slice(), b"\xff\xfe not postcard");
-    assert_eq!(opened.id(), envelope.id());
-    assert_eq!(
-        codec.open_at::<String>(&raw, t0()).unwrap_err(),
-        Error::Deserialize
-    );
+    assert_eq!(opened.envelope().id(), envelope.id());
+    assert_eq!(codec.open::<String>(&raw).unwrap_err(), Error::Deserialize);
 }
 
 /// A sequence that does not announce its length, which postcard cannot
@@ -1628,13 +1771,14 @@ impl Serialize for Shifty {
 
 #[test]
 fn values_that_cannot_be_serialized_are_reported() {
-    let codec = Codec::new(keyring(&[SECRET_A]));
+    let clock = common::clock();
+    let codec = default_codec(&clock);
     assert_eq!(
-        codec.seal_at(&UnsizedSeq, t0()).unwrap_err(),
+        codec.seal(&UnsizedSeq).unwrap_err(),
         Error::Serialize(Unserializable::LengthUnknown)
     );
     assert_eq!(
-        codec.seal_at(&Failing, t0()).unwrap_err(),
+        codec.seal(&Failing).unwrap_err(),
         Error::Serialize(Unserializable::Failed)
     );
     for lens in [[10, 5], [10, 20], [10, 0]] {
@@ -1643,7 +1787,7 @@ fn values_that_cannot_be_serialized_are_reported() {
             lens,
         };
         assert_eq!(
-            codec.seal_at(&shifty, t0()).unwrap_err(),
+            codec.seal(&shifty).unwrap_err(),
             Error::Serialize(Unserializable::Failed),
             "{lens:?}"
         );
@@ -1653,8 +1797,8 @@ fn values_that_cannot_be_serialized_are_reported() {
         calls: Cell::new(0),
         lens: [10, 10],
     };
-    let cookie = codec.seal_at(&stable, t0()).expect("seals");
-    let opened = codec.open_at::<Vec<u8>>(&cookie, t0()).expect("opens");
+    let cookie = codec.seal(&stable).expect("seals");
+    let opened = codec.open::<Vec<u8>>(&cookie).expect("opens");
     assert_eq!(opened.value(), &vec![0x42; 10]);
     let msg = Error::Serialize(Unserializable::LengthUnknown).to_string();
     assert!(msg.contains("length"), "{msg}");
@@ -1694,75 +1838,72 @@ fn envelope_bytes(created: u64, lifetime: u64, renewed: u64, id: [u8; 16]) -> Ve
     )
 }
 
-fn varint(v: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    reference::write_varint(&mut out, v);
-    out
-}
-
 #[test]
 fn an_independently_built_token_opens_and_broken_envelopes_are_malformed() {
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+    let clock = common::clock();
+    let codec = builder(&clock)
         .idle_timeout(10 * MIN)
         .max_lifetime(Duration::from_secs(MAX_TIME))
         .build()
         .expect("valid");
     let name = codec.cookie_name();
-    let created = 1_750_000_000u64;
+    let created = unix(t0());
     let id = [0x5Eu8; 16];
     let payload = postcard::to_allocvec(&(42u32, "hi")).expect("serializes");
     for alg in Algorithm::ALL {
+        clock.set(t0());
         let mut plaintext = envelope_bytes(created, 3600, 0, id);
         plaintext.extend_from_slice(&payload);
         let cookie = forge(SECRET_A, name, alg, &plaintext);
         let opened = codec
-            .open_at::<(u32, String)>(&cookie, t0())
+            .open::<(u32, String)>(&cookie)
             .unwrap_or_else(|e| panic!("{alg}: {e}"));
         assert_eq!(opened.value(), &(42, "hi".to_string()));
-        assert_eq!(opened.id().to_bytes(), id);
-        assert_eq!(opened.created_at(), t0());
+        assert_eq!(opened.envelope().id().to_bytes(), id);
+        assert_eq!(opened.envelope().created_at(), t0());
         assert_eq!(opened.envelope().renewed_at(), t0());
-        assert_eq!(opened.absolute_deadline(), t0() + HOUR);
+        assert_eq!(opened.envelope().absolute_deadline(), t0() + HOUR);
         // The idle deadline is the codec's idle timeout after the last seal.
-        assert_eq!(opened.idle_deadline(), Some(t0() + 10 * MIN));
+        assert_eq!(opened.envelope().idle_deadline(), Some(t0() + 10 * MIN));
         assert_eq!(opened.algorithm(), alg);
+        clock.set(t0() + 10 * MIN);
         assert_eq!(
-            codec
-                .open_at::<(u32, String)>(&cookie, t0() + 10 * MIN)
-                .unwrap_err(),
+            codec.open::<(u32, String)>(&cookie).unwrap_err(),
             Error::Expired {
                 deadline: Deadline::Idle
             }
         );
+        clock.set(t0());
 
         // Under another cookie name, or another secret with the right key
         // id, it does not authenticate.
         let elsewhere = forge(SECRET_A, "other", alg, &plaintext);
-        assert_eq!(
-            open_err(&codec, &elsewhere, t0()),
-            Error::AuthenticationFailed
-        );
+        assert_eq!(open_err(&codec, &elsewhere), Error::AuthenticationFailed);
 
         // Authentic tokens whose envelope breaks the rules.
+        let tail = |out: &mut Vec<u8>| {
+            out.extend(reference::schema_id(""));
+            out.extend_from_slice(&id);
+        };
         // `created` with a redundant final zero group.
-        let mut non_minimal = varint(created);
+        let mut non_minimal = Vec::new();
+        reference::write_varint(&mut non_minimal, created);
         *non_minimal.last_mut().expect("non-empty") |= 0x80;
         non_minimal.push(0x00);
-        non_minimal.extend(varint(3600));
-        non_minimal.extend(varint(0));
-        non_minimal.extend(reference::schema_id(""));
-        non_minimal.extend_from_slice(&id);
+        reference::write_varint(&mut non_minimal, 3600);
+        reference::write_varint(&mut non_minimal, 0);
+        tail(&mut non_minimal);
         // Zero written in two bytes.
-        let mut overlong_zero = varint(created);
-        overlong_zero.extend(varint(3600));
+        let mut overlong_zero = Vec::new();
+        reference::write_varint(&mut overlong_zero, created);
+        reference::write_varint(&mut overlong_zero, 3600);
         overlong_zero.extend([0x80, 0x00]);
-        overlong_zero.extend(reference::schema_id(""));
-        overlong_zero.extend_from_slice(&id);
-        let mut non_minimal_last = varint(created);
-        non_minimal_last.extend(varint(3600));
+        tail(&mut overlong_zero);
+        let mut non_minimal_last = Vec::new();
+        reference::write_varint(&mut non_minimal_last, created);
+        reference::write_varint(&mut non_minimal_last, 3600);
         non_minimal_last.extend([0x81, 0x00]); // 1 with a redundant final group
-        non_minimal_last.extend(reference::schema_id(""));
-        non_minimal_last.extend_from_slice(&id);
+        tail(&mut non_minimal_last);
         let full = envelope_bytes(created, 10, 0, id);
         let broken: Vec<(&str, Vec<u8>)> = vec![
             ("empty plaintext", Vec::new()),
@@ -1792,7 +1933,7 @@ fn an_independently_built_token_opens_and_broken_envelopes_are_malformed() {
         ];
         for (what, plaintext) in broken {
             let cookie = forge(SECRET_A, name, alg, &plaintext);
-            let err = open_bytes_err(&codec, &cookie, t0());
+            let err = open_bytes_err(&codec, &cookie);
             assert_eq!(err, Error::Malformed(Malformed::Envelope), "{alg}: {what}");
             assert_eq!(err.code(), "malformed");
         }
@@ -1806,7 +1947,7 @@ fn an_independently_built_token_opens_and_broken_envelopes_are_malformed() {
             let plaintext = envelope_bytes(created_at, lifetime, renewed, id);
             let cookie = forge(SECRET_A, name, alg, &plaintext);
             codec
-                .open_bytes_at(&cookie, t0())
+                .open_bytes(&cookie, &OpenOptions::new())
                 .unwrap_or_else(|e| panic!("{alg}: {created_at}/{lifetime}/{renewed}: {e}"));
         }
     }
@@ -1823,113 +1964,116 @@ fn codec_and_keyring_are_shareable_across_threads() {
     assert_shareable::<Codec>();
     assert_shareable::<Keyring>();
     assert_shareable::<Error>();
+    assert_shareable::<ConfigError>();
+    assert_shareable::<ManualClock>();
     assert_error::<Error>();
     assert_error::<ConfigError>();
 
-    let codec = Codec::new(keyring(&[SECRET_A]));
-    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    // The clones on the other threads share the clock.
+    let clock = common::clock();
+    let codec = default_codec(&clock);
+    let cookie = codec.seal(&sample()).expect("seals");
     let handles: Vec<_> = (0..4)
         .map(|i| {
             let codec = codec.clone();
             let cookie = cookie.clone();
             std::thread::spawn(move || {
                 let opened = codec
-                    .open_at::<UserSession>(&cookie, t0())
+                    .open::<UserSession>(&cookie)
                     .expect("opens on another thread");
                 codec
-                    .seal_at(&(i, opened.into_value().user_id), t0())
+                    .seal(&(i, opened.into_value().user_id))
                     .expect("seals on another thread")
             })
         })
         .collect();
     for (i, handle) in handles.into_iter().enumerate() {
         let sealed = handle.join().expect("no panic");
-        let opened = codec.open_at::<(i32, u64)>(&sealed, t0()).expect("opens");
+        let opened = codec.open::<(i32, u64)>(&sealed).expect("opens");
         assert_eq!(opened.value(), &(i as i32, 1_234_567));
+        assert_eq!(opened.envelope().created_at(), t0());
     }
 }
 
 #[test]
 fn every_producible_error_has_its_own_code_and_an_actionable_message() {
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+    let clock = common::clock();
+    let codec = builder(&clock)
         .lifetime(HOUR)
         .idle_timeout(10 * MIN)
         .reject_created_before(t0())
         .build()
         .expect("valid");
-    let cookie = codec.seal_at(&sample(), t0()).expect("seals");
+    let cookie = codec.seal(&sample()).expect("seals");
     let token = decode(&cookie);
     let with = |i: usize, b: u8| {
         let mut t = token.clone();
         t[i] = b;
         encode(&t)
     };
-    let old = Codec::new(keyring(&[SECRET_A]))
-        .seal_at(&sample(), t0() - secs(1))
-        .expect("seals");
+    clock.set(t0() - secs(1));
+    let old = default_codec(&clock).seal(&sample()).expect("seals");
+    // The errors of the clock rules, each at its instant.
+    clock.set(t0() + HOUR);
+    let expired_absolute = open_err(&codec, &cookie);
+    clock.set(t0() + 10 * MIN);
+    let expired_idle = open_err(&codec, &cookie);
+    clock.set(t0() - 2 * MIN);
+    let not_yet_valid = open_err(&codec, &cookie);
+    clock.set(t0());
 
     let produced: Vec<(Error, &[&str])> = vec![
         (
-            open_err(&codec, &"!".repeat(5000), t0()),
+            open_err(&codec, &"!".repeat(5000)),
             &["5014", "4096", "server-side"],
         ),
-        (open_err(&codec, "a b", t0()), &["base64url"]),
-        (open_err(&codec, "AAAA", t0()), &["shorter"]),
+        (open_err(&codec, "a b"), &["base64url"]),
+        (open_err(&codec, "AAAA"), &["shorter"]),
+        (open_err(&codec, &with(0, 9)), &["version 9", "version 1"]),
+        (open_err(&codec, &with(1, 0x7f)), &["0x7f"]),
         (
-            open_err(&codec, &with(0, 9), t0()),
-            &["version 9", "version 1"],
-        ),
-        (open_err(&codec, &with(1, 0x7f), t0()), &["0x7f"]),
-        (
-            open_err(&codec, &with(2, token[2] ^ 1), t0()),
+            open_err(&codec, &with(2, token[2] ^ 1)),
             &["not in the keyring"],
         ),
+        (open_err(&codec, &with(40, token[40] ^ 1)), &["modified"]),
+        (expired_absolute, &["absolute lifetime"]),
+        (expired_idle, &["idle"]),
+        (not_yet_valid, &["clock"]),
+        (open_err(&codec, &old), &["cut-off"]),
+        (codec.open::<u8>(&cookie).unwrap_err(), &["does not decode"]),
+        (codec.seal(&UnsizedSeq).unwrap_err(), &["postcard"]),
         (
-            open_err(&codec, &with(40, token[40] ^ 1), t0()),
-            &["modified"],
-        ),
-        (
-            open_err(&codec, &cookie, t0() + HOUR),
-            &["absolute lifetime"],
-        ),
-        (open_err(&codec, &cookie, t0() + 10 * MIN), &["idle"]),
-        (open_err(&codec, &cookie, t0() - 2 * MIN), &["clock"]),
-        (open_err(&codec, &old, t0()), &["cut-off"]),
-        (
-            codec.open_at::<u8>(&cookie, t0()).unwrap_err(),
-            &["does not decode"],
-        ),
-        (codec.seal_at(&UnsizedSeq, t0()).unwrap_err(), &["postcard"]),
-        (
-            Codec::builder(keyring(&[SECRET_A]))
+            builder(&clock)
                 .schema("another")
                 .build()
                 .expect("valid")
-                .open_at::<UserSession>(&cookie, t0())
+                .open::<UserSession>(&cookie)
                 .unwrap_err(),
             &["schema"],
         ),
         (
-            Codec::builder(keyring(&[SECRET_A]))
+            builder(&clock)
                 .open_algorithms([Algorithm::XChaCha20Poly1305])
                 .algorithm(Algorithm::XChaCha20Poly1305)
                 .build()
                 .expect("valid")
-                .open_at::<UserSession>(&cookie, t0())
+                .open::<UserSession>(&cookie)
                 .unwrap_err(),
             &["xaes-256-gcm", "does not open"],
         ),
         (
-            Codec::builder(keyring(&[SECRET_A]))
-                .cookie_name("")
-                .build()
-                .unwrap_err(),
+            Error::from(
+                Codec::builder(keyring(&[SECRET_A]))
+                    .cookie_name("")
+                    .build()
+                    .unwrap_err(),
+            ),
             &["cookie name", "empty"],
         ),
         (Error::Random, &["random"]),
     ];
     let forged = forge(SECRET_A, codec.cookie_name(), Algorithm::XAes256Gcm, &[]);
-    let envelope = open_bytes_err(&codec, &forged, t0());
+    let envelope = open_bytes_err(&codec, &forged);
     assert_eq!(envelope, Error::Malformed(Malformed::Envelope));
     assert!(envelope.to_string().contains("envelope"), "{envelope}");
 
@@ -1992,55 +2136,70 @@ fn every_producible_error_has_its_own_code_and_an_actionable_message() {
 
 #[test]
 fn sealing_never_revives_a_session_that_would_not_open() {
-    let codec = Codec::builder(keyring(&[SECRET_A]))
+    let clock = common::clock();
+    let codec = builder(&clock)
         .idle_timeout(30 * MIN)
         .build()
         .expect("valid");
     let opened = codec
-        .open_at::<UserSession>(&codec.seal_at(&sample(), t0()).expect("seals"), t0())
+        .open::<UserSession>(&codec.seal(&sample()).expect("seals"))
         .expect("opens");
 
     // Kept in memory past its idle deadline: resealing must not extend it.
+    clock.set(t0() + 30 * MIN);
     assert_eq!(
-        codec.reseal_at(&opened, t0() + 30 * MIN).unwrap_err(),
+        codec
+            .seal_with(opened.value(), &opened.seal_options())
+            .unwrap_err(),
         Error::Expired {
             deadline: Deadline::Idle
         }
     );
     // Just before the idle deadline it reseals, and the new cookie carries
-    // the deadlines `sealed_envelope_at` predicts.
+    // the same session sealed now: same id, creation time and absolute
+    // deadline, its idle window started again.
     let now = t0() + 30 * MIN - secs(1);
-    let value = codec.reseal_at(&opened, now).expect("reseals");
-    let predicted = codec.sealed_envelope_at(opened.envelope(), now);
-    assert_eq!(predicted.idle_deadline(), Some(now + 30 * MIN));
-    assert_eq!(
-        codec
-            .open_at::<UserSession>(&value, now)
-            .expect("opens")
-            .envelope(),
-        &predicted
-    );
+    clock.set(now);
+    let value = codec
+        .seal_with(opened.value(), &opened.seal_options())
+        .expect("reseals");
+    let resealed = codec.open::<UserSession>(&value).expect("opens");
+    let (before, after) = (opened.envelope(), resealed.envelope());
+    assert_eq!(after.id(), before.id());
+    assert_eq!(after.created_at(), before.created_at());
+    assert_eq!(after.absolute_deadline(), before.absolute_deadline());
+    assert_eq!(after.renewed_at(), now);
+    assert_eq!(after.idle_deadline(), Some(now + 30 * MIN));
+    assert_eq!(after.expires_at(), now + 30 * MIN);
 
     // Past the absolute deadline.
+    clock.set(opened.envelope().absolute_deadline());
     assert_eq!(
         codec
-            .reseal_at(&opened, opened.absolute_deadline())
+            .seal_with(opened.value(), &opened.seal_options())
             .unwrap_err(),
         Error::Expired {
             deadline: Deadline::Absolute
         }
     );
     // An envelope created further ahead than the leeway.
-    let future = codec.new_envelope_at(t0() + 2 * MIN).expect("envelope");
+    clock.set(t0() + 2 * MIN);
+    let future = new_envelope(&codec);
+    clock.set(t0());
     assert_eq!(
-        codec.seal_with_at(&sample(), &future, t0()).unwrap_err(),
+        codec
+            .seal_with(&sample(), &SealOptions::new().envelope(future))
+            .unwrap_err(),
         Error::NotYetValid
     );
+    clock.set(t0() + MIN);
     codec
-        .seal_with_at(&sample(), &future, t0() + MIN)
+        .seal_with(&sample(), &SealOptions::new().envelope(future))
         .expect("within the leeway");
 }
 
+/// Uses the system clock on purpose: the ids and nonces are drawn whatever
+/// the time.
 #[test]
 fn every_new_session_gets_its_own_random_id_and_nonce() {
     let codec = Codec::new(Keyring::new(["a secret that is at least 32 bytes long"]).unwrap());
@@ -2048,7 +2207,7 @@ fn every_new_session_gets_its_own_random_id_and_nonce() {
     let mut nonces = std::collections::HashSet::new();
     for _ in 0..64 {
         let value = codec.seal(&1u8).unwrap();
-        let id = codec.open::<u8>(&value).unwrap().id().to_bytes();
+        let id = codec.open::<u8>(&value).unwrap().envelope().id().to_bytes();
         assert_ne!(id, [0; 16], "the id is drawn, never the placeholder");
         assert!(ids.insert(id), "ids repeat");
         let token = decode(&value);
@@ -2079,45 +2238,47 @@ fn a_reordered_enum_is_caught_by_the_schema_label() {
         Admin,
         User,
     }
+    let clock = common::clock();
     // The danger: same schema label, different meaning.
-    let same = Codec::new(keyring(&[SECRET_A]));
-    let cookie = same.seal_at(&RoleV1::User, t0()).expect("seals");
-    let misread = same.open_at::<RoleV2>(&cookie, t0()).expect("decodes");
+    let same = default_codec(&clock);
+    let cookie = same.seal(&RoleV1::User).expect("seals");
+    let misread = same.open::<RoleV2>(&cookie).expect("decodes");
     assert_eq!(misread.value(), &RoleV2::Admin, "a User became an Admin");
 
     // With labels: refused, with its own code, never decoded.
-    let v1 = Codec::builder(keyring(&[SECRET_A]))
-        .schema("role-v1")
-        .build()
-        .expect("valid");
-    let v2 = Codec::builder(keyring(&[SECRET_A]))
-        .schema("role-v2")
-        .build()
-        .expect("valid");
-    assert_eq!((v1.schema(), v2.schema()), ("role-v1", "role-v2"));
-    let cookie = v1.seal_at(&RoleV1::User, t0()).expect("seals");
-    let err = v2.open_at::<RoleV2>(&cookie, t0()).unwrap_err();
+    let v1 = builder(&clock).schema("role-v1").build().expect("valid");
+    let v2 = builder(&clock).schema("role-v2").build().expect("valid");
+    assert_eq!(
+        (
+            common::setting(&v1, "schema"),
+            common::setting(&v2, "schema")
+        ),
+        ("\"role-v1\"".to_string(), "\"role-v2\"".to_string())
+    );
+    let cookie = v1.seal(&RoleV1::User).expect("seals");
+    let err = v2.open::<RoleV2>(&cookie).unwrap_err();
     assert_eq!(err, Error::SchemaMismatch);
     assert_eq!(err.code(), "schema-mismatch");
     assert!(!err.is_possible_tampering());
     assert_eq!(
-        v2.open_bytes_at(&cookie, t0()).unwrap_err(),
+        v2.open_bytes(&cookie, &OpenOptions::new()).unwrap_err(),
         Error::SchemaMismatch,
         "raw payloads are not handed out under another schema either"
     );
     // The default (empty) label is a label like any other.
+    assert_eq!(common::setting(&same, "schema"), "\"\"");
     assert_eq!(
-        same.open_at::<RoleV1>(&cookie, t0()).unwrap_err(),
+        same.open::<RoleV1>(&cookie).unwrap_err(),
         Error::SchemaMismatch
     );
-    let unlabelled = same.seal_at(&RoleV1::User, t0()).expect("seals");
+    let unlabelled = same.seal(&RoleV1::User).expect("seals");
     assert_eq!(
-        v1.open_at::<RoleV1>(&unlabelled, t0()).unwrap_err(),
+        v1.open::<RoleV1>(&unlabelled).unwrap_err(),
         Error::SchemaMismatch
     );
     // Under its own label it opens.
     assert_eq!(
-        v1.open_at::<RoleV1>(&cookie, t0()).expect("opens").value(),
+        v1.open::<RoleV1>(&cookie).expect("opens").value(),
         &RoleV1::User
     );
 }
@@ -2126,30 +2287,30 @@ fn a_reordered_enum_is_caught_by_the_schema_label() {
 /// tampered cookie of another schema is tampering, an expired one expired.
 #[test]
 fn the_schema_is_checked_after_authentication_and_the_clock() {
-    let v1 = Codec::builder(keyring(&[SECRET_A]))
+    let clock = common::clock();
+    let v1 = builder(&clock)
         .schema("v1")
         .idle_timeout(None)
         .build()
         .expect("valid");
-    let v2 = Codec::builder(keyring(&[SECRET_A]))
+    let v2 = builder(&clock)
         .schema("v2")
         .idle_timeout(None)
         .build()
         .expect("valid");
-    let cookie = v1.seal_at(&sample(), t0()).expect("seals");
+    let cookie = v1.seal(&sample()).expect("seals");
     let mut token = decode(&cookie);
     token[40] ^= 1;
+    assert_eq!(open_err(&v2, &encode(&token)), Error::AuthenticationFailed);
+    clock.set(t0() + DEFAULT_LIFETIME);
     assert_eq!(
-        open_err(&v2, &encode(&token), t0()),
-        Error::AuthenticationFailed
-    );
-    assert_eq!(
-        open_err(&v2, &cookie, t0() + DEFAULT_LIFETIME),
+        open_err(&v2, &cookie),
         Error::Expired {
             deadline: Deadline::Absolute
         }
     );
-    assert_eq!(open_err(&v2, &cookie, t0()), Error::SchemaMismatch);
+    clock.set(t0());
+    assert_eq!(open_err(&v2, &cookie), Error::SchemaMismatch);
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2172,11 +2333,9 @@ fn migrate(old: CartV1) -> CartV2 {
 
 #[test]
 fn a_migration_converts_cookies_of_the_previous_schema() {
-    let v1 = Codec::builder(keyring(&[SECRET_A]))
-        .schema("cart-v1")
-        .build()
-        .expect("valid");
-    let v2 = Codec::builder(keyring(&[SECRET_A]))
+    let clock = common::clock();
+    let v1 = builder(&clock).schema("cart-v1").build().expect("valid");
+    let v2 = builder(&clock)
         .schema("cart-v2")
         .migrate_from("cart-v1", migrate)
         .build()
@@ -2184,55 +2343,54 @@ fn a_migration_converts_cookies_of_the_previous_schema() {
     let old = CartV1 {
         items: vec!["SKU-1".into(), "SKU-2".into()],
     };
-    let cookie = v1.seal_at(&old, t0()).expect("seals");
-    let opened = v2.open_at::<CartV2>(&cookie, t0() + MIN).expect("migrates");
+    let cookie = v1.seal(&old).expect("seals");
+    clock.set(t0() + MIN);
+    let opened = v2.open::<CartV2>(&cookie).expect("migrates");
     assert_eq!(opened.value(), &migrate(old.clone()));
     assert!(opened.migrated());
     assert!(opened.needs_reseal(), "a migrated cookie is sealed again");
     assert!(!opened.sealed_with_old_secret());
     // The session stays the same session.
-    let original = v1.open_at::<CartV1>(&cookie, t0()).expect("opens");
-    assert_eq!(opened.id(), original.id());
-    assert_eq!(opened.created_at(), original.created_at());
+    clock.set(t0());
+    let original = v1.open::<CartV1>(&cookie).expect("opens");
+    assert_eq!(opened.envelope().id(), original.envelope().id());
+    assert_eq!(
+        opened.envelope().created_at(),
+        original.envelope().created_at()
+    );
 
     // Resealed, it is a v2 cookie: a codec without the migration opens it.
-    let resealed = v2.reseal_at(&opened, t0() + MIN).expect("reseals");
-    let v2_only = Codec::builder(keyring(&[SECRET_A]))
-        .schema("cart-v2")
-        .build()
-        .expect("valid");
-    let current = v2_only
-        .open_at::<CartV2>(&resealed, t0() + MIN)
-        .expect("opens");
+    clock.set(t0() + MIN);
+    let resealed = v2
+        .seal_with(opened.value(), &opened.seal_options())
+        .expect("reseals");
+    let v2_only = builder(&clock).schema("cart-v2").build().expect("valid");
+    let current = v2_only.open::<CartV2>(&resealed).expect("opens");
     assert!(!current.migrated() && !current.needs_reseal());
     assert_eq!(current.value(), opened.value());
+    assert_eq!(current.envelope().id(), original.envelope().id());
+    clock.set(t0());
     assert_eq!(
-        v2_only.open_at::<CartV2>(&cookie, t0()).unwrap_err(),
+        v2_only.open::<CartV2>(&cookie).unwrap_err(),
         Error::SchemaMismatch
     );
 
     // Only opens of the migration's target type use it.
     assert_eq!(
-        v2.open_at::<CartV1>(&cookie, t0()).unwrap_err(),
+        v2.open::<CartV1>(&cookie).unwrap_err(),
         Error::SchemaMismatch
     );
     // An old payload that does not decode as the old type.
-    let garbage = v1.seal_at(&(1u8, 2u8), t0()).expect("seals");
-    assert_eq!(
-        v2.open_at::<CartV2>(&garbage, t0()).unwrap_err(),
-        Error::Deserialize
-    );
+    let garbage = v1.seal(&(1u8, 2u8)).expect("seals");
+    assert_eq!(v2.open::<CartV2>(&garbage).unwrap_err(), Error::Deserialize);
     // Cookies of a schema with no migration still fail.
-    let v0 = Codec::builder(keyring(&[SECRET_A]))
+    let v0 = builder(&clock)
         .schema("cart-v0")
         .build()
         .expect("valid")
-        .seal_at(&old, t0())
+        .seal(&old)
         .expect("seals");
-    assert_eq!(
-        v2.open_at::<CartV2>(&v0, t0()).unwrap_err(),
-        Error::SchemaMismatch
-    );
+    assert_eq!(v2.open::<CartV2>(&v0).unwrap_err(), Error::SchemaMismatch);
     let debug = format!("{v2:?}");
     assert!(
         debug.contains("cart-v1") && debug.contains("CartV2"),
@@ -2242,12 +2400,8 @@ fn a_migration_converts_cookies_of_the_previous_schema() {
 
 #[test]
 fn labels_are_checked_when_building() {
-    let build = |app: &str, schema: &str| {
-        Codec::builder(keyring(&[SECRET_A]))
-            .app_label(app)
-            .schema(schema)
-            .build()
-    };
+    let clock = common::clock();
+    let build = |app: &str, schema: &str| builder(&clock).app_label(app).schema(schema).build();
     let longest = "l".repeat(64);
     build(&longest, &longest).expect("64 bytes are allowed");
     build("", "").expect("empty labels are the default");
@@ -2259,7 +2413,7 @@ fn labels_are_checked_when_building() {
         ("é", "", "app_label"),
     ] {
         match build(app, schema) {
-            Err(Error::Config(ConfigError::InvalidLabel { setting: s, .. })) => {
+            Err(ConfigError::InvalidLabel { setting: s, .. }) => {
                 assert_eq!(s, setting, "{app:?}/{schema:?}");
             }
             other => panic!("{app:?}/{schema:?}: {other:?}"),
@@ -2267,11 +2421,11 @@ fn labels_are_checked_when_building() {
     }
     // A migration from the current schema, twice from one label, or from
     // an invalid label.
-    let migration_err = |builder: sealed_session::CodecBuilder| match builder.build() {
-        Err(Error::Config(ConfigError::InvalidLabel { setting, .. })) => setting,
+    let migration_err = |builder: CodecBuilder| match builder.build() {
+        Err(ConfigError::InvalidLabel { setting, .. }) => setting,
         other => panic!("{other:?}"),
     };
-    let base = || Codec::builder(keyring(&[SECRET_A])).schema("cart-v2");
+    let base = || builder(&clock).schema("cart-v2");
     assert_eq!(
         migration_err(base().migrate_from("cart-v2", migrate)),
         "migrate_from"
@@ -2292,37 +2446,44 @@ fn labels_are_checked_when_building() {
 
 #[test]
 fn the_app_label_separates_applications_that_share_a_secret() {
-    let shop = Codec::builder(keyring(&[SECRET_A, SECRET_B]))
-        .app_label("shop")
+    let clock = common::clock();
+    let labelled = |label: &str| {
+        Codec::builder(keyring(&[SECRET_A, SECRET_B]))
+            .app_label(label)
+            .clock(clock.clone())
+            .build()
+            .expect("valid")
+    };
+    let shop = labelled("shop");
+    let blog = labelled("blog");
+    let plain = Codec::builder(keyring(&[SECRET_A, SECRET_B]))
+        .clock(clock.clone())
         .build()
         .expect("valid");
-    let blog = Codec::builder(keyring(&[SECRET_A, SECRET_B]))
-        .app_label("blog")
-        .build()
-        .expect("valid");
-    let plain = Codec::new(keyring(&[SECRET_A, SECRET_B]));
-    assert_eq!(shop.app_label(), "shop");
-    let ids = |c: &Codec| c.key_ids().collect::<Vec<_>>();
-    assert_eq!(ids(&shop).len(), 2);
+    assert_eq!(common::setting(&shop, "app_label"), "\"shop\"");
+    assert_eq!(common::setting(&plain, "app_label"), "\"\"");
+    assert_eq!(common::key_ids(&shop).len(), 2);
     for (a, b) in [(&shop, &blog), (&shop, &plain), (&blog, &plain)] {
-        for id in ids(a) {
-            assert!(!ids(b).contains(&id), "a key id is shared");
+        for id in common::key_ids(a) {
+            assert!(!common::key_ids(b).contains(&id), "a key id is shared");
         }
     }
-    let cookie = shop.seal_at(&sample(), t0()).expect("seals");
-    assert_eq!(
-        open_err(&blog, &cookie, t0()),
-        Error::UnknownKey(ids(&shop)[0])
-    );
-    assert_eq!(
-        open_err(&plain, &cookie, t0()),
-        Error::UnknownKey(ids(&shop)[0])
-    );
-    shop.open_at::<UserSession>(&cookie, t0()).expect("opens");
+    let cookie = shop.seal(&sample()).expect("seals");
+    let shop_id = shop.open::<UserSession>(&cookie).expect("opens").key_id();
+    assert_eq!(shop_id.to_bytes(), common::key_ids(&shop)[0]);
+    assert_eq!(open_err(&blog, &cookie), Error::UnknownKey(shop_id));
+    assert_eq!(open_err(&plain, &cookie), Error::UnknownKey(shop_id));
     // The key schedule with the label, computed independently.
     let expected = reference::derive(SECRET_A, "shop");
-    assert_eq!(ids(&shop)[0].to_bytes(), expected.id);
-    let mut opener = reference::Opener::new(&[SECRET_A], DEFAULT_COOKIE_NAME, 1_750_000_000);
+    assert_eq!(
+        common::key_ids(&shop),
+        [expected.id, reference::derive(SECRET_B, "shop").id]
+    );
+    assert_eq!(
+        common::key_ids(&plain),
+        [key_id_of(SECRET_A), key_id_of(SECRET_B)]
+    );
+    let mut opener = reference::Opener::new(&[SECRET_A], DEFAULT_COOKIE_NAME, unix(t0()));
     opener.app_label = "shop".into();
     assert_eq!(
         opener
@@ -2337,113 +2498,134 @@ fn the_app_label_separates_applications_that_share_a_secret() {
 /// issued, and turning it off expires none.
 #[test]
 fn the_configured_idle_timeout_reaches_cookies_already_issued() {
-    let without = Codec::builder(keyring(&[SECRET_A]))
-        .idle_timeout(None)
-        .build()
-        .expect("valid");
-    let with = Codec::builder(keyring(&[SECRET_A]))
+    let clock = common::clock();
+    let without = builder(&clock).idle_timeout(None).build().expect("valid");
+    let with = builder(&clock)
         .idle_timeout(10 * MIN)
         .build()
         .expect("valid");
-    let stricter = Codec::builder(keyring(&[SECRET_A]))
-        .idle_timeout(MIN)
-        .build()
-        .expect("valid");
+    let stricter = builder(&clock).idle_timeout(MIN).build().expect("valid");
     // Sealed where there was no idle timeout, then read where there is.
-    let cookie = without.seal_at(&sample(), t0()).expect("seals");
+    let cookie = without.seal(&sample()).expect("seals");
+    clock.set(t0() + 10 * MIN - secs(1));
     let opened = with
-        .open_at::<UserSession>(&cookie, t0() + 10 * MIN - secs(1))
+        .open::<UserSession>(&cookie)
         .expect("within the window since its seal");
-    assert_eq!(opened.idle_deadline(), Some(t0() + 10 * MIN));
+    assert_eq!(opened.envelope().idle_deadline(), Some(t0() + 10 * MIN));
+    clock.set(t0() + 10 * MIN);
     assert_eq!(
-        open_err(&with, &cookie, t0() + 10 * MIN),
+        open_err(&with, &cookie),
         Error::Expired {
             deadline: Deadline::Idle
         },
         "a copied cookie stops working once the configured window passed"
     );
     // A shorter timeout applies at once.
+    clock.set(t0() + MIN);
     assert_eq!(
-        open_err(&stricter, &cookie, t0() + MIN),
+        open_err(&stricter, &cookie),
         Error::Expired {
             deadline: Deadline::Idle
         }
     );
     // Sealed with an idle timeout, read where there is none: still opens,
     // long after its old idle deadline.
-    let cookie = with.seal_at(&sample(), t0()).expect("seals");
+    clock.set(t0());
+    let cookie = with.seal(&sample()).expect("seals");
+    clock.set(t0() + 6 * HOUR);
     let opened = without
-        .open_at::<UserSession>(&cookie, t0() + 6 * HOUR)
+        .open::<UserSession>(&cookie)
         .expect("turning the idle timeout off never logs anybody out");
-    assert_eq!(opened.idle_deadline(), None);
+    assert_eq!(opened.envelope().idle_deadline(), None);
     assert_eq!(opened.envelope().expires_at(), t0() + DEFAULT_LIFETIME);
 }
 
 #[test]
 fn max_lifetime_is_checked_and_caps_issued_cookies() {
+    let clock = common::clock();
     assert_eq!(
-        Codec::builder(keyring(&[SECRET_A]))
+        builder(&clock)
             .lifetime(2 * HOUR)
             .max_lifetime(HOUR)
             .build()
             .unwrap_err(),
-        Error::Config(ConfigError::MaxLifetimeTooShort)
+        ConfigError::MaxLifetimeTooShort
     );
     assert_eq!(
-        Codec::builder(keyring(&[SECRET_A]))
+        builder(&clock)
             .max_lifetime(Duration::from_millis(500))
             .build()
             .unwrap_err(),
-        Error::Config(ConfigError::DurationTooShort {
+        ConfigError::DurationTooShort {
             setting: "max_lifetime"
-        })
+        }
     );
     // A week-long cookie from a deployment that allowed it, opened where
     // sessions may live 12 hours: it ends 12 hours after its creation.
-    let week = Codec::builder(keyring(&[SECRET_A]))
+    let week = builder(&clock)
         .lifetime(7 * 24 * HOUR)
         .idle_timeout(None)
         .build()
         .expect("valid");
-    let short = Codec::builder(keyring(&[SECRET_A]))
-        .idle_timeout(None)
-        .build()
-        .expect("valid");
-    let cookie = week.seal_at(&sample(), t0()).expect("seals");
-    let opened = short
-        .open_at::<UserSession>(&cookie, t0() + HOUR)
-        .expect("opens");
-    assert_eq!(opened.absolute_deadline(), t0() + DEFAULT_LIFETIME);
+    let short = builder(&clock).idle_timeout(None).build().expect("valid");
+    let cookie = week.seal(&sample()).expect("seals");
+    clock.set(t0() + HOUR);
+    let opened = short.open::<UserSession>(&cookie).expect("opens");
     assert_eq!(
-        open_err(&short, &cookie, t0() + DEFAULT_LIFETIME),
+        opened.envelope().absolute_deadline(),
+        t0() + DEFAULT_LIFETIME
+    );
+    clock.set(t0() + DEFAULT_LIFETIME);
+    assert_eq!(
+        open_err(&short, &cookie),
         Error::Expired {
             deadline: Deadline::Absolute
         }
     );
-    week.open_at::<UserSession>(&cookie, t0() + DEFAULT_LIFETIME)
+    week.open::<UserSession>(&cookie)
         .expect("the week-long deployment still opens it");
 }
 
 #[test]
 fn only_the_configured_algorithms_open() {
-    let xaes_only = Codec::builder(keyring(&[SECRET_A]))
+    let clock = common::clock();
+    let xaes_only = builder(&clock)
         .open_algorithms([Algorithm::XAes256Gcm])
         .build()
         .expect("valid");
+    let default = default_codec(&clock);
+    // `Codec::new` has the builder's defaults (its `Debug` shows every
+    // setting), but the system clock.
+    let new = Codec::new(keyring(&[SECRET_A]));
+    assert_eq!(common::setting(&new, "clock"), "SystemClock");
+    assert!(common::setting(&default, "clock").starts_with("ManualClock {"));
+    let (new, default_debug) = (format!("{new:?}"), format!("{default:?}"));
     assert_eq!(
-        xaes_only.open_algorithms().collect::<Vec<_>>(),
-        [Algorithm::XAes256Gcm]
+        new.split(", clock: ").next(),
+        default_debug.split(", clock: ").next()
     );
-    assert_eq!(
-        Codec::new(keyring(&[SECRET_A]))
-            .open_algorithms()
-            .collect::<Vec<_>>(),
-        Algorithm::ALL,
-        "both open by default"
+    assert_ne!(
+        common::setting(&xaes_only, "open_algorithms"),
+        common::setting(&default, "open_algorithms")
     );
-    let xchacha = codec_with(Algorithm::XChaCha20Poly1305);
-    let cookie = xchacha.seal_at(&sample(), t0()).expect("seals");
-    let err = open_err(&xaes_only, &cookie, t0());
+    // No getter for the algorithms that open: what each codec opens shows
+    // them. Both open by default; only XAES where it alone is configured.
+    for alg in Algorithm::ALL {
+        let cookie = codec_with(&clock, alg).seal(&sample()).expect("seals");
+        default
+            .open::<UserSession>(&cookie)
+            .unwrap_or_else(|e| panic!("both open by default: {alg}: {e}"));
+        let opened = xaes_only
+            .open::<UserSession>(&cookie)
+            .map(|o| o.algorithm());
+        match alg {
+            Algorithm::XAes256Gcm => assert_eq!(opened, Ok(alg)),
+            _ => assert_eq!(opened, Err(Error::DisabledAlgorithm(alg))),
+        }
+    }
+    let xchacha = codec_with(&clock, Algorithm::XChaCha20Poly1305);
+    let cookie = xchacha.seal(&sample()).expect("seals");
+    let err = open_err(&xaes_only, &cookie);
     assert_eq!(err, Error::DisabledAlgorithm(Algorithm::XChaCha20Poly1305));
     assert_eq!(err.code(), "disabled-algorithm");
     assert!(!err.is_possible_tampering());
@@ -2452,24 +2634,23 @@ fn only_the_configured_algorithms_open() {
     let mut forged = decode(&cookie);
     forged[40] ^= 1;
     assert_eq!(
-        open_err(&xaes_only, &encode(&forged), t0()),
+        open_err(&xaes_only, &encode(&forged)),
         Error::DisabledAlgorithm(Algorithm::XChaCha20Poly1305)
     );
     xaes_only
-        .open_at::<UserSession>(&xaes_only.seal_at(&sample(), t0()).expect("seals"), t0())
+        .open::<UserSession>(&xaes_only.seal(&sample()).expect("seals"))
         .expect("XAES still opens");
     // The sealing algorithm must open.
     for opens in [vec![Algorithm::XChaCha20Poly1305], vec![]] {
         assert_eq!(
-            Codec::builder(keyring(&[SECRET_A]))
-                .open_algorithms(opens)
-                .build()
-                .unwrap_err(),
-            Error::Config(ConfigError::SealingAlgorithmNotOpened)
+            builder(&clock).open_algorithms(opens).build().unwrap_err(),
+            ConfigError::SealingAlgorithmNotOpened
         );
     }
 }
 
+/// Uses the system clock on purpose: the default clock is what `build`
+/// checks a cut-off against when no clock is given.
 #[test]
 fn a_cut_off_in_the_future_is_refused_when_building() {
     let now = SystemTime::now();
@@ -2478,7 +2659,7 @@ fn a_cut_off_in_the_future_is_refused_when_building() {
             .reject_created_before(now + 2 * DEFAULT_LEEWAY)
             .build()
             .unwrap_err(),
-        Error::Config(ConfigError::CutOffInFuture)
+        ConfigError::CutOffInFuture
     );
     // Within the leeway it is allowed, and new sessions are created at the
     // cut-off: they open at once (nobody is locked out).
@@ -2489,35 +2670,72 @@ fn a_cut_off_in_the_future_is_refused_when_building() {
         .expect("within the leeway");
     let cookie = codec.seal(&sample()).expect("seals");
     let opened = codec.open::<UserSession>(&cookie).expect("opens now");
-    assert!(opened.created_at() >= soon - secs(1));
+    assert!(opened.envelope().created_at() >= soon - secs(1));
+    let msg = ConfigError::CutOffInFuture.to_string();
+    assert!(msg.contains("reject_created_before"), "{msg}");
     let msg = Error::Config(ConfigError::CutOffInFuture).to_string();
     assert!(msg.contains("reject_created_before"), "{msg}");
 }
 
+/// The cut-off check of `build` reads the builder's clock, not the system
+/// clock; and a seal refuses to create a session once that clock went back
+/// behind the cut-off further than the leeway.
+#[test]
+fn the_cut_off_check_when_building_reads_the_builders_clock() {
+    let clock = common::clock();
+    let cut = t0() + 2 * DEFAULT_LEEWAY;
+    assert_eq!(
+        builder(&clock)
+            .reject_created_before(cut)
+            .build()
+            .unwrap_err(),
+        ConfigError::CutOffInFuture
+    );
+    clock.set(cut - DEFAULT_LEEWAY);
+    let codec = builder(&clock)
+        .reject_created_before(cut)
+        .build()
+        .expect("within the leeway of the builder's clock");
+    let cookie = codec.seal(&sample()).expect("seals");
+    let opened = codec.open::<UserSession>(&cookie).expect("opens at once");
+    assert_eq!(opened.envelope().created_at(), cut);
+    // The clock goes back further than the leeway behind the cut-off: no
+    // new session can be created, and the one sealed at the cut-off lies
+    // too far ahead to open.
+    clock.set(t0());
+    assert_eq!(
+        codec.seal(&sample()).unwrap_err(),
+        Error::Config(ConfigError::CutOffInFuture)
+    );
+    assert_eq!(open_err(&codec, &cookie), Error::NotYetValid);
+}
+
 #[test]
 fn opened_debug_never_shows_the_value() {
-    /// A type without `Debug`: `Opened` prints all the same.
+    /// A type without `Debug`: `Unsealed` prints all the same.
     #[derive(Serialize, Deserialize)]
     struct Secretive {
         password_hint: String,
     }
-    let codec = Codec::new(keyring(&[SECRET_A]));
+    let clock = common::clock();
+    let codec = default_codec(&clock);
     let cookie = codec
-        .seal_at(
-            &Secretive {
-                password_hint: "the cat's name".into(),
-            },
-            t0(),
-        )
+        .seal(&Secretive {
+            password_hint: "the cat's name".into(),
+        })
         .expect("seals");
-    let opened = codec.open_at::<Secretive>(&cookie, t0()).expect("opens");
+    let opened = codec.open::<Secretive>(&cookie).expect("opens");
     let shown = format!("{opened:?}");
+    assert!(shown.starts_with("Unsealed {"), "{shown}");
     assert!(!shown.contains("cat"), "{shown}");
     assert!(shown.contains("<redacted>"), "{shown}");
-    assert!(shown.contains(&opened.id().to_string()), "{shown}");
+    assert!(
+        shown.contains(&opened.envelope().id().to_string()),
+        "{shown}"
+    );
     let alternate = format!("{opened:#?}");
     assert!(!alternate.contains("cat"), "{alternate}");
-    let typed = codec.open_at::<UserSession>(&codec.seal_at(&sample(), t0()).expect("seals"), t0());
+    let typed = codec.open::<UserSession>(&codec.seal(&sample()).expect("seals"));
     let shown = format!("{:?}", typed.expect("opens"));
     assert!(!shown.contains("ada.lovelace"), "{shown}");
 }
@@ -2531,16 +2749,14 @@ fn values_that_would_not_open_are_refused_when_sealing() {
         note: Option<String>,
         count: u8,
     }
-    let codec = Codec::new(keyring(&[SECRET_A]));
+    let clock = common::clock();
+    let codec = default_codec(&clock);
     assert_eq!(
         codec
-            .seal_at(
-                &Skips {
-                    note: None,
-                    count: 1
-                },
-                t0()
-            )
+            .seal(&Skips {
+                note: None,
+                count: 1
+            })
             .unwrap_err(),
         Error::Serialize(Unserializable::SkippedField)
     );
@@ -2548,14 +2764,13 @@ fn values_that_would_not_open_are_refused_when_sealing() {
     // MAX_NESTING of them nest twice as deep as decoding allows.
     #[derive(Serialize)]
     struct Nest(Option<Box<Nest>>);
-    let nest =
-        (0..sealed_session::MAX_NESTING).fold(Nest(None), |inner, _| Nest(Some(Box::new(inner))));
+    let nest = (0..MAX_NESTING).fold(Nest(None), |inner, _| Nest(Some(Box::new(inner))));
     assert_eq!(
-        codec.seal_at(&nest, t0()).unwrap_err(),
+        codec.seal(&nest).unwrap_err(),
         Error::Serialize(Unserializable::TooDeep)
     );
     assert_eq!(
-        codec.seal_at(&vec![(); 10], t0()).unwrap_err(),
+        codec.seal(&vec![(); 10]).unwrap_err(),
         Error::Serialize(Unserializable::TooManyElements)
     );
 }

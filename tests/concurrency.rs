@@ -10,14 +10,19 @@
 //! sessions; and updates through clones of one handle are never lost, while
 //! concurrent writes of that handle produce exactly one `Set-Cookie`.
 
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/reference.rs"]
+mod reference;
+
 use std::collections::HashSet;
 use std::sync::Barrier;
 use std::thread;
 
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 use sealed_session::{
-    Algorithm, Codec, CodecBuilder, KeyId, Keyring, Session, SessionConfig, SessionId, Written,
+    Algorithm, Codec, CodecBuilder, Keyring, Session, SessionConfig, SessionId, Written,
 };
 use serde::{Deserialize, Serialize};
 
@@ -79,15 +84,11 @@ fn builder(secrets: &[&str], algorithm: Algorithm) -> CodecBuilder {
         .algorithm(algorithm)
 }
 
-/// The key id a keyring of `secret` alone gives it (ids depend on the
-/// secret and the codec's application label, empty here).
-fn key_id(secret: &str) -> KeyId {
-    builder(&[secret], Algorithm::XAes256Gcm)
-        .build()
-        .unwrap()
-        .key_ids()
-        .next()
-        .unwrap()
+/// The key id of `secret` (ids depend on the secret and the codec's
+/// application label, empty here), as the reference implementation of the
+/// format derives it.
+fn key_id(secret: &str) -> [u8; 4] {
+    reference::derive(secret, "").id
 }
 
 /// The current codec: all three secrets, sealing under the first.
@@ -161,10 +162,10 @@ fn one_codec_seals_and_opens_on_many_threads() {
                                 } else {
                                     current_key
                                 };
-                                assert_eq!(opened.key_id(), expected_key);
+                                assert_eq!(opened.key_id().to_bytes(), expected_key);
                                 Sealed {
                                     token,
-                                    id: opened.id(),
+                                    id: opened.envelope().id(),
                                     item,
                                 }
                             })
@@ -188,7 +189,7 @@ fn one_codec_seals_and_opens_on_many_threads() {
                             panic!("thread {t} opening thread {other}'s token: {e}")
                         });
                         assert_eq!(opened.value(), &sealed.item);
-                        assert_eq!(opened.id(), sealed.id);
+                        assert_eq!(opened.envelope().id(), sealed.id);
                     }
                 });
             }
@@ -220,14 +221,13 @@ struct Visits {
 }
 
 /// The `Cookie` header a browser sends back for the one `Set-Cookie` in
-/// `headers` (its first `name=value` pair).
+/// `headers` (its `name=value` pair).
 fn cookie_from(headers: &HeaderMap) -> HeaderValue {
-    let mut all = headers.get_all(SET_COOKIE).iter();
-    let set_cookie = all.next().expect("a Set-Cookie").to_str().unwrap();
-    assert!(all.next().is_none(), "more than one Set-Cookie");
-    let pair = set_cookie.split(';').next().unwrap();
-    assert!(pair.starts_with(&format!("{NAME}=")), "{set_cookie}");
-    HeaderValue::from_str(pair).unwrap()
+    let all = common::set_cookies(headers);
+    assert_eq!(all.len(), 1, "not exactly one Set-Cookie: {all:?}");
+    let cookie = &all[0];
+    assert_eq!(cookie.name(), NAME, "{cookie}");
+    HeaderValue::from_str(&format!("{}={}", cookie.name(), cookie.value())).unwrap()
 }
 
 /// Request headers carrying `cookie`, if any.

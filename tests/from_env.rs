@@ -7,11 +7,17 @@
 //! the variables set through `Command::env`, and the child does the checks.
 
 use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sealed_session::{Codec, ConfigError, Error, KeyId, Keyring};
+use sealed_session::limits::MIN_SECRET_LEN;
+use sealed_session::{Codec, ConfigError, Error, Keyring};
+
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/reference.rs"]
+mod reference;
 
 /// Set in the child only.
 const CHILD: &str = "SEALED_SESSION_FROM_ENV_TEST_CHILD";
@@ -83,21 +89,39 @@ fn variables() -> Vec<(String, String)> {
 }
 
 /// The key ids of the keyring's secrets (under the empty application
-/// label), in order.
-fn ids(keyring: &Keyring) -> Vec<KeyId> {
-    Codec::new(keyring.clone()).key_ids().collect()
+/// label), in order. The codec has no getter for them; its `Debug` lists
+/// them (`key_ids: [KeyId(..), ..]`).
+fn ids(keyring: &Keyring) -> Vec<[u8; 4]> {
+    common::key_ids(&Codec::new(keyring.clone()))
 }
 
-fn config_err(result: Result<Keyring, Error>) -> ConfigError {
+/// The key ids the documented key schedule derives for these secrets
+/// (`tests/support/reference.rs`), under the empty application label.
+fn documented_ids(secrets: &[&str]) -> Vec<[u8; 4]> {
+    secrets
+        .iter()
+        .map(|secret| reference::derive(secret, "").id)
+        .collect()
+}
+
+fn config_err(result: Result<Keyring, ConfigError>) -> ConfigError {
     match result {
-        Err(Error::Config(c)) => c,
-        Err(other) => panic!("expected a configuration error, got {other:?}"),
+        Err(c) => c,
         Ok(k) => panic!("expected a configuration error, got {k:?}"),
     }
 }
 
+/// `SecretTooShort` for the secret at `index` of `len` bytes.
+fn too_short(index: usize, len: usize) -> ConfigError {
+    ConfigError::SecretTooShort {
+        index,
+        len,
+        min: MIN_SECRET_LEN,
+    }
+}
+
 fn checks() {
-    let t0 = UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+    let clock = common::clock();
 
     // Unset.
     let missing = var("NEVER_SET");
@@ -105,10 +129,13 @@ fn checks() {
     let err = Keyring::from_env(&missing).expect_err("unset");
     assert_eq!(
         err,
-        Error::Config(ConfigError::MissingEnvVar {
+        ConfigError::MissingEnvVar {
             name: missing.clone()
-        })
+        }
     );
+    assert!(err.to_string().contains(&missing), "{err}");
+    let err = Error::from(err);
+    assert_eq!(err.code(), "config");
     assert!(err.to_string().contains(&missing), "{err}");
 
     // Not Unicode.
@@ -132,6 +159,7 @@ fn checks() {
     let expected = Keyring::new([SECRET_1, SECRET_2]).expect("valid");
     assert_eq!(list.len(), 2);
     assert_eq!(ids(&list), ids(&expected));
+    assert_eq!(ids(&list), documented_ids(&[SECRET_1, SECRET_2]));
     let single = Keyring::from_env(&var("SINGLE")).expect("one secret");
     assert_eq!(ids(&single), ids(&Keyring::new([SECRET_1]).expect("valid")));
 
@@ -147,15 +175,15 @@ fn checks() {
     // Empty entries.
     assert_eq!(
         config_err(Keyring::from_env(&var("TRAILING_COMMA"))),
-        ConfigError::SecretTooShort { index: 2, len: 0 }
+        too_short(2, 0)
     );
     assert_eq!(
         config_err(Keyring::from_env(&var("DOUBLE_COMMA"))),
-        ConfigError::SecretTooShort { index: 1, len: 0 }
+        too_short(1, 0)
     );
     assert_eq!(
         config_err(Keyring::from_env(&var("EMPTY"))),
-        ConfigError::SecretTooShort { index: 0, len: 0 }
+        too_short(0, 0)
     );
 
     // base64: entries decode to the raw key material.
@@ -173,7 +201,8 @@ fn checks() {
         config_err(Keyring::from_env(&var("SHORT"))),
         ConfigError::SecretTooShort {
             index: 1,
-            len: SHORT.len()
+            len: SHORT.len(),
+            min: 32
         }
     );
     assert_eq!(
@@ -204,25 +233,33 @@ fn checks() {
     );
 
     // The first secret seals; the others only open.
-    let from_env = Codec::new(list);
-    let cookie = from_env.seal_at(&("alice", 7u32), t0).expect("seals");
-    let first_only = Codec::new(Keyring::new([SECRET_1]).expect("valid"));
+    let on_clock = |keyring: Keyring| {
+        Codec::builder(keyring)
+            .clock(clock.clone())
+            .build()
+            .expect("valid")
+    };
+    let from_env = on_clock(list);
+    let cookie = from_env.seal(&("alice", 7u32)).expect("seals");
+    let first_only = on_clock(Keyring::new([SECRET_1]).expect("valid"));
     let opened = first_only
-        .open_at::<(String, u32)>(&cookie, t0)
+        .open::<(String, u32)>(&cookie)
         .expect("sealed under the first secret");
     assert_eq!(opened.value(), &("alice".to_string(), 7));
     assert!(!opened.sealed_with_old_secret());
-    let second_only = Codec::new(Keyring::new([SECRET_2]).expect("valid"));
+    assert_eq!(opened.key_id().to_bytes(), documented_ids(&[SECRET_1])[0]);
+    let second_only = on_clock(Keyring::new([SECRET_2]).expect("valid"));
     assert!(matches!(
-        second_only.open_at::<(String, u32)>(&cookie, t0),
+        second_only.open::<(String, u32)>(&cookie),
         Err(Error::UnknownKey(_))
     ));
-    let old = second_only.seal_at(&("bob", 8u32), t0).expect("seals");
+    let old = second_only.seal(&("bob", 8u32)).expect("seals");
     let opened = from_env
-        .open_at::<(String, u32)>(&old, t0)
+        .open::<(String, u32)>(&old)
         .expect("the second secret still opens");
     assert!(opened.sealed_with_old_secret());
     assert!(opened.needs_reseal());
+    assert_eq!(opened.key_id().to_bytes(), documented_ids(&[SECRET_2])[0]);
 }
 
 #[test]

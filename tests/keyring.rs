@@ -4,44 +4,61 @@
 //! redacted `Debug` output.
 
 use std::collections::HashSet;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-use chacha20poly1305::XChaCha20Poly1305;
-use hkdf::Hkdf;
-use sealed_session::{
-    Algorithm, BASE64_SECRET_PREFIX, Codec, ConfigError, Error, KeyId, Keyring, MIN_SECRET_LEN,
-};
-use sha2::Sha256;
-use xaes_256_gcm::Xaes256Gcm;
-use xaes_256_gcm::aead::{AeadInOut, KeyInit};
+use sealed_session::limits::{BASE64_SECRET_PREFIX, MIN_SECRET_LEN};
+use sealed_session::{Algorithm, Codec, ConfigError, Error, KeyId, Keyring};
+
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/reference.rs"]
+mod reference;
+
+use common::t0;
 
 const SECRET_A: &str = "keyring test secret A, comfortably over 32 bytes";
 const SECRET_B: &str = "keyring test secret B, comfortably over 32 bytes";
 const SECRET_C: &str = "keyring test secret C, comfortably over 32 bytes";
 
-fn t0() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_750_000_000)
+fn config_err(result: Result<Keyring, ConfigError>) -> ConfigError {
+    match result {
+        Err(c) => c,
+        Ok(k) => panic!("expected a configuration error, got a keyring {k:?}"),
+    }
 }
 
-fn config_err(result: Result<Keyring, Error>) -> ConfigError {
-    match result {
-        Err(Error::Config(c)) => c,
-        Err(other) => panic!("expected a configuration error, got {other:?}"),
-        Ok(k) => panic!("expected a configuration error, got a keyring {k:?}"),
+/// `SecretTooShort` for the secret at `index` of `len` bytes.
+fn too_short(index: usize, len: usize) -> ConfigError {
+    ConfigError::SecretTooShort {
+        index,
+        len,
+        min: MIN_SECRET_LEN,
     }
 }
 
 /// The key ids of the keyring's secrets under the empty application label
 /// (what `Codec::new` uses), in order.
-fn ids(keyring: &Keyring) -> Vec<KeyId> {
-    Codec::new(keyring.clone()).key_ids().collect()
+fn ids(keyring: &Keyring) -> Vec<[u8; 4]> {
+    common::key_ids(&Codec::new(keyring.clone()))
 }
 
-/// The key id new cookies are sealed under, with the empty label.
+/// The key id new cookies are sealed under, with the empty label: the one
+/// a cookie sealed by the keyring's codec reports when opened (and the
+/// first its `Debug` lists).
 fn first_id(keyring: &Keyring) -> KeyId {
-    ids(keyring)[0]
+    let codec = Codec::builder(keyring.clone())
+        .clock(common::clock())
+        .build()
+        .expect("valid");
+    let opened = codec
+        .open::<()>(&codec.seal(&()).expect("seals"))
+        .expect("opens");
+    assert!(!opened.sealed_with_old_secret());
+    let id = opened.key_id();
+    assert_eq!(id.to_bytes(), ids(keyring)[0], "the first secret seals");
+    id
 }
 
 /// `len` distinct bytes (`len` at most 256), different for each `seed`: a
@@ -53,8 +70,10 @@ fn varied(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-/// The key schedule as `src/keyring.rs` documents it, computed
-/// independently:
+/// The key schedule as the README documents it, computed independently by
+/// `tests/support/reference.rs`, for raw key material: the reference takes
+/// a secret as configured, so the bytes are handed to it in the `base64:`
+/// form, which names exactly these bytes.
 ///
 /// ```text
 /// PRK     = HKDF-Extract(salt = "sealed-session v1", IKM = secret)
@@ -63,23 +82,10 @@ fn varied(len: usize, seed: u8) -> Vec<u8> {
 /// K_xaes  = HKDF-Expand(PRK, info("key xaes256gcm"), 32)
 /// K_xcha  = HKDF-Expand(PRK, info("key xchacha20poly1305"), 32)
 /// ```
-fn documented_schedule(secret: &[u8], app_label: &str) -> ([u8; 4], [u8; 32], [u8; 32]) {
-    let hkdf = Hkdf::<Sha256>::new(Some(b"sealed-session v1"), secret);
-    let info = |x: &str| {
-        let mut info = format!("sealed-session v1 {x}").into_bytes();
-        info.push(0x00);
-        info.extend_from_slice(app_label.as_bytes());
-        info
-    };
-    let mut id = [0u8; 4];
-    let mut xaes = [0u8; 32];
-    let mut xchacha = [0u8; 32];
-    hkdf.expand(&info("key id"), &mut id).expect("4 bytes");
-    hkdf.expand(&info("key xaes256gcm"), &mut xaes)
-        .expect("32 bytes");
-    hkdf.expand(&info("key xchacha20poly1305"), &mut xchacha)
-        .expect("32 bytes");
-    (id, xaes, xchacha)
+fn documented_schedule(secret: &[u8], app_label: &str) -> reference::Keys {
+    let configured = format!("{BASE64_SECRET_PREFIX}{}", STANDARD.encode(secret));
+    assert_eq!(reference::secret_bytes(&configured), secret);
+    reference::derive(&configured, app_label)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -102,17 +108,14 @@ fn an_empty_list_is_rejected() {
 fn short_secrets_are_rejected_with_their_index_and_length() {
     // Also weak (one distinct byte): the length is reported first.
     let short = "x".repeat(31);
-    assert_eq!(
-        config_err(Keyring::new([short.as_str()])),
-        ConfigError::SecretTooShort { index: 0, len: 31 }
-    );
+    assert_eq!(config_err(Keyring::new([short.as_str()])), too_short(0, 31));
     assert_eq!(
         config_err(Keyring::new([SECRET_A, SECRET_B, short.as_str()])),
-        ConfigError::SecretTooShort { index: 2, len: 31 }
+        too_short(2, 31)
     );
     assert_eq!(
         config_err(Keyring::new([SECRET_A, "", SECRET_B])),
-        ConfigError::SecretTooShort { index: 1, len: 0 }
+        too_short(1, 0)
     );
     // Lengths are in bytes, not characters: 15 two-byte characters and one
     // ASCII byte are 31 bytes.
@@ -120,7 +123,7 @@ fn short_secrets_are_rejected_with_their_index_and_length() {
     assert_eq!(multibyte_short.chars().count(), 16);
     assert_eq!(
         config_err(Keyring::new([multibyte_short.as_str()])),
-        ConfigError::SecretTooShort { index: 0, len: 31 }
+        too_short(0, 31)
     );
     let multibyte_ok = "éèêëàâäôöûüçîïœæ";
     assert_eq!(multibyte_ok.chars().count(), 16);
@@ -129,7 +132,7 @@ fn short_secrets_are_rejected_with_their_index_and_length() {
     // The first problem in list order is the one reported.
     assert_eq!(
         config_err(Keyring::new(["short", short.as_str()])),
-        ConfigError::SecretTooShort { index: 0, len: 5 }
+        too_short(0, 5)
     );
 }
 
@@ -145,11 +148,15 @@ fn exactly_min_secret_len_bytes_is_enough() {
     assert_eq!(keyring.len(), 1);
     assert_eq!(
         config_err(Keyring::from_bytes([varied(31, 7)])),
-        ConfigError::SecretTooShort { index: 0, len: 31 }
+        too_short(0, 31)
     );
     assert_eq!(
         config_err(Keyring::new([&exact[..31]])),
-        ConfigError::SecretTooShort { index: 0, len: 31 }
+        ConfigError::SecretTooShort {
+            index: 0,
+            len: 31,
+            min: 32
+        }
     );
 }
 
@@ -220,9 +227,16 @@ fn a_text_secret_and_its_base64_form_are_the_same_secret() {
 
     // Not only the id: the derived keys are the same, so a cookie sealed under
     // one form opens under the other.
-    let cookie = Codec::new(text).seal_at(&42u32, t0()).expect("seals");
-    let opened = Codec::new(from_unpadded)
-        .open_at::<u32>(&cookie, t0())
+    let clock = common::clock();
+    let on_clock = |keyring: Keyring| {
+        Codec::builder(keyring)
+            .clock(clock.clone())
+            .build()
+            .expect("valid")
+    };
+    let cookie = on_clock(text).seal(&42u32).expect("seals");
+    let opened = on_clock(from_unpadded)
+        .open::<u32>(&cookie)
         .expect("opens under the base64 form of the same secret");
     assert_eq!(*opened.value(), 42);
 }
@@ -280,12 +294,9 @@ fn base64_secrets_are_measured_after_decoding() {
     );
     assert_eq!(
         config_err(Keyring::new([SECRET_A, thirty_one.as_str()])),
-        ConfigError::SecretTooShort { index: 1, len: 31 }
+        too_short(1, 31)
     );
-    assert_eq!(
-        config_err(Keyring::new(["base64:"])),
-        ConfigError::SecretTooShort { index: 0, len: 0 }
-    );
+    assert_eq!(config_err(Keyring::new(["base64:"])), too_short(0, 0));
     let thirty_two = format!("base64:{}", STANDARD.encode(varied(32, 5)));
     Keyring::new([thirty_two.as_str()]).expect("32 decoded bytes are enough");
 }
@@ -303,8 +314,12 @@ fn from_bytes_never_interprets_the_prefix() {
     // The text "base64:..." given as bytes is its own (51-byte) secret.
     let literal = Keyring::from_bytes([encoded.as_bytes()]).expect("51 bytes of key material");
     assert_ne!(first_id(&literal), first_id(&from_text));
-    let (literal_id, _, _) = documented_schedule(encoded.as_bytes(), "");
+    let literal_id = documented_schedule(encoded.as_bytes(), "").id;
     assert_eq!(first_id(&literal).to_bytes(), literal_id);
+    assert_eq!(
+        first_id(&from_text).to_bytes(),
+        documented_schedule(&raw, "").id
+    );
 
     // Invalid base64 after the prefix is fine as raw bytes.
     let not_base64 = "base64:not*base64, but fine as 40 raw bytes".to_string();
@@ -317,7 +332,7 @@ fn from_bytes_never_interprets_the_prefix() {
     // A short "base64:" byte string is measured as bytes.
     assert_eq!(
         config_err(Keyring::from_bytes([b"base64:AAAA".as_slice()])),
-        ConfigError::SecretTooShort { index: 0, len: 11 }
+        too_short(0, 11)
     );
 
     // Arbitrary bytes, not UTF-8, are fine.
@@ -393,18 +408,23 @@ fn key_ids_follow_the_documented_schedule_and_order() {
     assert_eq!(keyring.len(), 3);
     let expected: Vec<[u8; 4]> = [SECRET_C, SECRET_A, SECRET_B]
         .iter()
-        .map(|s| documented_schedule(s.as_bytes(), "").0)
+        .map(|s| documented_schedule(s.as_bytes(), "").id)
         .collect();
-    let actual: Vec<[u8; 4]> = ids.iter().map(|id| id.to_bytes()).collect();
-    assert_eq!(actual, expected);
+    assert_eq!(ids, expected);
+    // A text secret is its UTF-8 bytes.
+    assert_eq!(reference::derive(SECRET_C, "").id, expected[0]);
 
     // Each id is the id of that secret alone: order does not change ids.
     for (secret, id) in [SECRET_C, SECRET_A, SECRET_B].iter().zip(&ids) {
-        assert_eq!(first_id(&Keyring::new([*secret]).expect("valid")), *id);
+        assert_eq!(
+            first_id(&Keyring::new([*secret]).expect("valid")).to_bytes(),
+            *id
+        );
     }
 
     // Display is 8 lowercase hex digits of the bytes; Debug wraps it.
-    let id = ids[0];
+    let id = first_id(&keyring);
+    assert_eq!(id.to_bytes(), ids[0]);
     let shown = id.to_string();
     assert_eq!(shown, hex(&id.to_bytes()));
     assert_eq!(shown.len(), 8);
@@ -418,9 +438,18 @@ fn key_ids_follow_the_documented_schedule_and_order() {
     // Clones share the same keys, and a codec built with the default
     // (empty) label has the ids of `Codec::new`.
     let clone = keyring.clone();
-    assert_eq!(Codec::new(clone.clone()).key_ids().collect::<Vec<_>>(), ids);
-    let built = Codec::builder(clone).build().expect("valid");
-    assert_eq!(built.key_ids().collect::<Vec<_>>(), ids);
+    assert_eq!(common::key_ids(&Codec::new(clone.clone())), ids);
+    let clock = common::clock();
+    let built = Codec::builder(clone)
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
+    assert_eq!(common::key_ids(&built), ids);
+    // And they seal and open each other's cookies.
+    let original = Codec::builder(keyring).clock(clock).build().expect("valid");
+    let cookie = built.seal(&7u8).expect("seals");
+    let opened = original.open::<u8>(&cookie).expect("opens");
+    assert_eq!((*opened.value(), opened.key_id()), (7, id));
 }
 
 /// Every way the key material could be rendered by a careless `Debug`.
@@ -478,9 +507,9 @@ fn debug_output_shows_key_ids_and_never_key_material() {
     forbidden.extend(renderings(&raw_b));
     for secret in [text_secret.as_bytes(), raw_b.as_slice()] {
         for label in ["", "shop"] {
-            let (_, xaes, xchacha) = documented_schedule(secret, label);
-            forbidden.extend(renderings(&xaes));
-            forbidden.extend(renderings(&xchacha));
+            let keys = documented_schedule(secret, label);
+            forbidden.extend(renderings(&keys.xaes));
+            forbidden.extend(renderings(&keys.xchacha));
         }
     }
     for (what, out) in &outputs {
@@ -489,11 +518,39 @@ fn debug_output_shows_key_ids_and_never_key_material() {
         }
     }
 
-    // A codec shows the key ids it seals and opens with, under its label.
-    let unlabelled: Vec<String> = codec.key_ids().map(|id| id.to_string()).collect();
-    let shop: Vec<String> = labelled.key_ids().map(|id| id.to_string()).collect();
+    // A codec shows the key ids it seals and opens with, under its label:
+    // those of the documented schedule, the sealing one first.
+    let expected_ids = |label: &str| -> Vec<String> {
+        [text_secret.as_bytes(), raw_b.as_slice()]
+            .iter()
+            .map(|secret| hex(&documented_schedule(secret, label).id))
+            .collect()
+    };
+    let unlabelled = expected_ids("");
+    let shop = expected_ids("shop");
     assert_eq!(unlabelled.len(), 2);
     assert_eq!(shop.len(), 2);
+    let clock = common::clock();
+    for (built, label, ids) in [(&codec, "", &unlabelled), (&labelled, "shop", &shop)] {
+        let on_clock = Codec::builder(keyring.clone())
+            .cookie_name("sid")
+            .app_label(label)
+            .clock(clock.clone())
+            .build()
+            .expect("valid");
+        // The same settings and keys; only the clock differs.
+        let (shown, same) = (format!("{on_clock:?}"), format!("{built:?}"));
+        assert!(shown.contains(", clock: ManualClock {"), "{shown}");
+        assert!(same.ends_with(", clock: SystemClock }"), "{same}");
+        assert_eq!(
+            shown.split(", clock: ").next(),
+            same.split(", clock: ").next()
+        );
+        let opened = on_clock
+            .open::<u8>(&on_clock.seal(&1u8).expect("seals"))
+            .expect("opens");
+        assert_eq!(opened.key_id().to_string(), ids[0]);
+    }
     let shows = |out: &str, ids: &[String]| ids.iter().all(|id| out.contains(id.as_str()));
     let shows_none = |out: &str, ids: &[String]| ids.iter().all(|id| !out.contains(id.as_str()));
     for (what, out) in &outputs {
@@ -521,6 +578,12 @@ fn debug_output_shows_key_ids_and_never_key_material() {
         "{}",
         outputs[4].1
     );
+    // The builder shows where its codec will read the time.
+    assert!(
+        outputs[5].1.contains("clock: SystemClock"),
+        "{}",
+        outputs[5].1
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -546,7 +609,7 @@ const PATTERN: &str = "it repeats a pattern of 8 bytes or fewer";
 fn assert_weak(secret: &[u8], reason: &'static str) {
     let encoded = format!("{BASE64_SECRET_PREFIX}{}", STANDARD.encode(secret));
     let text = std::str::from_utf8(secret).ok();
-    let mut attempts: Vec<(&str, usize, Result<Keyring, Error>)> = vec![
+    let mut attempts: Vec<(&str, usize, Result<Keyring, ConfigError>)> = vec![
         ("base64", 0, Keyring::new([encoded.as_str()])),
         ("base64", 1, Keyring::new([SECRET_A, encoded.as_str()])),
         ("bytes", 0, Keyring::from_bytes([secret])),
@@ -564,16 +627,22 @@ fn assert_weak(secret: &[u8], reason: &'static str) {
         let err = result.map(|_| ()).expect_err("a weak secret");
         assert_eq!(
             err,
-            Error::Config(ConfigError::WeakSecret { index, reason }),
+            ConfigError::WeakSecret { index, reason },
             "{form} at {index}: {secret:?}"
         );
         let message = err.to_string();
         assert_eq!(
             message,
             format!(
-                "invalid session configuration: secret #{index} is not a random secret: \
+                "secret #{index} is not a random secret: \
                  {reason} (generate one with Keyring::generate_secret)"
             )
+        );
+        // As an `Error` (what `?` makes of it), with the prefix.
+        let as_error = Error::from(err).to_string();
+        assert_eq!(
+            as_error,
+            format!("invalid session configuration: {message}")
         );
         let mut leaks = vec![encoded.clone(), STANDARD.encode(secret), hex(secret)];
         if let Some(text) = text {
@@ -582,6 +651,7 @@ fn assert_weak(secret: &[u8], reason: &'static str) {
         }
         for leak in &leaks {
             assert!(!message.contains(leak.as_str()), "{message}");
+            assert!(!as_error.contains(leak.as_str()), "{as_error}");
         }
     }
 }
@@ -656,58 +726,61 @@ fn low_variety_secrets_are_refused() {
 #[test]
 fn app_labels_separate_keys_and_key_ids() {
     let keyring = Keyring::new([SECRET_A, SECRET_B]).expect("valid");
+    let clock = common::clock();
     let codec = |label: &str| {
         Codec::builder(keyring.clone())
             .app_label(label)
+            .clock(clock.clone())
             .build()
             .expect("valid label")
     };
     let shop = codec("shop");
     let blog = codec("blog");
-    let unlabelled = Codec::new(keyring.clone());
-    assert_eq!(shop.app_label(), "shop");
-    assert_eq!(unlabelled.app_label(), "");
+    let unlabelled = Codec::builder(keyring.clone())
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
+    // No getter for the label: `Debug` shows it.
+    assert!(format!("{shop:?}").contains("app_label: \"shop\","));
+    assert!(format!("{unlabelled:?}").contains("app_label: \"\","));
 
-    let shop_ids: Vec<KeyId> = shop.key_ids().collect();
-    let blog_ids: Vec<KeyId> = blog.key_ids().collect();
-    let plain_ids: Vec<KeyId> = unlabelled.key_ids().collect();
-    let all: HashSet<KeyId> = shop_ids
+    let shop_ids = common::key_ids(&shop);
+    let blog_ids = common::key_ids(&blog);
+    let plain_ids = common::key_ids(&unlabelled);
+    assert_eq!(plain_ids, ids(&keyring), "Codec::new has the empty label");
+    let all: HashSet<[u8; 4]> = shop_ids
         .iter()
         .chain(&blog_ids)
         .chain(&plain_ids)
         .copied()
         .collect();
     assert_eq!(all.len(), 6, "every label gives every secret its own id");
-    assert_eq!(codec("").key_ids().collect::<Vec<_>>(), plain_ids);
-    assert_eq!(codec("shop").key_ids().collect::<Vec<_>>(), shop_ids);
+    assert_eq!(common::key_ids(&codec("")), plain_ids);
+    assert_eq!(common::key_ids(&codec("shop")), shop_ids);
     let documented: Vec<[u8; 4]> = [SECRET_A, SECRET_B]
         .iter()
-        .map(|s| documented_schedule(s.as_bytes(), "shop").0)
+        .map(|s| documented_schedule(s.as_bytes(), "shop").id)
         .collect();
-    assert_eq!(
-        shop_ids.iter().map(|id| id.to_bytes()).collect::<Vec<_>>(),
-        documented
-    );
+    assert_eq!(shop_ids, documented);
 
     // A cookie sealed under one label is a foreign key under the others.
-    let cookie = shop.seal_at(&42u32, t0()).expect("seals");
-    assert_eq!(
-        *codec("shop")
-            .open_at::<u32>(&cookie, t0())
-            .expect("same label")
-            .value(),
-        42
-    );
+    let cookie = shop.seal(&42u32).expect("seals");
+    let opened = codec("shop").open::<u32>(&cookie).expect("same label");
+    assert_eq!(*opened.value(), 42);
+    let shop_id = opened.key_id();
+    assert_eq!(shop_id.to_bytes(), shop_ids[0]);
     for other in [&blog, &unlabelled] {
         assert_eq!(
-            other.open_at::<u32>(&cookie, t0()).map(|_| ()),
-            Err(Error::UnknownKey(shop_ids[0]))
+            other.open::<u32>(&cookie).map(|_| ()),
+            Err(Error::UnknownKey(shop_id))
         );
     }
-    let cookie = unlabelled.seal_at(&42u32, t0()).expect("seals");
+    let cookie = unlabelled.seal(&42u32).expect("seals");
+    let plain_id: KeyId = first_id(&keyring);
+    assert_eq!(plain_id.to_bytes(), plain_ids[0]);
     assert_eq!(
-        shop.open_at::<u32>(&cookie, t0()).map(|_| ()),
-        Err(Error::UnknownKey(plain_ids[0]))
+        shop.open::<u32>(&cookie).map(|_| ()),
+        Err(Error::UnknownKey(plain_id))
     );
 
     // Labels are 0 to 64 bytes of visible ASCII.
@@ -725,77 +798,58 @@ fn app_labels_separate_keys_and_key_ids() {
                 .app_label(label)
                 .build()
                 .map(|_| ()),
-            Err(Error::Config(ConfigError::InvalidLabel {
+            Err(ConfigError::InvalidLabel {
                 setting: "app_label",
                 reason
-            })),
+            }),
             "{label:?}"
         );
     }
     codec(&long[..64]);
 }
 
-/// Opens `cookie` (sealed under the cookie name `name`) with the keys of
-/// the documented schedule and returns the plaintext: the token layout is
-/// `version | algorithm | key id | nonce (24) | ciphertext | tag (16)`,
-/// and the associated data is the first 6 bytes and the cookie name.
-fn decrypt_independently(cookie: &str, name: &str, xaes: [u8; 32], xchacha: [u8; 32]) -> Vec<u8> {
-    let token = URL_SAFE_NO_PAD.decode(cookie).expect("base64url");
-    let (header, rest) = token.split_at(6);
-    let (nonce, rest) = rest.split_at(24);
-    let (ciphertext, tag) = rest.split_at(rest.len() - 16);
-    let mut ad = header.to_vec();
-    ad.extend_from_slice(name.as_bytes());
-    let nonce: [u8; 24] = nonce.try_into().expect("24 bytes");
-    let tag: [u8; 16] = tag.try_into().expect("16 bytes");
-    let mut buffer = ciphertext.to_vec();
-    match header[1] {
-        0x01 => Xaes256Gcm::new(&xaes.into()).decrypt_inout_detached(
-            &nonce.into(),
-            &ad,
-            buffer.as_mut_slice().into(),
-            &tag.into(),
-        ),
-        0x02 => XChaCha20Poly1305::new(&xchacha.into()).decrypt_inout_detached(
-            &nonce.into(),
-            &ad,
-            buffer.as_mut_slice().into(),
-            &tag.into(),
-        ),
-        other => panic!("algorithm {other:#04x}"),
-    }
-    .expect("the documented key opens the cookie");
-    buffer
-}
-
-/// The key schedule of `src/keyring.rs`, checked independently with
-/// `hkdf` for an empty and a non-empty application label: the key id in
-/// every cookie's header, and both keys, by decrypting a cookie of each
-/// algorithm with them.
+/// The key schedule of `src/keyring.rs`, checked independently with the
+/// reference implementation of the format (`tests/support/reference.rs`)
+/// for an empty and a non-empty application label: the key id in every
+/// cookie's header, and both keys, by decrypting a cookie of each
+/// algorithm with them (the token layout is `version | algorithm | key id
+/// | nonce (24) | ciphertext | tag (16)`, the associated data the first 6
+/// bytes and the cookie name).
 #[test]
 fn the_documented_key_schedule_with_and_without_an_app_label() {
+    let clock = common::clock();
     for label in ["", "shop-eu/2"] {
-        let (id, xaes, xchacha) = documented_schedule(SECRET_C.as_bytes(), label);
+        let keys = documented_schedule(SECRET_C.as_bytes(), label);
+        let id = keys.id;
         if !label.is_empty() {
-            assert_ne!(id, documented_schedule(SECRET_C.as_bytes(), "").0);
+            assert_ne!(id, documented_schedule(SECRET_C.as_bytes(), "").id);
         }
         for algorithm in Algorithm::ALL {
             let codec = Codec::builder(Keyring::new([SECRET_C]).expect("valid"))
                 .cookie_name("sid")
                 .app_label(label)
                 .algorithm(algorithm)
+                .clock(clock.clone())
                 .build()
                 .expect("valid");
-            assert_eq!(
-                codec.key_ids().map(|k| k.to_bytes()).collect::<Vec<_>>(),
-                [id],
-                "{label:?}"
-            );
-            let cookie = codec.seal_at(&0x2au32, t0()).expect("seals");
+            assert_eq!(common::key_ids(&codec), [id], "{label:?}");
+            let cookie = codec.seal(&0x2au32).expect("seals");
             let token = URL_SAFE_NO_PAD.decode(&cookie).expect("base64url");
             assert_eq!(token[..2], [0x01, algorithm.wire_id()]);
             assert_eq!(token[2..6], id);
-            let plaintext = decrypt_independently(&cookie, "sid", xaes, xchacha);
+            let plaintext = reference::open_token(&keys, "sid", None, &token)
+                .expect("the documented key opens the cookie");
+            // It opens as the documented keys say, not only under this name.
+            assert_eq!(reference::open_token(&keys, "other", None, &token), None);
+            let created = t0()
+                .duration_since(UNIX_EPOCH)
+                .expect("after 1970")
+                .as_secs();
+            assert_eq!(
+                reference::read_varint(&plaintext).map(|(v, _)| v),
+                Some(created),
+                "{label:?}: the creation time comes first"
+            );
             // The envelope (creation time, lifetime, renewed: 5 + 3 + 1
             // bytes at t0 with the 12-hour default; schema id 4; session
             // id 16), then postcard's one-byte varint of 42.

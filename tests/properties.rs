@@ -22,22 +22,37 @@
 //! open rather than skipped, so no case is thrown away. Every test sets its
 //! case count; the counts are listed in `CASES_*` below and the whole file
 //! runs in a few seconds in a debug build.
+//!
+//! Every codec reads a [`ManualClock`] of its case, which the helpers set
+//! before each seal, open, load and write: values are sealed at [`t0`] and
+//! opened at [`t1`] unless a property says otherwise. Key ids and schema ids
+//! are checked against the reference implementation
+//! (`tests/support/reference.rs`).
+
+#[path = "support/common.rs"]
+mod common;
+#[path = "support/reference.rs"]
+mod reference;
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::STANDARD;
+use common::t0;
 use cookie::Cookie;
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde::{Deserialize, Serialize};
 
+use sealed_session::clock::ManualClock;
+use sealed_session::error::{Deadline, Malformed};
+use sealed_session::limits::{DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, DEFAULT_MAX_COOKIE_SIZE};
 use sealed_session::{
-    Algorithm, Binding, Codec, CodecBuilder, DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME,
-    DEFAULT_MAX_COOKIE_SIZE, Deadline, Error, KeyId, Keyring, Malformed, SessionConfig, Written,
+    Algorithm, Binding, Codec, CodecBuilder, Envelope, Error, KeyId, Keyring, OpenOptions,
+    SealOptions, Session, SessionConfig, Unsealed, Written,
 };
 
 /// Cases for the round-trip properties (codec and http helper).
@@ -53,15 +68,9 @@ const CASES_LABELS: u32 = 256;
 /// Cases for each clock property (idle timeout, maximum lifetime).
 const CASES_CLOCK: u32 = 256;
 
-/// A fixed instant (2027-01-15) on a whole second; values are opened one
-/// second later.
-fn t0() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
-}
-
-/// When values are opened: one second after sealing.
+/// When values are opened: one second after sealing (at [`t0`]).
 fn t1() -> SystemTime {
-    t0() + Duration::from_secs(1)
+    t0() + common::secs(1)
 }
 
 /// The base64url alphabet, for insertions that keep the value looking valid.
@@ -159,11 +168,27 @@ fn keyring(secrets: &[Vec<u8>]) -> Keyring {
     Keyring::from_bytes(secrets).expect("distinct secrets of at least 32 bytes")
 }
 
-/// A codec for this name and algorithm, other settings at their defaults.
-fn codec(keyring: Keyring, name: &str, algorithm: Algorithm) -> Codec {
+/// A raw secret as the reference implementation takes it.
+fn secret_text(secret: &[u8]) -> String {
+    format!("base64:{}", STANDARD.encode(secret))
+}
+
+/// The key ids of `secrets` under `app_label`, in keyring order, as the
+/// reference implementation derives them.
+fn key_ids(secrets: &[Vec<u8>], app_label: &str) -> Vec<[u8; 4]> {
+    secrets
+        .iter()
+        .map(|secret| reference::derive(&secret_text(secret), app_label).id)
+        .collect()
+}
+
+/// A codec for this name and algorithm reading `clock`, other settings at
+/// their defaults.
+fn codec(keyring: Keyring, name: &str, algorithm: Algorithm, clock: &ManualClock) -> Codec {
     Codec::builder(keyring)
         .cookie_name(name)
         .algorithm(algorithm)
+        .clock(clock.clone())
         .build()
         .expect("valid settings")
 }
@@ -195,55 +220,113 @@ fn input() -> impl Strategy<Value = Input> {
 /// A sealed value and what it takes to open it.
 struct Sealed {
     codec: Codec,
+    /// The clock of `codec` (and of any opener a property builds).
+    clock: ManualClock,
     binding: Option<Binding>,
     value: String,
+    /// The key id `value` was sealed under, as the crate reports it.
+    key_id: KeyId,
 }
 
 impl Sealed {
     fn new(input: &Input) -> Self {
-        let codec = codec(keyring(&input.secrets), &input.name, input.algorithm);
+        let clock = common::clock();
+        let codec = codec(
+            keyring(&input.secrets),
+            &input.name,
+            input.algorithm,
+            &clock,
+        );
         let binding = input.context.as_deref().map(Binding::new);
-        let value = seal(&codec, &input.payload, binding.as_ref());
+        let value = seal(&codec, &clock, &input.payload, binding.as_ref());
+        let key_id = key_id_of(&codec, &clock, &value, binding.as_ref());
+        // The first secret seals, under the key id the reference derives.
+        assert_eq!(key_id.to_bytes(), key_ids(&input.secrets, "")[0]);
         Self {
             codec,
+            clock,
             binding,
             value,
+            key_id,
         }
     }
 
     fn open(&self, value: &str) -> Result<Payload, Error> {
-        open(&self.codec, value, self.binding.as_ref())
-    }
-
-    fn key_id(&self) -> KeyId {
-        first_key_id(&self.codec)
+        open(&self.codec, &self.clock, value, self.binding.as_ref())
     }
 }
 
-/// Seals `payload` as a new session at `t0`, bound if a binding is given.
-fn seal(codec: &Codec, payload: &Payload, binding: Option<&Binding>) -> String {
+/// Seals `payload` as a new session at `t0` (setting `clock`, the codec's),
+/// bound if a binding is given.
+fn seal(
+    codec: &Codec,
+    clock: &ManualClock,
+    payload: &Payload,
+    binding: Option<&Binding>,
+) -> String {
+    clock.set(t0());
     match binding {
-        None => codec.seal_at(payload, t0()),
-        Some(binding) => {
-            let envelope = codec.new_envelope_at(t0()).expect("random id");
-            codec.seal_bound_at(payload, &envelope, binding, t0())
-        }
+        None => codec.seal(payload),
+        Some(binding) => codec.seal_with(payload, &SealOptions::new().binding(*binding)),
     }
     .expect("a payload of this size fits")
 }
 
-/// Opens `value` at `t1`, bound if a binding is given.
-fn open(codec: &Codec, value: &str, binding: Option<&Binding>) -> Result<Payload, Error> {
+/// Opens `value` at `now` (setting `clock`, the codec's), bound if a
+/// binding is given.
+fn unseal(
+    codec: &Codec,
+    clock: &ManualClock,
+    value: &str,
+    binding: Option<&Binding>,
+    now: SystemTime,
+) -> Result<Unsealed<Payload>, Error> {
+    clock.set(now);
     match binding {
-        None => codec.open_at::<Payload>(value, t1()),
-        Some(binding) => codec.open_bound_at::<Payload>(value, binding, t1()),
+        None => codec.open::<Payload>(value),
+        Some(binding) => codec.open_with::<Payload>(value, &OpenOptions::new().binding(*binding)),
     }
-    .map(|opened| opened.into_value())
 }
 
-/// The key id of the sealing secret under `codec`'s application label.
-fn first_key_id(codec: &Codec) -> KeyId {
-    codec.key_ids().next().expect("a keyring has a key")
+/// Opens `value` at `t1`, bound if a binding is given.
+fn open(
+    codec: &Codec,
+    clock: &ManualClock,
+    value: &str,
+    binding: Option<&Binding>,
+) -> Result<Payload, Error> {
+    unseal(codec, clock, value, binding, t1()).map(Unsealed::into_value)
+}
+
+/// The key id `codec` reports for a `value` it opens (at `t1`).
+fn key_id_of(codec: &Codec, clock: &ManualClock, value: &str, binding: Option<&Binding>) -> KeyId {
+    unseal(codec, clock, value, binding, t1())
+        .expect("the value opens")
+        .key_id()
+}
+
+/// The envelope of a new session `codec` seals at `t0` (setting `clock`,
+/// the codec's): an existing session to seal into.
+fn created_at_t0(codec: &Codec, clock: &ManualClock, payload: &Payload) -> Envelope {
+    clock.set(t0());
+    let value = codec.seal(payload).expect("a payload of this size fits");
+    *codec.open::<Payload>(&value).expect("opens").envelope()
+}
+
+/// Loads the session of `headers` at `now` (setting `clock`, the codec's),
+/// bound if a binding is given.
+fn load(
+    config: &SessionConfig,
+    clock: &ManualClock,
+    headers: &HeaderMap,
+    binding: Option<Binding>,
+    now: SystemTime,
+) -> Session<Payload> {
+    clock.set(now);
+    match binding {
+        None => config.load::<Payload>(headers),
+        Some(binding) => config.load_with::<Payload>(headers, &OpenOptions::new().binding(binding)),
+    }
 }
 
 /// A changed value must fail at or before the AEAD check: nothing behind
@@ -278,14 +361,12 @@ fn check_mutation(input: &Input, sealed: &Sealed, mutated: &str) -> Result<(), T
 
 /// The token of a sealed value.
 fn decode(value: &str) -> Vec<u8> {
-    URL_SAFE_NO_PAD
-        .decode(value)
-        .expect("a sealed value decodes")
+    reference::decode(value).expect("a sealed value decodes")
 }
 
 /// A token as a cookie value.
 fn encode(token: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(token)
+    reference::encode(token)
 }
 
 /// The value's character at `index`, replaced by `with`.
@@ -355,13 +436,12 @@ fn apply_base64_variant(value: &str, variant: Base64Variant) -> String {
     }
 }
 
-/// The one `Set-Cookie` of a response, parsed.
+/// The one `Set-Cookie` of a response, parsed (asserting there is exactly
+/// one).
 fn the_set_cookie(response: &HeaderMap) -> Cookie<'static> {
-    let set_cookie = response
-        .get(SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .expect("one ASCII Set-Cookie");
-    Cookie::parse(set_cookie.to_owned()).expect("Set-Cookie parses")
+    let mut all = common::set_cookies(response);
+    assert_eq!(all.len(), 1, "one Set-Cookie: {all:?}");
+    all.remove(0)
 }
 
 proptest! {
@@ -383,32 +463,35 @@ proptest! {
         let mut rotated = input.secrets.clone();
         rotated.rotate_left(shift);
         let position = (n - shift) % n;
-        let opener = codec(keyring(&rotated), &input.name, input.algorithm);
-        let opened = match &sealed.binding {
-            None => opener.open_at::<Payload>(&sealed.value, t1()),
-            Some(binding) => opener.open_bound_at::<Payload>(&sealed.value, binding, t1()),
-        }
-        .map_err(|e| TestCaseError::fail(format!("rotated keyring: {e:?}")))?;
+        let opener = codec(keyring(&rotated), &input.name, input.algorithm, &sealed.clock);
+        let opened = unseal(&opener, &sealed.clock, &sealed.value, sealed.binding.as_ref(), t1())
+            .map_err(|e| TestCaseError::fail(format!("rotated keyring: {e:?}")))?;
         prop_assert_eq!(opened.value(), &input.payload);
-        prop_assert_eq!(opened.key_id(), sealed.key_id());
+        prop_assert_eq!(opened.key_id(), sealed.key_id);
         prop_assert_eq!(opened.algorithm(), input.algorithm);
         prop_assert_eq!(opened.sealed_with_old_secret(), position != 0);
         prop_assert_eq!(opened.needs_reseal(), position != 0);
-        prop_assert_eq!(opened.created_at(), t0());
+        prop_assert_eq!(opened.envelope().created_at(), t0());
     }
 
-    /// Raw payload bytes round-trip through `seal_bytes_with_at` and
-    /// `open_bytes_at`, and the serde path reads what the bytes path sealed.
+    /// Raw payload bytes round-trip through `seal_bytes` (into an existing
+    /// session) and `open_bytes`, and the serde path reads what the bytes
+    /// path sealed.
     #[test]
     fn bytes_round_trip(input in input()) {
         let sealed = Sealed::new(&input);
         let bytes = postcard::to_allocvec(&input.payload).expect("serializes");
-        let envelope = sealed.codec.new_envelope_at(t0()).expect("random id");
-        let value = sealed.codec.seal_bytes_with_at(&bytes, &envelope, t0()).expect("fits");
-        let opened = sealed.codec.open_bytes_at(&value, t1()).expect("opens");
+        let envelope = created_at_t0(&sealed.codec, &sealed.clock, &input.payload);
+        let value = sealed
+            .codec
+            .seal_bytes(&bytes, &SealOptions::new().envelope(envelope))
+            .expect("fits");
+        sealed.clock.set(t1());
+        let opened = sealed.codec.open_bytes(&value, &OpenOptions::new()).expect("opens");
         prop_assert_eq!(opened.value().as_slice(), bytes.as_slice());
-        prop_assert_eq!(opened.id(), envelope.id());
-        let typed = sealed.codec.open_at::<Payload>(&value, t1()).expect("opens typed");
+        prop_assert_eq!(opened.envelope().id(), envelope.id());
+        prop_assert_eq!(opened.envelope().created_at(), t0());
+        let typed = sealed.codec.open::<Payload>(&value).expect("opens typed");
         prop_assert_eq!(typed.value(), &input.payload);
     }
 
@@ -418,10 +501,10 @@ proptest! {
     fn http_round_trip(input in input(), others in prop::collection::vec(cookie_name(), 0..4)) {
         let sealed = Sealed::new(&input);
         let config = SessionConfig::new(sealed.codec.clone());
-        let session = config.load_at::<Payload>(&HeaderMap::new(), sealed.binding, t0());
+        let session = load(&config, &sealed.clock, &HeaderMap::new(), sealed.binding, t0());
         prop_assert!(session.insert(input.payload.clone()).is_none());
         let mut response = HeaderMap::new();
-        prop_assert_eq!(session.write_at(&mut response, t0()), Ok(Written::Set));
+        prop_assert_eq!(session.write(&mut response), Ok(Written::Set));
         let cookie = the_set_cookie(&response);
         prop_assert_eq!(cookie.name(), input.name.as_str());
 
@@ -433,7 +516,7 @@ proptest! {
         pairs.insert(pairs.len() / 2, format!("{}={}", cookie.name(), cookie.value()));
         let mut request = HeaderMap::new();
         request.insert(COOKIE, HeaderValue::from_str(&pairs.join("; ")).expect("ASCII"));
-        let loaded = config.load_at::<Payload>(&request, sealed.binding, t1());
+        let loaded = load(&config, &sealed.clock, &request, sealed.binding, t1());
         prop_assert_eq!(loaded.rejection(), None);
         prop_assert_eq!(loaded.get(), Some(input.payload.clone()));
         prop_assert_eq!(loaded.id(), session.id());
@@ -467,10 +550,9 @@ proptest! {
         let i = at.index(token.len());
         token[i] ^= 1 << bit;
         let result = sealed.open(&encode(&token));
-        let known = sealed
-            .codec
-            .key_ids()
-            .any(|id| id.to_bytes() == token[2..6]);
+        let known = key_ids(&input.secrets, "")
+            .iter()
+            .any(|id| id[..] == token[2..6]);
         match (i, result) {
             (0, Err(Error::UnsupportedVersion(v))) => prop_assert_eq!(v, token[0]),
             // One bit never turns 0x01 into 0x02 or back.
@@ -605,8 +687,8 @@ proptest! {
             2 => format!("__Host-{}", input.name),
             _ => format!("{}x", input.name),
         };
-        let opener = codec(keyring(&input.secrets), &other, input.algorithm);
-        let result = open(&opener, &sealed.value, sealed.binding.as_ref());
+        let opener = codec(keyring(&input.secrets), &other, input.algorithm, &sealed.clock);
+        let result = open(&opener, &sealed.clock, &sealed.value, sealed.binding.as_ref());
         if other == input.name {
             prop_assert_eq!(result, Ok(input.payload.clone()));
         } else {
@@ -629,11 +711,8 @@ proptest! {
         token[1] = other.wire_id();
         prop_assert_eq!(sealed.open(&encode(&token)), Err(Error::AuthenticationFailed));
         // A codec configured for the other algorithm opens the original.
-        let opener = codec(keyring(&input.secrets), &input.name, other);
-        let opened = match &sealed.binding {
-            None => opener.open_at::<Payload>(&sealed.value, t1()),
-            Some(binding) => opener.open_bound_at::<Payload>(&sealed.value, binding, t1()),
-        };
+        let opener = codec(keyring(&input.secrets), &input.name, other, &sealed.clock);
+        let opened = unseal(&opener, &sealed.clock, &sealed.value, sealed.binding.as_ref(), t1());
         prop_assert_eq!(opened.map(|o| o.needs_reseal()), Ok(true));
     }
 
@@ -645,24 +724,28 @@ proptest! {
         a in prop::collection::vec(any::<u8>(), 0..=64),
         b in prop::collection::vec(any::<u8>(), 0..=64),
     ) {
-        let codec = codec(keyring(&input.secrets), &input.name, input.algorithm);
+        let clock = common::clock();
+        let codec = codec(keyring(&input.secrets), &input.name, input.algorithm, &clock);
         let (ba, bb) = (Binding::new(&a), Binding::new(&b));
-        let bound = seal(&codec, &input.payload, Some(&ba));
-        prop_assert_eq!(open(&codec, &bound, Some(&ba)), Ok(input.payload.clone()));
-        let with_b = open(&codec, &bound, Some(&bb));
+        let bound = seal(&codec, &clock, &input.payload, Some(&ba));
+        prop_assert_eq!(open(&codec, &clock, &bound, Some(&ba)), Ok(input.payload.clone()));
+        let with_b = open(&codec, &clock, &bound, Some(&bb));
         if a == b {
             prop_assert_eq!(with_b, Ok(input.payload.clone()));
         } else {
             prop_assert_eq!(with_b, Err(Error::AuthenticationFailed));
         }
-        prop_assert_eq!(open(&codec, &bound, None), Err(Error::AuthenticationFailed));
+        prop_assert_eq!(open(&codec, &clock, &bound, None), Err(Error::AuthenticationFailed));
 
-        let unbound = seal(&codec, &input.payload, None);
-        prop_assert_eq!(open(&codec, &unbound, None), Ok(input.payload.clone()));
-        prop_assert_eq!(open(&codec, &unbound, Some(&ba)), Err(Error::AuthenticationFailed));
+        let unbound = seal(&codec, &clock, &input.payload, None);
+        prop_assert_eq!(open(&codec, &clock, &unbound, None), Ok(input.payload.clone()));
+        prop_assert_eq!(
+            open(&codec, &clock, &unbound, Some(&ba)),
+            Err(Error::AuthenticationFailed)
+        );
         // An empty context is a binding, not the absence of one.
         prop_assert_eq!(
-            open(&codec, &unbound, Some(&Binding::new([]))),
+            open(&codec, &clock, &unbound, Some(&Binding::new([]))),
             Err(Error::AuthenticationFailed)
         );
     }
@@ -709,32 +792,35 @@ proptest! {
         let x = &input.secrets[0];
         let others = opener_secrets(x, fresh, near, bit);
         prop_assert!(!others.contains(x));
-        let opener = codec(keyring(&others), &input.name, input.algorithm);
-        let opener_ids: Vec<KeyId> = opener.key_ids().collect();
-        prop_assert!(!opener_ids.contains(&sealed.key_id()));
+        let clock = &sealed.clock;
+        let opener = codec(keyring(&others), &input.name, input.algorithm, clock);
+        let opener_ids = key_ids(&others, "");
+        prop_assert!(!opener_ids.contains(&sealed.key_id.to_bytes()));
         prop_assert_eq!(
-            open(&opener, &sealed.value, sealed.binding.as_ref()),
-            Err(Error::UnknownKey(sealed.key_id()))
+            open(&opener, clock, &sealed.value, sealed.binding.as_ref()),
+            Err(Error::UnknownKey(sealed.key_id))
         );
 
         // Relabelled to a key the opener holds.
         let mut token = decode(&sealed.value);
         let target = opener_ids[pick.index(opener_ids.len())];
-        token[2..6].copy_from_slice(&target.to_bytes());
+        token[2..6].copy_from_slice(&target);
         prop_assert_eq!(
-            open(&opener, &encode(&token), sealed.binding.as_ref()),
+            open(&opener, clock, &encode(&token), sealed.binding.as_ref()),
             Err(Error::AuthenticationFailed)
         );
 
         // And the other way round: the opener's own values do not open
         // under the sealing keyring without their secret.
-        let theirs = seal(&opener, &input.payload, sealed.binding.as_ref());
+        let theirs = seal(&opener, clock, &input.payload, sealed.binding.as_ref());
+        let their_key_id = key_id_of(&opener, clock, &theirs, sealed.binding.as_ref());
+        prop_assert_eq!(their_key_id.to_bytes(), opener_ids[0]);
         let sealer_holds_theirs = input.secrets.contains(&others[0]);
         let result = sealed.open(&theirs);
         if sealer_holds_theirs {
             prop_assert_eq!(result, Ok(input.payload.clone()));
         } else {
-            prop_assert_eq!(result, Err(Error::UnknownKey(first_key_id(&opener))));
+            prop_assert_eq!(result, Err(Error::UnknownKey(their_key_id)));
         }
     }
 }
@@ -768,24 +854,26 @@ fn label() -> impl Strategy<Value = String> {
 }
 
 /// The builder of [`codec`], with an application and a schema label.
-fn labelled_builder(input: &Input, app: &str, schema: &str) -> CodecBuilder {
+fn labelled_builder(input: &Input, app: &str, schema: &str, clock: &ManualClock) -> CodecBuilder {
     Codec::builder(keyring(&input.secrets))
         .cookie_name(input.name.as_str())
         .algorithm(input.algorithm)
         .app_label(app)
         .schema(schema)
+        .clock(clock.clone())
 }
 
 /// [`labelled_builder`], built.
-fn labelled(input: &Input, app: &str, schema: &str) -> Codec {
-    labelled_builder(input, app, schema)
+fn labelled(input: &Input, app: &str, schema: &str, clock: &ManualClock) -> Codec {
+    labelled_builder(input, app, schema, clock)
         .build()
         .expect("valid labels")
 }
 
-/// The codecs of the label properties keep the default clock, which the
+/// The codecs of the label properties keep the default times, which the
 /// schema property relies on: a 12-hour lifetime (also the maximum) and a
-/// 30-minute idle timeout.
+/// 30-minute idle timeout. The codec has no getters for them: its `Debug`
+/// shows them, and a session it seals carries them.
 #[test]
 fn labelled_codecs_have_the_default_clock() {
     let input = Input {
@@ -795,12 +883,36 @@ fn labelled_codecs_have_the_default_clock() {
         algorithm: Algorithm::XAes256Gcm,
         context: None,
     };
-    let codec = labelled(&input, "app", "schema");
-    assert_eq!(codec.lifetime(), Duration::from_secs(12 * 60 * 60));
-    assert_eq!(codec.max_lifetime(), DEFAULT_LIFETIME);
+    let clock = common::clock();
+    let codec = labelled(&input, "app", "schema", &clock);
     assert_eq!(DEFAULT_LIFETIME, Duration::from_secs(12 * 60 * 60));
-    assert_eq!(codec.idle_timeout(), Some(DEFAULT_IDLE_TIMEOUT));
     assert_eq!(DEFAULT_IDLE_TIMEOUT, Duration::from_secs(30 * 60));
+    let debug = format!("{codec:?}");
+    assert!(
+        debug.contains(
+            "lifetime_secs: 43200, max_lifetime_secs: 43200, idle_timeout_secs: Some(1800),"
+        ),
+        "{debug}"
+    );
+
+    // The lifetime and idle timeout of a new session.
+    let envelope = created_at_t0(&codec, &clock, &input.payload);
+    assert_eq!(envelope.created_at(), t0());
+    assert_eq!(envelope.absolute_deadline(), t0() + DEFAULT_LIFETIME);
+    assert_eq!(envelope.idle_deadline(), Some(t0() + DEFAULT_IDLE_TIMEOUT));
+    // The maximum lifetime: a longer lifetime of its own is capped at it.
+    clock.set(t0());
+    let value = codec
+        .seal_with(
+            &input.payload,
+            &SealOptions::new().lifetime(2 * DEFAULT_LIFETIME),
+        )
+        .expect("seals");
+    let opened = codec.open::<Payload>(&value).expect("opens");
+    assert_eq!(
+        opened.envelope().absolute_deadline(),
+        t0() + DEFAULT_LIFETIME
+    );
 }
 
 /// One bit flipped after the token's header (version, algorithm, key id):
@@ -821,32 +933,53 @@ proptest! {
     /// label.
     #[test]
     fn round_trip_under_any_labels(input in input(), app in label(), schema in label()) {
-        let codec = labelled(&input, &app, &schema);
-        prop_assert_eq!(codec.app_label(), app.as_str());
-        prop_assert_eq!(codec.schema(), schema.as_str());
+        let clock = common::clock();
+        let codec = labelled(&input, &app, &schema, &clock);
+        // The codec has no label getters; its `Debug` shows them.
+        let debug = format!("{codec:?}");
+        prop_assert!(
+            debug.contains(&format!("app_label: {app:?}, schema: {schema:?}, migrations:")),
+            "{}",
+            debug
+        );
         let binding = input.context.as_deref().map(Binding::new);
-        let value = seal(&codec, &input.payload, binding.as_ref());
-        prop_assert_eq!(open(&codec, &value, binding.as_ref()), Ok(input.payload.clone()));
-        prop_assert_eq!(&decode(&value)[2..6], &first_key_id(&codec).to_bytes()[..]);
+        let value = seal(&codec, &clock, &input.payload, binding.as_ref());
+        prop_assert_eq!(open(&codec, &clock, &value, binding.as_ref()), Ok(input.payload.clone()));
+        // Sealed under the key id the reference derives for the label, and
+        // the codec reports it; the plaintext carries the schema id the
+        // reference derives for the schema label.
+        let token = decode(&value);
+        let keys = reference::derive(&secret_text(&input.secrets[0]), &app);
+        prop_assert_eq!(&token[2..6], &keys.id[..]);
+        prop_assert_eq!(key_id_of(&codec, &clock, &value, binding.as_ref()).to_bytes(), keys.id);
+        let plaintext = reference::open_token(&keys, &input.name, input.context.as_deref(), &token)
+            .expect("the reference opens it");
+        let (_, rest) = reference::read_varint(&plaintext).expect("created_at");
+        let (_, rest) = reference::read_varint(rest).expect("lifetime");
+        let (_, rest) = reference::read_varint(rest).expect("renewed");
+        prop_assert_eq!(&rest[..4], &reference::schema_id(&schema)[..]);
 
         let bytes = postcard::to_allocvec(&input.payload).expect("serializes");
-        let envelope = codec.new_envelope_at(t0()).expect("random id");
-        let sealed = codec.seal_bytes_with_at(&bytes, &envelope, t0()).expect("fits");
-        let opened = codec.open_bytes_at(&sealed, t1()).expect("opens");
+        let envelope = created_at_t0(&codec, &clock, &input.payload);
+        let sealed = codec
+            .seal_bytes(&bytes, &SealOptions::new().envelope(envelope))
+            .expect("fits");
+        clock.set(t1());
+        let opened = codec.open_bytes(&sealed, &OpenOptions::new()).expect("opens");
         prop_assert_eq!(opened.value().as_slice(), bytes.as_slice());
 
         let config = SessionConfig::new(codec);
-        let session = config.load_at::<Payload>(&HeaderMap::new(), binding, t0());
+        let session = load(&config, &clock, &HeaderMap::new(), binding, t0());
         session.insert(input.payload.clone());
         let mut response = HeaderMap::new();
-        prop_assert_eq!(session.write_at(&mut response, t0()), Ok(Written::Set));
+        prop_assert_eq!(session.write(&mut response), Ok(Written::Set));
         let cookie = the_set_cookie(&response);
         let mut request = HeaderMap::new();
         request.insert(
             COOKIE,
             HeaderValue::from_str(&format!("{}={}", cookie.name(), cookie.value())).expect("ASCII"),
         );
-        let loaded = config.load_at::<Payload>(&request, binding, t1());
+        let loaded = load(&config, &clock, &request, binding, t1());
         prop_assert_eq!(loaded.rejection(), None);
         prop_assert_eq!(loaded.get(), Some(input.payload.clone()));
     }
@@ -862,21 +995,23 @@ proptest! {
         b in label(),
         pick in any::<Index>(),
     ) {
-        let sealer = labelled(&input, &a, "");
-        let opener = labelled(&input, &b, "");
+        let clock = common::clock();
+        let sealer = labelled(&input, &a, "", &clock);
+        let opener = labelled(&input, &b, "", &clock);
         let binding = input.context.as_deref().map(Binding::new);
-        let value = seal(&sealer, &input.payload, binding.as_ref());
-        let result = open(&opener, &value, binding.as_ref());
+        let value = seal(&sealer, &clock, &input.payload, binding.as_ref());
+        let result = open(&opener, &clock, &value, binding.as_ref());
         if a == b {
             prop_assert_eq!(result, Ok(input.payload.clone()));
         } else {
-            prop_assert_eq!(result, Err(Error::UnknownKey(first_key_id(&sealer))));
-            let opener_ids: Vec<KeyId> = opener.key_ids().collect();
-            prop_assert!(sealer.key_ids().all(|id| !opener_ids.contains(&id)));
+            let sealer_key_id = key_id_of(&sealer, &clock, &value, binding.as_ref());
+            prop_assert_eq!(result, Err(Error::UnknownKey(sealer_key_id)));
+            let opener_ids = key_ids(&input.secrets, &b);
+            prop_assert!(key_ids(&input.secrets, &a).iter().all(|id| !opener_ids.contains(id)));
             let mut token = decode(&value);
-            token[2..6].copy_from_slice(&opener_ids[pick.index(opener_ids.len())].to_bytes());
+            token[2..6].copy_from_slice(&opener_ids[pick.index(opener_ids.len())]);
             prop_assert_eq!(
-                open(&opener, &encode(&token), binding.as_ref()),
+                open(&opener, &clock, &encode(&token), binding.as_ref()),
                 Err(Error::AuthenticationFailed)
             );
         }
@@ -896,11 +1031,12 @@ proptest! {
         at in any::<Index>(),
         bit in 0u8..8,
     ) {
-        let sealer = labelled(&input, "", &s);
-        let opener = labelled(&input, "", &t);
+        let clock = common::clock();
+        let sealer = labelled(&input, "", &s, &clock);
+        let opener = labelled(&input, "", &t, &clock);
         let binding = input.context.as_deref().map(Binding::new);
-        let value = seal(&sealer, &input.payload, binding.as_ref());
-        let result = open(&opener, &value, binding.as_ref());
+        let value = seal(&sealer, &clock, &input.payload, binding.as_ref());
+        let result = open(&opener, &clock, &value, binding.as_ref());
         if s == t {
             prop_assert_eq!(result, Ok(input.payload.clone()));
             return Ok(());
@@ -909,24 +1045,23 @@ proptest! {
         prop_assert_eq!(Error::SchemaMismatch.code(), "schema-mismatch");
         prop_assert!(!Error::SchemaMismatch.is_possible_tampering());
         prop_assert_eq!(
-            open(&opener, &tampered(&value, at, bit), binding.as_ref()),
+            open(&opener, &clock, &tampered(&value, at, bit), binding.as_ref()),
             Err(Error::AuthenticationFailed)
         );
         // The default idle timeout and lifetime.
         let idle = t0() + DEFAULT_IDLE_TIMEOUT;
         let absolute = t0() + DEFAULT_LIFETIME;
-        let at_time = |now: SystemTime| match &binding {
-            None => opener.open_at::<Payload>(&value, now),
-            Some(binding) => opener.open_bound_at::<Payload>(&value, binding, now),
-        }
-        .map(|opened| opened.into_value());
+        let at_time = |now: SystemTime| {
+            unseal(&opener, &clock, &value, binding.as_ref(), now).map(Unsealed::into_value)
+        };
         prop_assert_eq!(at_time(idle - Duration::from_secs(1)), Err(Error::SchemaMismatch));
         prop_assert_eq!(at_time(idle), Err(Error::Expired { deadline: Deadline::Idle }));
         prop_assert_eq!(at_time(absolute), Err(Error::Expired { deadline: Deadline::Absolute }));
 
         if binding.is_none() {
+            clock.set(t1());
             prop_assert_eq!(
-                opener.open_bytes_at(&value, t1()).map(drop),
+                opener.open_bytes(&value, &OpenOptions::new()).map(drop),
                 Err(Error::SchemaMismatch)
             );
             let config = SessionConfig::new(opener);
@@ -935,11 +1070,11 @@ proptest! {
                 COOKIE,
                 HeaderValue::from_str(&format!("{}={value}", input.name)).expect("ASCII"),
             );
-            let session = config.load_at::<Payload>(&request, None, t1());
+            let session = load(&config, &clock, &request, None, t1());
             prop_assert!(session.is_empty());
             prop_assert_eq!(session.rejection(), Some(Error::SchemaMismatch));
             let mut response = HeaderMap::new();
-            prop_assert_eq!(session.write_at(&mut response, t1()), Ok(Written::Removed));
+            prop_assert_eq!(session.write(&mut response), Ok(Written::Removed));
         }
     }
 }
@@ -963,13 +1098,15 @@ fn clock_keyring() -> Keyring {
     .expect("a varied secret")
 }
 
-/// A codec over [`clock_keyring`] with these times, in seconds.
-fn clock_codec(lifetime: u64, max_lifetime: u64, idle: Option<u64>) -> Codec {
+/// A codec over [`clock_keyring`] with these times, in seconds, reading
+/// `clock`.
+fn clock_codec(lifetime: u64, max_lifetime: u64, idle: Option<u64>, clock: &ManualClock) -> Codec {
     Codec::builder(clock_keyring())
         .cookie_name("id")
         .lifetime(Duration::from_secs(lifetime))
         .max_lifetime(Duration::from_secs(max_lifetime))
         .idle_timeout(idle.map(Duration::from_secs))
+        .clock(clock.clone())
         .build()
         .expect("valid clock settings")
 }
@@ -996,28 +1133,42 @@ proptest! {
         // The sealer's settings leave the cookie valid at its last seal.
         let lifetime = since_creation + 1 + more_life;
         let sealed_idle = sealed_idle.map(|extra| since_creation + 1 + extra);
-        let sealer = clock_codec(lifetime, lifetime, sealed_idle);
-        let envelope = sealer.new_envelope_at(at(created)).expect("random id");
+        let clock = common::clock();
+        let sealer = clock_codec(lifetime, lifetime, sealed_idle, &clock);
+        // A session created at `created`, sealed again at `renewed`.
+        clock.set(at(created));
+        let first = sealer.seal(&payload).expect("seals");
+        let envelope = *sealer.open::<Payload>(&first).expect("opens").envelope();
+        prop_assert_eq!(envelope.created_at(), at(created));
         let renewed = created + since_creation;
-        let value = sealer.seal_with_at(&payload, &envelope, at(renewed)).expect("seals");
+        clock.set(at(renewed));
+        let value = sealer
+            .seal_with(&payload, &SealOptions::new().envelope(envelope))
+            .expect("seals");
 
-        let opener = clock_codec(lifetime, lifetime, idle);
+        let opener = clock_codec(lifetime, lifetime, idle, &clock);
         let absolute = created + lifetime;
         let (deadline, which) = match idle {
             Some(idle) if renewed + idle < absolute => (renewed + idle, Deadline::Idle),
             _ => (absolute, Deadline::Absolute),
         };
+        clock.set(at(deadline - 1));
         let opened = opener
-            .open_at::<Payload>(&value, at(deadline - 1))
+            .open::<Payload>(&value)
             .map_err(|e| TestCaseError::fail(format!("at the deadline - 1: {e:?}")))?;
         prop_assert_eq!(opened.value(), &payload);
+        prop_assert_eq!(opened.envelope().id(), envelope.id());
         prop_assert_eq!(opened.envelope().renewed_at(), at(renewed));
-        prop_assert_eq!(opened.created_at(), at(created));
-        prop_assert_eq!(opened.absolute_deadline(), at(absolute));
-        prop_assert_eq!(opened.idle_deadline(), idle.map(|idle| at((renewed + idle).min(absolute))));
-        prop_assert_eq!(opened.envelope().expires_at(), at(deadline));
+        prop_assert_eq!(opened.envelope().created_at(), at(created));
+        prop_assert_eq!(opened.envelope().absolute_deadline(), at(absolute));
         prop_assert_eq!(
-            opener.open_at::<Payload>(&value, at(deadline)).map(drop),
+            opened.envelope().idle_deadline(),
+            idle.map(|idle| at((renewed + idle).min(absolute)))
+        );
+        prop_assert_eq!(opened.envelope().expires_at(), at(deadline));
+        clock.set(at(deadline));
+        prop_assert_eq!(
+            opener.open::<Payload>(&value).map(drop),
             Err(Error::Expired { deadline: which })
         );
         let code = if which == Deadline::Idle { "expired-idle" } else { "expired-absolute" };
@@ -1039,27 +1190,39 @@ proptest! {
         max_lifetime in 1u64..=800 * DAY,
     ) {
         let sealer_max = lifetime + sealer_extra;
-        let sealer = clock_codec(lifetime, sealer_max, None);
-        let mut envelope = sealer.new_envelope_at(at(created)).expect("random id");
-        if let Some(per_session) = per_session {
-            envelope = envelope.with_lifetime(Duration::from_secs(per_session));
-        }
-        let value = sealer.seal_with_at(&payload, &envelope, at(created)).expect("seals");
+        let clock = common::clock();
+        let sealer = clock_codec(lifetime, sealer_max, None, &clock);
+        // A new session created at `created`, with its own lifetime if any.
+        let options = match per_session {
+            Some(per_session) => SealOptions::new().lifetime(Duration::from_secs(per_session)),
+            None => SealOptions::new(),
+        };
+        clock.set(at(created));
+        let value = sealer.seal_with(&payload, &options).expect("seals");
         let sealed = per_session.map_or(lifetime, |p| p.min(sealer_max));
-        let own = sealer.open_at::<Payload>(&value, at(created)).expect("opens");
-        prop_assert_eq!(own.absolute_deadline(), at(created + sealed));
+        let own = sealer.open::<Payload>(&value).expect("opens");
+        prop_assert_eq!(own.envelope().created_at(), at(created));
+        prop_assert_eq!(own.envelope().absolute_deadline(), at(created + sealed));
 
-        let opener = clock_codec(1, max_lifetime, None);
-        prop_assert_eq!(opener.max_lifetime(), Duration::from_secs(max_lifetime));
+        let opener = clock_codec(1, max_lifetime, None, &clock);
+        // No getter for the maximum lifetime: the `Debug` shows it.
+        let debug = format!("{opener:?}");
+        prop_assert!(
+            debug.contains(&format!(" max_lifetime_secs: {max_lifetime},")),
+            "{}",
+            debug
+        );
         let deadline = created + sealed.min(max_lifetime);
+        clock.set(at(deadline - 1));
         let opened = opener
-            .open_at::<Payload>(&value, at(deadline - 1))
+            .open::<Payload>(&value)
             .map_err(|e| TestCaseError::fail(format!("at the deadline - 1: {e:?}")))?;
         prop_assert_eq!(opened.value(), &payload);
-        prop_assert_eq!(opened.absolute_deadline(), at(deadline));
-        prop_assert_eq!(opened.idle_deadline(), None);
+        prop_assert_eq!(opened.envelope().absolute_deadline(), at(deadline));
+        prop_assert_eq!(opened.envelope().idle_deadline(), None);
+        clock.set(at(deadline));
         prop_assert_eq!(
-            opener.open_at::<Payload>(&value, at(deadline)).map(drop),
+            opener.open::<Payload>(&value).map(drop),
             Err(Error::Expired { deadline: Deadline::Absolute })
         );
 
@@ -1067,11 +1230,12 @@ proptest! {
         // maximum lifetime, and the cookie written says so.
         if let Some(per_session) = per_session {
             let config = SessionConfig::new(sealer);
-            let session = config.load_at::<Payload>(&HeaderMap::new(), None, at(created));
+            let session = load(&config, &clock, &HeaderMap::new(), None, at(created));
             session.insert(payload.clone());
             session.set_lifetime(Duration::from_secs(per_session));
             let mut response = HeaderMap::new();
-            prop_assert_eq!(session.write_at(&mut response, at(created)), Ok(Written::Set));
+            clock.set(at(created));
+            prop_assert_eq!(session.write(&mut response), Ok(Written::Set));
             let envelope = session.envelope().expect("sealed");
             prop_assert_eq!(envelope.created_at(), at(created));
             prop_assert_eq!(envelope.absolute_deadline(), at(created + sealed));

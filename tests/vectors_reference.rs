@@ -253,6 +253,12 @@ fn the_realistic_payload_is_the_account() {
 
 /// What is wrong with a plaintext whose envelope is not well-formed, read
 /// without the reference's parser.
+///
+/// The lenient LEB128 reader below is deliberately not
+/// `reference::read_varint`: that one refuses exactly the faults this
+/// function must name (non-minimal, over 64 bits), so it cannot tell which
+/// fault an invalid vector has; and classifying the vectors with the code
+/// under test would only check it against itself.
 fn envelope_fault(plaintext: &[u8]) -> &'static str {
     /// LEB128 accepting any form: (value, bytes, shortest form?).
     fn lenient(input: &[u8]) -> Result<(u128, usize, bool), &'static str> {
@@ -717,6 +723,8 @@ fn the_chunked_vectors_cover_what_they_must() {
 
 const SECRET: &str = "a reference unit-test secret, 32+ bytes long";
 
+/// `reference::write_varint` and `reference::read_varint` against postcard's
+/// own `u64` encoding: an independent computation, the point of the test.
 #[test]
 fn varints_are_postcards_u64() {
     let values = [
@@ -750,6 +758,8 @@ fn varints_are_postcards_u64() {
     }
 }
 
+/// `reference::read_varint` against hand-written bytes (not against
+/// `write_varint`, which never writes the refused forms).
 #[test]
 fn varints_must_be_minimal_and_64_bit() {
     let mut max = vec![0xff; 9];
@@ -787,6 +797,11 @@ fn well_formed_envelopes() {
     assert!(!reference::well_formed(10, 5, 6));
 }
 
+/// `reference::derive` and `reference::schema_id` against HKDF and SHA-256
+/// called here on the literal info and input bytes of the format's spec.
+/// This HKDF stays local on purpose: the test checks the reference itself
+/// against an independent computation, which calling `reference::derive`
+/// (or `reference::info`) on both sides would not.
 #[test]
 fn the_info_strings_and_schema_ids_are_the_spec_bytes() {
     let secret = reference::secret_bytes(SECRET);

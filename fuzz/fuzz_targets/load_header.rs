@@ -20,8 +20,8 @@
 //! Each header is added as one `Cookie` header if `HeaderValue::from_bytes`
 //! accepts it. Every header map is loaded by three configurations (cookie
 //! names `session` and `__Host-sid`, and `session` with `max_chunks(4)`) at
-//! a fixed time, and the handle is exercised: reads, `rejection`,
-//! `needs_write_at`, `write_at`, then a new value (a large one, in chunks,
+//! the fixed time of their codecs' clocks, and the handle is exercised:
+//! reads, `rejection`, `needs_write`, `write`, then a new value (a large one, in chunks,
 //! for the chunked configuration), written and loaded back. For the chunked
 //! configuration the same headers are loaded again with chunk names at and
 //! above `max_chunks` added.
@@ -48,7 +48,8 @@ use http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
 use sealed_session::{Binding, SessionConfig, Written};
 use sealed_session_fuzz::{
-    SetCookies, Value, fixture, is_pre_authentication, now, outcome, reference, request_mentions,
+    SetCookies, Value, fixture, is_pre_authentication, open_options, outcome, reference,
+    request_mentions,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -118,15 +119,15 @@ fn check_ignored_indexes(config: &SessionConfig, headers: &HeaderMap, binding: O
         max + 1
     );
     with_ignored.append(COOKIE, HeaderValue::from_str(&extra).expect("ASCII"));
-    let plain = config.load_at::<Value>(headers, binding, now());
-    let more = config.load_at::<Value>(&with_ignored, binding, now());
+    let plain = config.load_with::<Value>(headers, &open_options(binding));
+    let more = config.load_with::<Value>(&with_ignored, &open_options(binding));
     assert_eq!(plain.rejection(), more.rejection());
     assert_eq!(plain.was_loaded(), more.was_loaded());
     assert_eq!(plain.get(), more.get());
     let (mut plain_response, mut more_response) = (HeaderMap::new(), HeaderMap::new());
     assert_eq!(
-        plain.write_at(&mut plain_response, now()),
-        more.write_at(&mut more_response, now())
+        plain.write(&mut plain_response),
+        more.write(&mut more_response)
     );
     let plain_cookies = SetCookies::read(&plain_response, name, max);
     let more_cookies = SetCookies::read(&more_response, name, max);
@@ -141,10 +142,10 @@ fn is_chunked(config: &SessionConfig) -> bool {
 /// A fresh genuine cookie (`name=value`) for `config`, with a binding if
 /// given, sealed through the handle at the fixed time.
 fn genuine_cookie(config: &SessionConfig, binding: Option<Binding>) -> String {
-    let session = config.load_at::<Value>(&HeaderMap::new(), binding, now());
+    let session = config.load_with::<Value>(&HeaderMap::new(), &open_options(binding));
     session.insert(Value::alice());
     let mut response = HeaderMap::new();
-    assert_eq!(session.write_at(&mut response, now()), Ok(Written::Set));
+    assert_eq!(session.write(&mut response), Ok(Written::Set));
     let cookies = SetCookies::read(&response, config.codec().cookie_name(), config.max_chunks());
     assert!(cookies.removed.is_empty() && cookies.set.len() == 1);
     cookies.cookie_header()
@@ -153,15 +154,15 @@ fn genuine_cookie(config: &SessionConfig, binding: Option<Binding>) -> String {
 /// A genuine cookie in the first header is used, whatever follows.
 fn check_genuine_wins(config: &SessionConfig, headers: &HeaderMap, binding: Option<Binding>) {
     let name = config.codec().cookie_name();
-    let session = config.load_at::<Value>(headers, binding, now());
+    let session = config.load_with::<Value>(headers, &open_options(binding));
     assert!(session.was_loaded(), "a genuine cookie was not loaded");
     assert_eq!(session.rejection(), None);
     assert_eq!(session.get(), Some(Value::alice()));
     outcome("genuine");
     let mut response = HeaderMap::new();
-    let written = session.write_at(&mut response, now());
+    let written = session.write(&mut response);
     let cookies = SetCookies::read(&response, name, config.max_chunks());
-    if is_chunked(config) && written == Ok(Written::Cleaned) {
+    if is_chunked(config) && written == Ok(Written::LeftoversRemoved) {
         // Chunk cookies next to the valid plain one are leftovers: they are
         // removed, and the session cookie is left as it is.
         assert!(cookies.set.is_empty(), "set: {:?}", cookies.set);
@@ -185,7 +186,7 @@ fn check_genuine_wins(config: &SessionConfig, headers: &HeaderMap, binding: Opti
 fn check_hostile(config: &SessionConfig, headers: &HeaderMap, binding: Option<Binding>) {
     let name = config.codec().cookie_name();
     let chunked = is_chunked(config);
-    let session = config.load_at::<Value>(headers, binding, now());
+    let session = config.load_with::<Value>(headers, &open_options(binding));
     assert!(
         !session.was_loaded(),
         "FORGERY: a hostile Cookie header loaded a session"
@@ -206,11 +207,11 @@ fn check_hostile(config: &SessionConfig, headers: &HeaderMap, binding: Option<Bi
     // Debug output of the handle never panics.
     assert!(!format!("{session:?}").is_empty());
 
-    let needs_write = session.needs_write_at(now());
+    let needs_write = session.needs_write();
     // With no cookie of the session's name, there is nothing to remove.
     assert!(rejection.is_some() || !needs_write);
     let mut response = HeaderMap::new();
-    let written = session.write_at(&mut response, now());
+    let written = session.write(&mut response);
     let cookies = SetCookies::read(&response, name, config.max_chunks());
     assert!(cookies.set.is_empty(), "a hostile request got a cookie set");
     // Only cookies the request carried are removed: the plain name, and
@@ -233,7 +234,7 @@ fn check_hostile(config: &SessionConfig, headers: &HeaderMap, binding: Option<Bi
     }
     // The reason outlives the write; the session stays empty.
     assert_eq!(session.rejection(), rejection);
-    assert!(!session.needs_write_at(now()));
+    assert!(!session.needs_write());
 
     // The handle still works: a value inserted now is sealed and opens on
     // the next request (with the same binding). For the chunked
@@ -248,7 +249,7 @@ fn check_hostile(config: &SessionConfig, headers: &HeaderMap, binding: Option<Bi
     };
     session.insert(value.clone());
     let mut response = HeaderMap::new();
-    assert_eq!(session.write_at(&mut response, now()), Ok(Written::Set));
+    assert_eq!(session.write(&mut response), Ok(Written::Set));
     let cookies = SetCookies::read(&response, name, config.max_chunks());
     // A chunked write always removes the plain name (a concurrent response
     // may have set it), and no higher index of its own accord: with
@@ -285,7 +286,7 @@ fn check_hostile(config: &SessionConfig, headers: &HeaderMap, binding: Option<Bi
         COOKIE,
         HeaderValue::from_str(&cookies.cookie_header()).expect("ASCII cookies"),
     );
-    let reloaded = config.load_at::<Value>(&next, binding, now());
+    let reloaded = config.load_with::<Value>(&next, &open_options(binding));
     assert!(reloaded.was_loaded(), "{:?}", reloaded.rejection());
     assert_eq!(reloaded.get(), Some(value));
     assert_eq!(reloaded.id(), session.id());

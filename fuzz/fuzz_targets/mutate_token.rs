@@ -1,7 +1,7 @@
 //! Fuzz target `mutate_token`: structure-aware mutations of genuine tokens.
 //!
-//! Five genuine cookie values are sealed once, at a fixed time, under one
-//! keyring: the value `alice` with each algorithm, `alice` bound to a
+//! Five genuine cookie values are sealed once, at the fixed time of the
+//! codecs' clocks, into one session (one envelope) under one keyring: the value `alice` with each algorithm, `alice` bound to a
 //! context, and `bob` under the current and under the previous secret. The
 //! input (decoded with `arbitrary`) picks one of them and a short list of
 //! mutations, applied either to the cookie text or to the decoded token
@@ -37,10 +37,10 @@ use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{Algorithm, Binding, Codec, Error};
+use sealed_session::{Algorithm, Binding, Codec, Error, OpenOptions, SealOptions};
 use sealed_session_fuzz::{
     BINDING_CONTEXT, Mirrored, Rejection, Value, assert_opens_as_expected, expected_open,
-    expected_typed, fixture, now, outcome, reference,
+    expected_typed, fixture, open_options, outcome, reference,
 };
 
 /// A context no genuine token is bound to.
@@ -60,13 +60,23 @@ fn genuine() -> &'static [Genuine; 5] {
     static TOKENS: OnceLock<[Genuine; 5]> = OnceLock::new();
     TOKENS.get_or_init(|| {
         let f = fixture();
-        let envelope = f.primary.codec.new_envelope_at(now()).expect("random id");
-        let seal = |codec: &Codec, value: &Value, binding: Option<&Binding>| {
-            match binding {
-                Some(b) => codec.seal_bound_at(value, &envelope, b, now()),
-                None => codec.seal_with_at(value, &envelope, now()),
-            }
-            .expect("a small value seals")
+        // A new session, created now: the envelope of a cookie just sealed.
+        let first = f.primary.codec.seal(&()).expect("seals");
+        let envelope = *f
+            .primary
+            .codec
+            .open::<()>(&first)
+            .expect("opens")
+            .envelope();
+        let seal = |codec: &Codec, value: &Value, binding: Option<Binding>| {
+            let options = SealOptions::new().envelope(envelope);
+            let options = match binding {
+                Some(b) => options.binding(b),
+                None => options,
+            };
+            codec
+                .seal_with(value, &options)
+                .expect("a small value seals")
         };
         let genuine = |text: String, value, bound, old_secret, algorithm| {
             let g = Genuine {
@@ -101,7 +111,7 @@ fn genuine() -> &'static [Genuine; 5] {
                 Algorithm::XChaCha20Poly1305,
             ),
             genuine(
-                seal(&f.primary.codec, &Value::alice(), Some(&f.binding)),
+                seal(&f.primary.codec, &Value::alice(), Some(f.binding)),
                 Value::alice(),
                 true,
                 false,
@@ -126,7 +136,7 @@ fn genuine() -> &'static [Genuine; 5] {
 }
 
 /// Where a genuine token must not open: what, codec, context (`None`:
-/// unbound), `true` for a raw `open_bytes_at` (unbound) instead of a typed
+/// unbound), `true` for a raw `open_bytes` (unbound) instead of a typed
 /// open, and the rejection it must get there.
 type Place = (
     &'static str,
@@ -167,7 +177,7 @@ fn elsewhere(g: &Genuine) -> [Place; 9] {
             false,
             auth.clone(),
         ),
-        // `open_bytes_at` opens unbound tokens only.
+        // `open_bytes` without options opens unbound tokens only.
         (
             "raw, under another name or unbound",
             if g.bound { &f.primary } else { &f.renamed },
@@ -334,9 +344,10 @@ fn check(mutated: &str) {
             let opener = m.opener(bound);
             let expected = expected_typed::<Value>(&expected_open(&opener, mutated));
             let opened = if bound {
-                m.codec.open_bound_at::<Value>(mutated, &f.binding, now())
+                m.codec
+                    .open_with::<Value>(mutated, &OpenOptions::new().binding(f.binding))
             } else {
-                m.codec.open_at::<Value>(mutated, now())
+                m.codec.open::<Value>(mutated)
             };
             let what = if bound { "bound" } else { "unbound" };
             if let Err(Rejection::DisabledAlgorithm(_)) = &expected
@@ -351,7 +362,13 @@ fn check(mutated: &str) {
                         genuine.is_some(),
                         "FORGERY: a mutated token opened in both implementations: {mutated:?}"
                     );
-                    assert_opens_as_expected(what, &opened, &expected, &opener, &m.codec);
+                    assert_opens_as_expected(
+                        what,
+                        &opened,
+                        &expected,
+                        &opener,
+                        m.settings.algorithm,
+                    );
                 }
                 (Err(error), Err(rejection)) => assert!(
                     rejection.matches(&error),
@@ -368,17 +385,20 @@ fn check(mutated: &str) {
         }
     }
     let expected = expected_open(&f.primary.opener(false), mutated);
-    match (f.primary.codec.open_bytes_at(mutated, now()), &expected) {
+    match (
+        f.primary.codec.open_bytes(mutated, &OpenOptions::new()),
+        &expected,
+    ) {
         (Ok(opened), Ok((session, _))) => {
             assert!(genuine.is_some_and(|g| !g.bound));
             assert_eq!(opened.value().as_slice(), session.payload.as_slice());
         }
         (Err(error), Err(rejection)) => assert!(
             rejection.matches(&error),
-            "open_bytes_at: expected {rejection:?}, got {error:?} for {mutated:?}"
+            "open_bytes: expected {rejection:?}, got {error:?} for {mutated:?}"
         ),
         (opened, expected) => panic!(
-            "open_bytes_at: {:?}, expected {:?}",
+            "open_bytes: {:?}, expected {:?}",
             opened.map(drop),
             expected.as_ref().map(drop)
         ),
@@ -387,11 +407,11 @@ fn check(mutated: &str) {
     match genuine {
         Some(g) => {
             outcome("genuine");
-            let unbound = f.primary.codec.open_at::<Value>(mutated, now());
+            let unbound = f.primary.codec.open::<Value>(mutated);
             let bound = f
                 .primary
                 .codec
-                .open_bound_at::<Value>(mutated, &f.binding, now());
+                .open_with::<Value>(mutated, &OpenOptions::new().binding(f.binding));
             let (opens, fails) = if g.bound {
                 (bound, unbound)
             } else {
@@ -415,12 +435,11 @@ fn check_original_stays_put(original: &Genuine) {
     let text = original.text.as_str();
     for (what, m, context, raw, rejection) in elsewhere(original) {
         let result = match (context, raw) {
-            (_, true) => m.codec.open_bytes_at(text, now()).map(drop),
-            (Some(context), false) => m
+            (_, true) => m.codec.open_bytes(text, &OpenOptions::new()).map(drop),
+            (context, false) => m
                 .codec
-                .open_bound_at::<Value>(text, &Binding::new(context), now())
+                .open_with::<Value>(text, &open_options(context.map(Binding::new)))
                 .map(drop),
-            (None, false) => m.codec.open_at::<Value>(text, now()).map(drop),
         };
         match result {
             Ok(()) => panic!("a genuine token opened under {what}"),

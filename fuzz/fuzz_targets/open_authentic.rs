@@ -19,23 +19,29 @@
 //! The fuzzer also chooses the opener's settings that reach the format:
 //! idle timeout (none or a number of seconds), maximum lifetime (the
 //! default, none, or a number of seconds), schema label, app label, cut-off
-//! (none, or an instant near "now" or anywhere, in the real clock's past so
-//! that the codec builds), and the accepted algorithms (and with them the
-//! one that seals). The library's codec and the reference's `Opener` are
-//! made from the same `Settings`.
+//! (none, or an instant near "now" or anywhere up to `CUT_OFF_CEILING`),
+//! and the accepted algorithms (and with them the one that seals). The
+//! library's codec and the reference's `Opener` are made from the same
+//! `Settings`; the codec reads a manual clock at the fixed "now" (one with a
+//! cut-off after "now" plus the leeway, which `build` refuses at "now", is
+//! built with its clock ahead and then set back, see
+//! `Settings::codec_with`).
 //!
 //! Properties: nothing panics; the library never calls a token sealed under
-//! its own app label unauthentic; `open_bytes_at`, `open_at` /
-//! `open_bound_at` as `Value` and as `()`, with the token's own binding
+//! its own app label unauthentic; `open_bytes`, `open` / `open_with` a
+//! binding as `Value` and as `()`, with the token's own binding
 //! state and with the other one, each give exactly what the reference's
 //! `Opener::open` followed by postcard decoding gives (the same envelope as
 //! the opener governs it, payload or value, key id, algorithm and secret;
 //! or the same rejection: too large, disabled algorithm, unknown key,
 //! authentication failed, envelope, absolute deadline, idle deadline, not
 //! yet valid, revoked, schema mismatch, deserialize); a session that opens
-//! re-seals, and the re-seal opens in both implementations to the same
-//! value, id, creation time and absolute deadline, last sealed at "now",
-//! under the current secret, the sealing algorithm and the codec's schema.
+//! re-seals (`seal_with` its `seal_options`), and the re-seal opens in both
+//! implementations to the same value, id, creation time and absolute
+//! deadline, last sealed at "now" (the reference's `envelope_times`),
+//! under the current secret, the sealing algorithm and the codec's schema;
+//! a new session is refused with `CutOffInFuture` exactly when the cut-off
+//! is after "now" plus the leeway.
 
 #![no_main]
 #![forbid(unsafe_code)]
@@ -44,11 +50,12 @@ use core::fmt::Debug;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{Algorithm, Codec, DEFAULT_LIFETIME, Error, Opened};
+use sealed_session::limits::DEFAULT_LIFETIME;
+use sealed_session::{Algorithm, Codec, ConfigError, Error, OpenOptions, Unsealed};
 use sealed_session_fuzz::{
-    APP_LABELS, BINDING_CONTEXT, CUT_OFF_CEILING, Expected, ExpectedEnvelope, MAX_TIME, NOW_SECS,
-    Opener, Rejection, SCHEMA_LABELS, Settings, Value, assert_opens_as_expected, expected_open,
-    expected_typed, fixture, now, outcome, reference,
+    APP_LABELS, BINDING_CONTEXT, CUT_OFF_CEILING, Expected, ExpectedEnvelope, LEEWAY_SECS,
+    MAX_TIME, NOW_SECS, Opener, Rejection, SCHEMA_LABELS, Settings, Value,
+    assert_opens_as_expected, expected_open, expected_typed, fixture, outcome, reference,
 };
 use serde::de::DeserializeOwned;
 
@@ -346,12 +353,15 @@ fuzz_target!(|input: Input| {
     });
 
     // Raw payload (no binding: only unbound tokens open this way).
-    match (codec.open_bytes_at(&token, now()), &expected_unbound) {
+    match (
+        codec.open_bytes(&token, &OpenOptions::new()),
+        &expected_unbound,
+    ) {
         (Ok(opened), Ok((session, index))) => {
             let envelope = ExpectedEnvelope::of(session, &unbound);
             assert!(
                 envelope.matches(opened.envelope()),
-                "open_bytes_at: {opened:?} vs {envelope:?}"
+                "open_bytes: {opened:?} vs {envelope:?}"
             );
             assert_eq!(opened.value().as_slice(), session.payload.as_slice());
             assert_eq!(opened.sealed_with_old_secret(), *index != 0);
@@ -360,24 +370,26 @@ fuzz_target!(|input: Input| {
         }
         (Err(error), Err(rejection)) => assert!(
             rejection.matches(&error),
-            "open_bytes_at: {rejection:?} vs {error:?}"
+            "open_bytes: {rejection:?} vs {error:?}"
         ),
         (opened, expected) => panic!(
-            "open_bytes_at: {:?}, expected {:?}",
+            "open_bytes: {:?}, expected {:?}",
             opened.map(|o| *o.envelope()),
             expected.as_ref().map(|(session, _)| session)
         ),
     }
 
     // Typed, with the token's own binding state and with the other one.
+    let bound_options = OpenOptions::new().binding(f.binding);
     let open = |opener: &Opener| {
         if opener.context.is_some() {
-            codec.open_bound_at::<Value>(&token, &f.binding, now())
+            codec.open_with::<Value>(&token, &bound_options)
         } else {
-            codec.open_at::<Value>(&token, now())
+            codec.open::<Value>(&token)
         }
     };
-    let opened = compare("own binding", open(own), own_expected, own, &codec);
+    let sealing = settings.algorithm;
+    let opened = compare("own binding", open(own), own_expected, own, sealing);
     if !input.other_app_label {
         // Sealed under the opener's keys: authentic.
         assert_ne!(
@@ -386,31 +398,72 @@ fuzz_target!(|input: Input| {
             "the reference calls its own token unauthentic"
         );
     }
-    compare("other binding", open(other), other_expected, other, &codec);
+    compare("other binding", open(other), other_expected, other, sealing);
     let unit = if input.bound {
-        codec.open_bound_at::<()>(&token, &f.binding, now())
+        codec.open_with::<()>(&token, &bound_options)
     } else {
-        codec.open_at::<()>(&token, now())
+        codec.open::<()>(&token)
     };
-    compare("as ()", unit, own_expected, own, &codec);
+    compare("as ()", unit, own_expected, own, sealing);
 
     if let Some((opened, (session, _, value))) = opened {
         check_reseal(&codec, &settings, own, &opened, &session, &value);
     }
+    check_new_session(&codec, &settings);
 });
+
+/// A new session seals at "now" unless the cut-off is later than "now"
+/// plus the leeway (the codec's clock went back behind it after `build`):
+/// then `seal` refuses with `CutOffInFuture`, whatever the value.
+fn check_new_session(codec: &Codec, settings: &Settings) {
+    let in_future = settings
+        .cut_off
+        .is_some_and(|cut_off| cut_off > NOW_SECS + LEEWAY_SECS);
+    match codec.seal(&Value::alice()) {
+        Ok(cookie) => {
+            assert!(!in_future, "a new session sealed before the cut-off");
+            let opener = settings.opener(None);
+            let (session, index) = expected_open(&opener, &cookie)
+                .unwrap_or_else(|r| panic!("the reference does not open a new session: {r:?}"));
+            assert_eq!(index, 0);
+            // Created now, or at the cut-off when that is later (within the
+            // leeway), and last sealed then, with the configured lifetime.
+            let created_at = settings.cut_off.map_or(NOW_SECS, |c| c.max(NOW_SECS));
+            assert_eq!(session.created_at, created_at);
+            assert_eq!(
+                (session.absolute_deadline, session.renewed_at),
+                reference::envelope_times(
+                    created_at,
+                    settings.lifetime,
+                    settings.max_lifetime,
+                    NOW_SECS
+                )
+            );
+            assert_eq!(session.renewed_at, created_at);
+            assert_eq!(session.schema_id, reference::schema_id(settings.schema));
+            assert_eq!(session.algorithm, settings.algorithm.wire_id());
+            outcome("new session");
+        }
+        Err(error) => {
+            assert!(in_future, "a new session failed: {error:?}");
+            assert_eq!(error, Error::Config(ConfigError::CutOffInFuture));
+            outcome("new session: cut-off in the future");
+        }
+    }
+}
 
 /// The library's typed outcome against the reference's; both opened
 /// sessions when they did.
 fn compare<T: DeserializeOwned + PartialEq + Debug>(
     what: &str,
-    opened: Result<Opened<T>, Error>,
+    opened: Result<Unsealed<T>, Error>,
     expected: &Expected,
     opener: &Opener,
-    codec: &Codec,
-) -> Option<(Opened<T>, (reference::Session, usize, T))> {
+    sealing: Algorithm,
+) -> Option<(Unsealed<T>, (reference::Session, usize, T))> {
     match (opened, expected_typed::<T>(expected)) {
         (Ok(opened), Ok(expected)) => {
-            assert_opens_as_expected(what, &opened, &expected, opener, codec);
+            assert_opens_as_expected(what, &opened, &expected, opener, sealing);
             Some((opened, expected))
         }
         (Err(error), Err(rejection)) => {
@@ -436,12 +489,12 @@ fn check_reseal(
     codec: &Codec,
     settings: &Settings,
     opener: &Opener,
-    opened: &Opened<Value>,
+    opened: &Unsealed<Value>,
     session: &reference::Session,
     value: &Value,
 ) {
     let f = fixture();
-    let resealed = match codec.reseal_at(opened, now()) {
+    let resealed = match codec.seal_with(opened.value(), &opened.seal_options()) {
         Ok(resealed) => resealed,
         Err(Error::TooLarge { size, limit }) => {
             assert!(size > limit, "TooLarge below the limit: {size} <= {limit}");
@@ -452,28 +505,38 @@ fn check_reseal(
     let expected = expected_typed::<Value>(&expected_open(opener, &resealed))
         .unwrap_or_else(|r| panic!("the reference does not open the re-seal: {r:?}"));
     let again = if opener.context.is_some() {
-        codec.open_bound_at::<Value>(&resealed, &f.binding, now())
+        codec.open_with::<Value>(&resealed, &OpenOptions::new().binding(f.binding))
     } else {
-        codec.open_at::<Value>(&resealed, now())
+        codec.open::<Value>(&resealed)
     }
     .expect("a re-sealed session opens");
-    assert_opens_as_expected("re-sealed", &again, &expected, opener, codec);
+    assert_opens_as_expected("re-sealed", &again, &expected, opener, settings.algorithm);
     let (sealed, index, again_value) = &expected;
     assert_eq!(again_value, value);
-    assert_eq!(again.id(), opened.id());
-    assert_eq!(again.created_at(), opened.created_at());
-    assert_eq!(again.absolute_deadline(), opened.absolute_deadline());
+    let (envelope, before) = (again.envelope(), opened.envelope());
+    assert_eq!(envelope.id(), before.id());
+    assert_eq!(envelope.created_at(), before.created_at());
+    assert_eq!(envelope.absolute_deadline(), before.absolute_deadline());
     assert_eq!(sealed.session_id, session.session_id);
     assert_eq!(sealed.created_at, session.created_at);
-    // The re-seal carries the capped lifetime, and now as its last seal.
+    // The re-seal carries the capped lifetime, and now as its last seal:
+    // what the reference says a sealer writes.
+    let (absolute_deadline, renewed_at) = reference::envelope_times(
+        session.created_at,
+        session.absolute_deadline - session.created_at,
+        opener.max_lifetime,
+        NOW_SECS,
+    );
+    assert_eq!(sealed.absolute_deadline, absolute_deadline);
     assert_eq!(
         sealed.absolute_deadline,
         ExpectedEnvelope::of(session, opener).absolute_deadline
     );
+    assert_eq!(sealed.renewed_at, renewed_at);
     assert_eq!(sealed.renewed_at, NOW_SECS.max(session.created_at));
     assert_eq!(sealed.schema_id, reference::schema_id(settings.schema));
     assert_eq!(*index, 0, "re-sealed under an old secret");
-    assert_eq!(sealed.algorithm, codec.algorithm().wire_id());
+    assert_eq!(sealed.algorithm, settings.algorithm.wire_id());
     assert!(!again.sealed_with_old_secret());
     assert!(!again.needs_reseal());
 }

@@ -8,10 +8,11 @@
 //! keyring's secrets under the empty or the `fuzz-app` app label, chosen by
 //! the first byte), as nonce, ciphertext and tag, so that every input also
 //! reaches the AEAD check. Each text is opened with every public opening
-//! call (`open_at` as a struct and as a `u32`, `open_bytes_at`,
-//! `open_bound_at` as a struct and as `()`) by four codecs over a keyring of
-//! two secrets: one sealing with each algorithm and opening both, one
-//! opening XChaCha20-Poly1305 only, and one under the app label `fuzz-app`.
+//! call (`open` as a struct and as a `u32`, `open_with` without options,
+//! `open_bytes`, `open_with` a binding as a struct and as `()`) by four
+//! codecs over a keyring of two secrets, their clocks at the fixed time:
+//! one sealing with each algorithm and opening both, one opening
+//! XChaCha20-Poly1305 only, and one under the app label `fuzz-app`.
 //!
 //! Properties: nothing panics; nothing opens (nobody sealed these values);
 //! every rejection is exactly the one the reference implementation
@@ -24,9 +25,9 @@
 #![forbid(unsafe_code)]
 
 use libfuzzer_sys::fuzz_target;
-use sealed_session::Error;
+use sealed_session::{Error, OpenOptions};
 use sealed_session_fuzz::{
-    Fixture, Mirrored, Rejection, Value, expected_open, fixture, now, outcome, reference,
+    Fixture, Mirrored, Rejection, Value, expected_open, fixture, outcome, reference,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -79,25 +80,27 @@ fn check_every_open(f: &Fixture, m: &Mirrored, text: &str) {
     outcome(unbound.kind());
     // Nobody sealed it, so the binding cannot change the rejection.
     assert_eq!(unbound, bound, "the binding changed the rejection");
-    let outcomes: [(&str, Result<(), Error>); 5] = [
+    let bound_options = OpenOptions::new().binding(f.binding);
+    let outcomes: [(&str, Result<(), Error>); 6] = [
+        ("open::<Value>", codec.open::<Value>(text).map(drop)),
+        ("open::<u32>", codec.open::<u32>(text).map(drop)),
         (
-            "open_at::<Value>",
-            codec.open_at::<Value>(text, now()).map(drop),
-        ),
-        (
-            "open_at::<u32>",
-            codec.open_at::<u32>(text, now()).map(drop),
-        ),
-        ("open_bytes_at", codec.open_bytes_at(text, now()).map(drop)),
-        (
-            "open_bound_at::<Value>",
+            "open_with::<Value>, no options",
             codec
-                .open_bound_at::<Value>(text, &f.binding, now())
+                .open_with::<Value>(text, &OpenOptions::new())
                 .map(drop),
         ),
         (
-            "open_bound_at::<()>",
-            codec.open_bound_at::<()>(text, &f.binding, now()).map(drop),
+            "open_bytes",
+            codec.open_bytes(text, &OpenOptions::new()).map(drop),
+        ),
+        (
+            "open_with::<Value>, bound",
+            codec.open_with::<Value>(text, &bound_options).map(drop),
+        ),
+        (
+            "open_with::<()>, bound",
+            codec.open_with::<()>(text, &bound_options).map(drop),
         ),
     ];
     for (call, outcome) in outcomes {

@@ -7,7 +7,8 @@
 //! from the library's code; it also generates `tests/vectors/v1.json`),
 //! included with `#[path]`. What this file adds is specific to fuzzing:
 //!
-//! * fixed settings, secrets and one fixed time, so that a crash reproduces
+//! * fixed settings, secrets and one fixed time (every codec reads a
+//!   [`ManualClock`] standing at [`NOW_SECS`]), so that a crash reproduces
 //!   from its input file alone; each codec is made from a [`Settings`], the
 //!   same value that makes the reference's [`Opener`] for it, so the two
 //!   cannot drift apart;
@@ -34,19 +35,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
 use http::header::{COOKIE, SET_COOKIE};
+use sealed_session::clock::ManualClock;
+use sealed_session::error::{Deadline, Malformed};
+use sealed_session::limits::DEFAULT_LIFETIME;
 use sealed_session::{
-    Algorithm, Binding, Codec, DEFAULT_LIFETIME, Deadline, Envelope, Error, Keyring, Malformed,
-    Opened, SameSite, SessionConfig,
+    Algorithm, Binding, Codec, ConfigError, Envelope, Error, Keyring, OpenOptions, SameSite,
+    SessionConfig, Unsealed,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use reference::{MAX_TIME, Opener, Session};
 
-/// The fixed "now" of every target: 2023-07-22T04:26:40Z. It lies in the
-/// real clock's past, so that cut-offs near it are accepted by
-/// `CodecBuilder::build` (which refuses a cut-off later than the real
-/// clock's now plus the leeway).
+/// The fixed "now" of every target: 2023-07-22T04:26:40Z, the time of
+/// every codec's [`ManualClock`].
 pub const NOW_SECS: u64 = 1_690_000_000;
 /// The idle timeout of [`Settings::primary`].
 pub const IDLE_SECS: u64 = 30 * 60;
@@ -56,8 +58,11 @@ pub const LEEWAY_SECS: u64 = 60;
 const _: () = assert!(LEEWAY_SECS == reference::LEEWAY);
 /// [`Settings::primary`] revokes sessions created before this instant.
 pub const CUT_OFF_SECS: u64 = NOW_SECS - 30 * 24 * 60 * 60;
-/// The latest cut-off a target configures (2023-11-14T22:13:20Z): in the
-/// real clock's past, so that every codec builds.
+/// The latest cut-off a target configures (2023-11-14T22:13:20Z). It
+/// dates from when `CodecBuilder::build` read the real clock and is kept
+/// so that the corpus inputs still mean the same settings; a cut-off later
+/// than [`NOW_SECS`] plus the leeway is built as [`Settings::codec_with`]
+/// describes.
 pub const CUT_OFF_CEILING: u64 = 1_700_000_000;
 /// Every codec's maximum cookie size (the library's default, and the one
 /// the reference assumes).
@@ -84,6 +89,14 @@ pub const SCHEMA_LABELS: [&str; 3] = ["", "fuzz-v1", "fuzz-v2"];
 #[must_use]
 pub fn now() -> SystemTime {
     at(NOW_SECS)
+}
+
+/// Options that open with `binding`, or unbound.
+pub fn open_options(binding: Option<Binding>) -> OpenOptions {
+    match binding {
+        Some(binding) => OpenOptions::new().binding(binding),
+        None => OpenOptions::new(),
+    }
 }
 
 /// The instant `secs` seconds after the Unix epoch.
@@ -204,13 +217,23 @@ impl Settings {
     }
 
     /// [`Settings::codec`] over an already built keyring of the same
-    /// secrets.
+    /// secrets. Its clock is a [`ManualClock`] at [`NOW_SECS`].
+    ///
+    /// `CodecBuilder::build` refuses a cut-off later than the builder's
+    /// clock plus the leeway (checked here: with the clock at [`NOW_SECS`]
+    /// such a cut-off fails with [`ConfigError::CutOffInFuture`]). Such a
+    /// codec is built with its clock at the cut-off minus the leeway and then
+    /// set back to [`NOW_SECS`]: a server whose clock went back after it
+    /// started, which is what the targets had when `build` read the real
+    /// clock and the opening calls took [`NOW_SECS`].
     ///
     /// # Panics
     ///
-    /// As [`Settings::codec`].
+    /// As [`Settings::codec`], and if a cut-off in the future is not refused
+    /// at [`NOW_SECS`].
     #[must_use]
     pub fn codec_with(&self, keyring: Keyring) -> Codec {
+        let clock = ManualClock::new(now());
         let mut builder = Codec::builder(keyring)
             .cookie_name(self.cookie_name)
             .algorithm(self.algorithm)
@@ -227,10 +250,22 @@ impl Settings {
         }
         if let Some(cut_off) = self.cut_off {
             builder = builder.reject_created_before(at(cut_off));
+            if cut_off > NOW_SECS + LEEWAY_SECS {
+                let refused = builder.clone().clock(clock.clone()).build().map(drop);
+                assert_eq!(
+                    refused,
+                    Err(ConfigError::CutOffInFuture),
+                    "a cut-off after now plus the leeway for {self:?}"
+                );
+                clock.set(at(cut_off - LEEWAY_SECS));
+            }
         }
-        builder
+        let codec = builder
+            .clock(clock.clone())
             .build()
-            .unwrap_or_else(|e| panic!("settings refused: {e:?} for {self:?}"))
+            .unwrap_or_else(|e| panic!("settings refused: {e:?} for {self:?}"));
+        clock.set(now());
+        codec
     }
 
     /// The reference's opener for these settings at the fixed time, bound to
@@ -377,11 +412,7 @@ fn build_fixture() -> Fixture {
     .map(Mirrored::new);
     // The reference derivation must name the same keys as the library.
     for m in &mirrored {
-        let library: Vec<[u8; 4]> = m.codec.key_ids().map(|id| id.to_bytes()).collect();
-        let reference: Vec<[u8; 4]> = (0..m.settings.secrets.len())
-            .map(|i| m.settings.keys(i).id)
-            .collect();
-        assert_eq!(library, reference, "key ids differ for {:?}", m.settings);
+        assert_same_key_ids(m);
     }
     let [
         primary,
@@ -405,7 +436,7 @@ fn build_fixture() -> Fixture {
         .build()
         .expect("fixed config");
     Fixture {
-        keyring: primary.codec.keyring().clone(),
+        keyring: primary.settings.keyring(),
         primary,
         secondary,
         xchacha_only,
@@ -422,6 +453,57 @@ fn build_fixture() -> Fixture {
         binding: Binding::new(BINDING_CONTEXT),
         key_ids: APP_LABELS
             .map(|label| [SECRET_NEW, SECRET_OLD].map(|s| reference::derive(s, label).id)),
+    }
+}
+
+/// Asserts that the library's key ids for `m` are the reference's, in the
+/// keyring's order: the codec's `Debug` lists exactly them; the codec
+/// seals under the first; and a token the reference seals under secret `i`
+/// opens, as sealed with an old secret exactly for `i > 0`.
+///
+/// # Panics
+///
+/// When they differ: a bug of the fixture or the library, not a finding
+/// about hostile input.
+fn assert_same_key_ids(m: &Mirrored) {
+    let s = &m.settings;
+    let reference: Vec<[u8; 4]> = (0..s.secrets.len()).map(|i| s.keys(i).id).collect();
+    let listed = reference
+        .iter()
+        .map(|id| format!("KeyId({})", id.map(|b| format!("{b:02x}")).concat()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let debug = format!("{:?}", m.codec);
+    assert!(
+        debug.contains(&format!("key_ids: [{listed}]")),
+        "key ids differ for {s:?}: {debug}"
+    );
+    let sealed = m.codec.seal(&()).expect("seals");
+    let opened = m.codec.open::<()>(&sealed).expect("opens");
+    assert_eq!(
+        opened.key_id().to_bytes(),
+        reference[0],
+        "sealing key of {s:?}"
+    );
+    for (index, id) in reference.iter().enumerate() {
+        let session = Session {
+            algorithm: s.algorithm.wire_id(),
+            key_id: *id,
+            nonce: [5; 24],
+            created_at: NOW_SECS,
+            absolute_deadline: NOW_SECS + 100,
+            renewed_at: NOW_SECS,
+            schema_id: reference::schema_id(s.schema),
+            session_id: [index as u8; 16],
+            payload: Vec::new(),
+        };
+        let token = reference::seal(&s.keys(index), s.cookie_name, None, &session);
+        let opened = m
+            .codec
+            .open::<()>(&token)
+            .unwrap_or_else(|e| panic!("secret #{index} of {s:?}: {e:?}"));
+        assert_eq!(opened.key_id().to_bytes(), *id);
+        assert_eq!(opened.sealed_with_old_secret(), index > 0, "{s:?}");
     }
 }
 
@@ -699,18 +781,18 @@ impl ExpectedEnvelope {
 
 /// Asserts that what the library opened is what the reference opened:
 /// value, envelope, key id, algorithm, secret position, no migration, and
-/// `needs_reseal` exactly for an old secret or another algorithm than the
-/// one `codec` seals with.
+/// `needs_reseal` exactly for an old secret or another algorithm than
+/// `sealing`, the one the opening codec seals with.
 ///
 /// # Panics
 ///
 /// When anything differs: the finding.
 pub fn assert_opens_as_expected<T: PartialEq + Debug>(
     what: &str,
-    opened: &Opened<T>,
+    opened: &Unsealed<T>,
     expected: &(Session, usize, T),
     opener: &Opener,
-    codec: &Codec,
+    sealing: Algorithm,
 ) {
     let (session, index, value) = expected;
     let envelope = ExpectedEnvelope::of(session, opener);
@@ -726,7 +808,7 @@ pub fn assert_opens_as_expected<T: PartialEq + Debug>(
     assert!(!opened.migrated(), "{what}: migrated without a migration");
     assert_eq!(
         opened.needs_reseal(),
-        *index != 0 || opened.algorithm() != codec.algorithm(),
+        *index != 0 || opened.algorithm() != sealing,
         "{what}: needs_reseal"
     );
 }
@@ -833,12 +915,18 @@ mod tests {
             &f.other_app,
             &f.other_schema,
         ] {
-            let token = m.codec.seal_at(&Value::alice(), now()).expect("seals");
+            let sealing = m.settings.algorithm;
+            let token = m.codec.seal(&Value::alice()).expect("seals");
             let opener = m.opener(false);
             let expected = expected_typed::<Value>(&expected_open(&opener, &token))
                 .unwrap_or_else(|r| panic!("{:?}: {r:?}", m.settings));
-            let opened = m.codec.open_at::<Value>(&token, now()).expect("opens");
-            assert_opens_as_expected("library seal", &opened, &expected, &opener, &m.codec);
+            let opened = m.codec.open::<Value>(&token).expect("opens");
+            assert_opens_as_expected("library seal", &opened, &expected, &opener, sealing);
+            assert_eq!(
+                expected.0.algorithm,
+                sealing.wire_id(),
+                "seals with its algorithm"
+            );
             assert_eq!(
                 expected.0.schema_id,
                 reference::schema_id(m.settings.schema)
@@ -861,10 +949,10 @@ mod tests {
             let token = reference::seal(&keys, m.settings.cookie_name, None, &session);
             let opened = m
                 .codec
-                .open_at::<Value>(&token, now())
+                .open::<Value>(&token)
                 .expect("a reference token opens");
             let expected = expected_typed::<Value>(&expected_open(&opener, &token)).expect("opens");
-            assert_opens_as_expected("reference seal", &opened, &expected, &opener, &m.codec);
+            assert_opens_as_expected("reference seal", &opened, &expected, &opener, sealing);
             assert_eq!(opened.value(), &Value::bob());
         }
     }
@@ -888,38 +976,89 @@ mod tests {
         for (value, rejection) in cases {
             let expected = expected_open(&opener, &value).map(drop);
             assert_eq!(expected, Err(rejection.clone()), "{value:?}");
-            let error = f.primary.codec.open_at::<Value>(&value, now()).unwrap_err();
+            let error = f.primary.codec.open::<Value>(&value).unwrap_err();
             assert!(rejection.matches(&error), "{rejection:?} vs {error:?}");
         }
         let long = "A".repeat(5000);
-        let error = f.primary.codec.open_at::<Value>(&long, now()).unwrap_err();
+        let error = f.primary.codec.open::<Value>(&long).unwrap_err();
         let expected = expected_open(&opener, &long).map(drop).unwrap_err();
         assert_eq!(expected, Rejection::TooLarge { size: 5007 });
         assert!(expected.matches(&error));
 
         // A token sealed with XChaCha20-Poly1305, opened by a codec that
         // accepts XAES-256-GCM only; and under another schema.
-        let token = f
-            .chacha
-            .codec
-            .seal_at(&Value::alice(), now())
-            .expect("seals");
+        let token = f.chacha.codec.seal(&Value::alice()).expect("seals");
         let expected = expected_open(&f.xaes_only.opener(false), &token).map(drop);
         assert_eq!(expected, Err(Rejection::DisabledAlgorithm(2)));
-        let error = f
-            .xaes_only
-            .codec
-            .open_at::<Value>(&token, now())
-            .unwrap_err();
+        let error = f.xaes_only.codec.open::<Value>(&token).unwrap_err();
         assert!(Rejection::DisabledAlgorithm(2).matches(&error), "{error:?}");
         let expected = expected_open(&f.other_schema.opener(false), &token).map(drop);
         assert_eq!(expected, Err(Rejection::SchemaMismatch));
-        let error = f
-            .other_schema
-            .codec
-            .open_at::<Value>(&token, now())
-            .unwrap_err();
+        let error = f.other_schema.codec.open::<Value>(&token).unwrap_err();
         assert_eq!(error, Error::SchemaMismatch);
+    }
+
+    /// A cut-off later than now plus the leeway: `build` refuses it with the
+    /// clock at now (`Settings::codec_with` asserts that), so the codec is
+    /// built with its clock ahead and set back to now. It refuses to start a
+    /// new session, and opens nothing, exactly as the reference: a session
+    /// created at the cut-off was last sealed too far ahead, one created
+    /// before it is revoked. At the boundary (cut-off = now + leeway) a new
+    /// session seals, created at the cut-off, and opens.
+    #[test]
+    fn a_cut_off_after_now_builds_with_the_clock_set_back() {
+        let boundary = Settings {
+            cut_off: Some(NOW_SECS + LEEWAY_SECS),
+            ..Settings::primary()
+        };
+        let codec = boundary.codec();
+        let cookie = codec
+            .seal(&Value::alice())
+            .expect("a new session at the boundary");
+        let opened = codec.open::<Value>(&cookie).expect("opens");
+        assert_eq!(opened.envelope().created_at(), at(NOW_SECS + LEEWAY_SECS));
+        let expected = expected_typed::<Value>(&expected_open(&boundary.opener(None), &cookie))
+            .expect("the reference opens it");
+        assert_opens_as_expected(
+            "boundary",
+            &opened,
+            &expected,
+            &boundary.opener(None),
+            boundary.algorithm,
+        );
+
+        let ahead = Settings {
+            cut_off: Some(NOW_SECS + LEEWAY_SECS + 1),
+            ..Settings::primary()
+        };
+        let codec = ahead.codec();
+        assert_eq!(
+            codec.seal(&Value::alice()),
+            Err(Error::Config(ConfigError::CutOffInFuture))
+        );
+        let keys = ahead.keys(0);
+        let opener = ahead.opener(None);
+        for (created_at, rejection) in [
+            (NOW_SECS + LEEWAY_SECS + 1, Rejection::NotYetValid),
+            (NOW_SECS + LEEWAY_SECS, Rejection::Revoked),
+        ] {
+            let session = Session {
+                algorithm: ahead.algorithm.wire_id(),
+                key_id: keys.id,
+                nonce: [4; 24],
+                created_at,
+                absolute_deadline: created_at + 100,
+                renewed_at: created_at,
+                schema_id: reference::schema_id(ahead.schema),
+                session_id: [2; 16],
+                payload: postcard::to_allocvec(&Value::bob()).expect("postcard"),
+            };
+            let token = reference::seal(&keys, ahead.cookie_name, None, &session);
+            let expected = expected_typed::<Value>(&expected_open(&opener, &token)).map(drop);
+            assert_eq!(expected, Err(rejection.clone()));
+            let error = codec.open::<Value>(&token).unwrap_err();
+            assert!(rejection.matches(&error), "{rejection:?} vs {error:?}");
+        }
     }
 
     #[test]
@@ -950,15 +1089,13 @@ mod tests {
     #[test]
     fn set_cookies_accept_only_read_chunk_names() {
         let f = fixture();
-        let session = f
-            .chunked_config
-            .load_at::<Value>(&HeaderMap::new(), None, now());
+        let session = f.chunked_config.load::<Value>(&HeaderMap::new());
         session.insert(Value {
             name: "y".repeat(5000),
             ..Value::bob()
         });
         let mut response = HeaderMap::new();
-        session.write_at(&mut response, now()).expect("writes");
+        session.write(&mut response).expect("writes");
         let cookies = SetCookies::read(&response, "session", MAX_CHUNKS);
         assert_eq!(cookies.set.len(), 2);
         assert_eq!(cookies.removed, ["session"]);

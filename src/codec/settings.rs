@@ -109,8 +109,17 @@ impl Settings {
 }
 
 /// Which algorithms open, by wire id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AlgorithmSet(u8);
+
+impl fmt::Debug for AlgorithmSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = *self;
+        f.debug_list()
+            .entries(Algorithm::ALL.into_iter().filter(|a| set.contains(*a)))
+            .finish()
+    }
+}
 
 impl AlgorithmSet {
     pub(crate) const ALL: Self = Self(0b11);

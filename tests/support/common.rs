@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use cookie::Cookie;
 use http::HeaderMap;
 use http::header::SET_COOKIE;
+use sealed_session::Codec;
 use sealed_session::clock::ManualClock;
 
 /// The instant tests start at: 2027-01-15T08:00:00Z, a whole second.
@@ -89,4 +90,56 @@ pub fn captured(f: impl FnOnce()) -> String {
     f();
     drop(guard);
     buffer.text()
+}
+
+/// One setting as the codec's `Debug` prints it (the codec has no getters
+/// for them): the text after `name: ` up to the comma (or brace) that ends
+/// the field.
+pub fn setting(codec: &Codec, name: &str) -> String {
+    let debug = format!("{codec:?}");
+    let start = [format!("{{ {name}: "), format!(", {name}: ")]
+        .iter()
+        .find_map(|field| debug.find(field.as_str()).map(|at| at + field.len()))
+        .unwrap_or_else(|| panic!("no {name} in {debug}"));
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    let end = debug[start..]
+        .char_indices()
+        .find(|&(_, c)| {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                _ if quoted => {}
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' if depth > 0 => depth -= 1,
+                ',' | '}' => return true,
+                _ => {}
+            }
+            false
+        })
+        .map_or(debug.len(), |(at, _)| start + at);
+    debug[start..end].trim_end().to_string()
+}
+
+/// The key ids a codec seals and opens with, in order, as its `Debug` lists
+/// them.
+pub fn key_ids(codec: &Codec) -> Vec<[u8; 4]> {
+    let debug = format!("{codec:?}");
+    let list = debug
+        .split("key_ids: [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .unwrap_or_else(|| panic!("no key_ids in {debug}"));
+    list.split(", ")
+        .map(|entry| {
+            let digits = entry
+                .strip_prefix("KeyId(")
+                .and_then(|rest| rest.strip_suffix(')'))
+                .unwrap_or_else(|| panic!("not a key id: {entry:?} in {debug}"));
+            hex::decode(digits)
+                .expect("hex")
+                .try_into()
+                .expect("4 bytes")
+        })
+        .collect()
 }

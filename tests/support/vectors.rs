@@ -883,8 +883,10 @@ fn singles(g: &mut Generator) -> (Vec<Valid>, Vec<Invalid>) {
             t + WEEK - 1,
         )
     });
-    // In the past of any real clock: the crate refuses a cut-off later than
-    // now plus the leeway when a codec is built.
+    // The crate refuses a cut-off later than its clock's now plus the leeway
+    // when a codec is built; tests/vectors.rs builds each codec with its
+    // clock at the vector's `now`, which is after this cut-off. (The time
+    // was chosen in the past of any real clock, when `build` read that.)
     let t = 1_740_000_000;
     let cut_off = g.valid(Spec {
         reject_created_before: Some(t),
