@@ -182,7 +182,7 @@ impl fmt::Debug for AeadKeys {
 
 /// A per-thread count of [`AeadKeys::decrypt`] calls, for the unit tests
 /// that bound the AEAD attempts one request can cause
-/// (`src/http/work_bound_tests.rs`). Per thread, so tests running in
+/// (`src/cookies/tests.rs`). Per thread, so tests running in
 /// parallel do not see each other's calls.
 #[cfg(test)]
 pub(crate) mod decrypt_calls {

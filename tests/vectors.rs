@@ -14,7 +14,7 @@
 //! * the same for chunked cookies, through `SessionConfig::load_with` with
 //!   chunking on.
 //!
-//! (`src/codec/vector_tests.rs` pins the crate's seal path to the vectors
+//! (`src/codec/tests.rs` pins the crate's seal path to the vectors
 //! byte for byte, through the private nonce seam.)
 
 #[path = "support/reference.rs"]
