@@ -533,12 +533,31 @@ fn draw_random(new_id: bool) -> Result<Drawn, Error> {
         random.split_at_mut(NONCE_LEN).0
     };
     getrandom::fill(drawn).map_err(|_| Error::Random)?;
-    let mut nonce = [0u8; NONCE_LEN];
-    let mut id = [0u8; ID_LEN];
-    let slots = nonce.iter_mut().chain(id.iter_mut());
-    for (slot, byte) in slots.zip(random) {
-        *slot = byte;
-    }
+    // The first NONCE_LEN bytes are the nonce, the last ID_LEN (16) the id:
+    // an array pattern splits them with no runtime check.
+    const _: () = assert!(ID_LEN == 16);
+    let [
+        nonce @ ..,
+        i0,
+        i1,
+        i2,
+        i3,
+        i4,
+        i5,
+        i6,
+        i7,
+        i8,
+        i9,
+        i10,
+        i11,
+        i12,
+        i13,
+        i14,
+        i15,
+    ] = random;
+    let id = [
+        i0, i1, i2, i3, i4, i5, i6, i7, i8, i9, i10, i11, i12, i13, i14, i15,
+    ];
     Ok((nonce, new_id.then(|| SessionId::from_random_bytes(id))))
 }
 

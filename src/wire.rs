@@ -161,20 +161,29 @@ pub(crate) fn associated_data<'b>(
     cookie_name: &CookieName,
     binding: Option<&Binding>,
 ) -> &'b [u8] {
+    // Every split point is within the buffer whatever the name: the header
+    // fits, at most MAX_NAME_LEN name bytes are taken, and what is left
+    // after them holds the separator and the digest.
     let name = cookie_name.as_str().as_bytes();
-    let separator_and_digest = binding.map(|Binding(digest)| core::iter::once(&0).chain(digest));
-    let bytes = header
-        .to_bytes()
-        .into_iter()
-        .chain(name.iter().copied())
-        .chain(separator_and_digest.into_iter().flatten().copied());
-    let mut len = 0;
-    for (slot, byte) in buf.iter_mut().zip(bytes) {
-        *slot = byte;
-        len += 1;
+    let (head, rest) = buf.split_at_mut(HEADER_LEN);
+    copy(head, &header.to_bytes());
+    let (name_slot, rest) = rest.split_at_mut(name.len().min(MAX_NAME_LEN));
+    copy(name_slot, name);
+    let mut len = HEADER_LEN + name_slot.len();
+    if let Some(Binding(digest)) = binding {
+        let (separator, digest_slot) = rest.split_at_mut(1);
+        copy(separator, &[0]);
+        copy(digest_slot, digest);
+        len += 1 + BINDING_LEN;
     }
-    // `len` counts slots of `buf`, so it is at most its length.
     buf.split_at(len).0
+}
+
+/// Copies `from` into the start of `to` (as much as fits).
+fn copy(to: &mut [u8], from: &[u8]) {
+    for (slot, byte) in to.iter_mut().zip(from) {
+        *slot = *byte;
+    }
 }
 
 /// Length of the base64url (unpadded) text of `n` bytes, or `None` on
