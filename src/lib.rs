@@ -71,6 +71,11 @@ mod payload;
 mod session;
 mod wire;
 
+/// The independent implementation of the format the tests share.
+#[cfg(test)]
+#[path = "../tests/support/reference.rs"]
+mod reference;
+
 #[cfg(feature = "axum")]
 pub mod extract;
 #[cfg(feature = "tower")]

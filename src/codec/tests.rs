@@ -18,8 +18,7 @@ use crate::clock::ManualClock;
 use crate::envelope::MAX_TIME;
 use crate::wire::Binding;
 
-#[path = "../../tests/support/reference.rs"]
-mod reference;
+use crate::reference;
 #[path = "../../tests/support/vectors.rs"]
 mod vectors;
 

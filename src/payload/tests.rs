@@ -24,18 +24,13 @@ fn plain<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Error> {
     }
 }
 
-/// Postcard's varint (LEB128) of `n`.
-fn varint(mut n: u64) -> Vec<u8> {
+use crate::reference;
+
+/// Postcard's varint (LEB128) of `n`, as the reference writes it.
+fn varint(n: u64) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
+    reference::write_varint(&mut out, n);
+    out
 }
 
 /// A recursive type: each `Branch` is one level (a newtype variant)
