@@ -12,7 +12,7 @@
 //!   [`load`](SessionConfig::load) reads a request's `Cookie` headers into a
 //!   [`Session`] handle, whose [`write`](Session::write) appends the
 //!   `Set-Cookie` the response needs.
-//! * [`layer`] and [`extract`] (features `tower`, `axum`): the same for
+//! * The modules `layer` and `extract` (features `tower`, `axum`): the same for
 //!   tower services and axum handlers.
 //! * [`clock`], [`limits`], [`error`]: where time comes from, every limit
 //!   and default, and what can go wrong.
