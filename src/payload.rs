@@ -89,18 +89,8 @@ pub(crate) use ser::encoded_len;
 /// fails to open with [`Error::Deserialize`](crate::Error::Deserialize).
 ///
 /// 128 is far above what session data needs (a struct of `Vec`s of structs
-/// of `Option`s is four or five levels) and is serde_json's default
-/// recursion limit. It keeps the stack a payload can make decoding use a
-/// small part of a thread's stack: for small recursive types, a level took
-/// 63 to 167 bytes of stack in a release build and 0.8 to 1.6 KiB in a
-/// debug build (rustc 1.95, x86-64; the unit tests of this module measure
-/// it and assert that 128 levels stay under 512 KiB), so 128 levels take
-/// at most about 21 KiB and 200 KiB, against 2 MiB for Rust's spawned
-/// threads, tokio's workers and test threads. (A type with large fields
-/// takes more per level: the limit bounds the count, the type the frame.)
-/// Without the limit, a 4096-byte cookie holds about 3 000 levels, and a
-/// larger maximum cookie size or a chunked session about 49 000, enough to
-/// overflow a 2 MiB stack in a release build.
+/// of `Option`s is four or five levels); SECURITY.md gives the stack it
+/// bounds.
 ///
 /// Sealing and opening also charge every element of a length-prefixed
 /// collection and every map entry, at every level, against the payload's
