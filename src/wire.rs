@@ -142,6 +142,7 @@ impl CookieName {
         Self(DEFAULT_COOKIE_NAME.into())
     }
 
+    /// The name as configured.
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
